@@ -1,0 +1,88 @@
+// One flat config for the whole repo; each workspace runs `eslint .` and finds it here.
+// Type-aware rules matter in this codebase: it is mostly async mutation and stream handling,
+// where no-floating-promises / no-misused-promises catch real bugs.
+import nextPlugin from "@next/eslint-plugin-next";
+import importX from "eslint-plugin-import-x";
+import tseslint from "typescript-eslint";
+
+/** Files allowed to read process.env: one validated env module per boundary. */
+const ENV_FILES = ["**/env.ts", "prisma.config.ts"];
+
+export default tseslint.config(
+  {
+    ignores: [
+      "**/node_modules/**",
+      "**/generated/**",
+      "**/.next/**",
+      "**/dist/**",
+      "**/scratch/**",
+      "**/next-env.d.ts",
+      "**/*.config.js",
+    ],
+  },
+  {
+    files: ["**/*.{ts,tsx}"],
+    extends: [
+      ...tseslint.configs.recommendedTypeChecked,
+      ...tseslint.configs.stylisticTypeChecked,
+    ],
+    languageOptions: {
+      parserOptions: {
+        projectService: true,
+        tsconfigRootDir: import.meta.dirname,
+      },
+    },
+    plugins: { "import-x": importX },
+    rules: {
+      "@typescript-eslint/consistent-type-imports": [
+        "error",
+        { prefer: "type-imports", fixStyle: "separate-type-imports" },
+      ],
+      "@typescript-eslint/no-non-null-assertion": "error",
+      "@typescript-eslint/no-unused-vars": [
+        "error",
+        {
+          argsIgnorePattern: "^_",
+          varsIgnorePattern: "^_",
+          caughtErrorsIgnorePattern: "^_",
+        },
+      ],
+      "@typescript-eslint/no-misused-promises": [
+        "error",
+        { checksVoidReturn: { attributes: false } },
+      ],
+      "@typescript-eslint/require-await": "off",
+      "import-x/no-cycle": "error",
+      "import-x/consistent-type-specifier-style": ["error", "prefer-top-level"],
+      "no-restricted-properties": [
+        "error",
+        {
+          object: "process",
+          property: "env",
+          message: "Read env through the package's validated env.ts instead.",
+        },
+      ],
+    },
+  },
+  {
+    files: ENV_FILES,
+    rules: { "no-restricted-properties": "off" },
+  },
+  {
+    // The app reaches data through @repo/api (procedures, authorisation), never Prisma directly.
+    files: ["apps/web/**/*.{ts,tsx}"],
+    plugins: { "@next/next": nextPlugin },
+    rules: {
+      ...nextPlugin.configs.recommended.rules,
+      ...nextPlugin.configs["core-web-vitals"].rules,
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            { group: ["@repo/db", "@repo/db/*"], message: "Use @repo/api." },
+          ],
+        },
+      ],
+    },
+  },
+);

