@@ -8,12 +8,17 @@ import { defineConfig } from "vitest/config";
  */
 export default defineConfig({
   test: {
+    reporters: ["default", "./tooling/test-support/src/summary-reporter.ts"],
     projects: [
       {
         extends: true,
         test: {
           name: "unit",
-          include: ["{apps,packages}/*/src/**/*.test.{ts,tsx}"],
+          include: [
+            "{apps,packages,tooling}/*/src/**/*.test.{ts,tsx}",
+            "test/**/*.test.ts",
+          ],
+          exclude: ["**/node_modules/**", "**/*.int.test.ts"],
           environment: "node",
         },
       },
@@ -24,6 +29,7 @@ export default defineConfig({
           include: [
             "{apps,packages}/*/test/**/*.int.test.{ts,tsx}",
             "tooling/*/test/**/*.int.test.ts",
+            "test/**/*.int.test.ts",
           ],
           globalSetup: ["./tooling/test-support/src/global-setup.ts"],
           testTimeout: 30_000,

@@ -36,7 +36,7 @@ async function main(): Promise<void> {
     );
   } else {
     postgres = await startDevPostgres({
-      dataDir: `${root}/.data/postgres`,
+      dataDir: env.DEV_DATA_DIR ?? `${root}/.data/postgres`,
       port: env.DEV_POSTGRES_PORT,
       preferredPort: 54329,
       onProgress: say,

@@ -10,6 +10,8 @@ export const env = createEnv({
       .optional(),
     /** Port of the embedded PostgreSQL (default: 54329, or any free port if taken). */
     DEV_POSTGRES_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+    /** Where the embedded PostgreSQL keeps its data (default .data/postgres). */
+    DEV_DATA_DIR: z.string().min(1).optional(),
     /** Port of the web app. */
     PORT: z.coerce.number().int().min(1).max(65535).default(3000),
   },

@@ -1,0 +1,128 @@
+/**
+ * `pnpm dev` end to end, as a new user runs it: embedded PostgreSQL, migrations, seed, the apps
+ * through turbo; the web app answers; Ctrl-C stops every process; a second run reuses the data.
+ */
+import { spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { ChildProcess } from "node:child_process";
+import { afterAll, expect, it } from "vitest";
+
+import { freePort } from "@repo/dev-postgres";
+import { repoRoot } from "@repo/test-support";
+
+const dataDir = await mkdtemp(join(tmpdir(), "kit-dev-stack-"));
+const running = new Set<ChildProcess>();
+
+afterAll(async () => {
+  // Only reached with processes left if a test failed half-way: stop them by PID.
+  for (const child of running)
+    if (child.pid) process.kill(-child.pid, "SIGKILL");
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+interface DevRun {
+  output: () => string;
+  waitFor: (text: string, timeoutMs?: number) => Promise<void>;
+  /** Ctrl-C as a terminal sends it: SIGINT to the whole process group. */
+  interrupt: () => Promise<number | null>;
+}
+
+async function startDev(): Promise<
+  DevRun & { webPort: number; postgresPort: number }
+> {
+  const webPort = await freePort();
+  const postgresPort = await freePort();
+  const child = spawn("pnpm", ["dev"], {
+    cwd: repoRoot,
+    detached: true, // own process group, like a terminal session
+    // A clean env, as in a new shell: nothing of the test run's own configuration leaks in.
+    env: {
+      // eslint-disable-next-line no-restricted-properties -- to find pnpm and node
+      PATH: process.env.PATH,
+      // eslint-disable-next-line no-restricted-properties -- pnpm's store and config
+      HOME: process.env.HOME,
+      DEV_DATA_DIR: dataDir,
+      DEV_POSTGRES_PORT: String(postgresPort),
+      PORT: String(webPort),
+    },
+  });
+  running.add(child);
+  let output = "";
+  child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once("exit", resolve),
+  );
+
+  return {
+    webPort,
+    postgresPort,
+    output: () => output,
+    waitFor: async (text, timeoutMs = 120_000) => {
+      const deadline = Date.now() + timeoutMs;
+      while (!output.includes(text)) {
+        if (child.exitCode !== null)
+          throw new Error(`pnpm dev exited early:\n${output}`);
+        if (Date.now() > deadline)
+          throw new Error(`"${text}" not seen:\n${output}`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    },
+    interrupt: async () => {
+      if (child.pid) process.kill(-child.pid, "SIGINT");
+      const code = await exited;
+      running.delete(child);
+      return code;
+    },
+  };
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function postmasterPid(output: string): number {
+  const match = /\(pid (\d+)\) ready/.exec(output);
+  if (!match?.[1]) throw new Error(`no PostgreSQL pid in:\n${output}`);
+  return Number(match[1]);
+}
+
+it("starts everything, serves the app, stops cleanly, and reuses its data", async () => {
+  const first = await startDev();
+  await first.waitFor("web app ready");
+  expect(first.output()).toContain("initialising a new PostgreSQL cluster");
+  expect(first.output()).toMatch(/migrations: [1-9]\d* applied now/);
+  expect(first.output()).toMatch(/demo data: \d+ rows inserted/);
+
+  const page = await fetch(`http://localhost:${first.webPort}/`);
+  expect(page.status).toBe(200);
+  const html = await page.text();
+  expect(html).toContain("logical");
+  expect(html).toContain("20261125000000_init");
+
+  const pid = postmasterPid(first.output());
+  expect(isAlive(pid)).toBe(true);
+  expect(await first.interrupt()).toBe(0);
+  expect(isAlive(pid)).toBe(false);
+  expect(
+    await fetch(`http://localhost:${first.webPort}/`).catch(() => "down"),
+  ).toBe("down");
+
+  const second = await startDev();
+  await second.waitFor("web app ready");
+  expect(second.output()).not.toContain(
+    "initialising a new PostgreSQL cluster",
+  );
+  expect(second.output()).toContain("migrations: 0 applied now");
+  expect(second.output()).toContain("demo data already present");
+  const secondPid = postmasterPid(second.output());
+  expect(await second.interrupt()).toBe(0);
+  expect(isAlive(secondPid)).toBe(false);
+}, 240_000);
