@@ -1,7 +1,24 @@
 export { createDb } from "./client";
 export type { Db, CreateDbOptions } from "./client";
 export { withTxid } from "./with-txid";
-export type { Txid, TxClient } from "./with-txid";
+export type { Txid, TxClient, WithTxidOptions } from "./with-txid";
+export { runLoggedMutation } from "./mutation-log";
+export type {
+  JsonValue,
+  LoggedMutationOptions,
+  LoggedMutationResult,
+  MutationCall,
+} from "./mutation-log";
+export {
+  ClientIdOwnerError,
+  constraintOf,
+  isRetryableTransactionError,
+  MutationIdReusedError,
+  MutationOrderError,
+  RecordedRejectionError,
+  sqlStateOf,
+  WritePathError,
+} from "./errors";
 export * from "./generated/prisma/enums";
 export type * from "./generated/prisma/models";
 export { Prisma } from "./generated/prisma/client";

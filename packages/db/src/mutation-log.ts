@@ -1,0 +1,167 @@
+/**
+ * Exactly-once client mutations on top of `withTxid`: the mutation log (`mutation_log` table).
+ *
+ * A call is identified by (client id, mutation id). In the mutation's own transaction:
+ * 1. take an advisory lock on the client id (with the txid read: one round trip), so calls of one
+ *    client run one at a time and a concurrent retry waits for the first call to finish;
+ * 2. read the log row of this call, and the client's latest row;
+ * 3. a row for this call → return what it recorded (the original data and txid, or the
+ *    original rejection), writing nothing;
+ * 4. else refuse an id below the client's latest (ordering), or a client id of another user;
+ * 5. run the mutation and insert its log row with the txid and data, before commit.
+ * A mutation the caller classifies as definitively rejected (forbidden, conflict …) is recorded
+ * after its transaction rolled back, so a retry gets the same answer; transient failures are
+ * not recorded, so a retry runs again.
+ */
+import type { Db } from "./client";
+import type { TxClient, Txid, WithTxidOptions } from "./with-txid";
+import {
+  ClientIdOwnerError,
+  MutationIdReusedError,
+  MutationOrderError,
+  RecordedRejectionError,
+} from "./errors";
+import { withTxid } from "./with-txid";
+
+/** JSON as Postgres `jsonb` stores it. */
+export type JsonValue =
+  string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+export interface MutationCall {
+  clientId: string;
+  mutationId: number;
+  /** The signed-in user: a client id belongs to the first user that used it. */
+  userId: string;
+  /** e.g. `issues.create`. */
+  name: string;
+}
+
+export interface LoggedMutationOptions<T> extends Omit<
+  WithTxidOptions,
+  "lockKey"
+> {
+  /** Data → JSON for the log (the caller's encoding, e.g. superjson, keeps dates). */
+  encode: (data: T) => JsonValue;
+  decode: (json: JsonValue) => T;
+  /**
+   * Whether an error is a definitive rejection worth recording (`{ outcome, message }`) or
+   * transient (null: a retry runs the mutation again).
+   */
+  classifyRejection: (
+    error: unknown,
+  ) => { outcome: string; message: string } | null;
+}
+
+export interface LoggedMutationResult<T> {
+  data: T;
+  txid: Txid;
+  /** true when this call was answered from the log (a retry): nothing was written. */
+  replayed: boolean;
+}
+
+interface LogRow {
+  mutation_id: number;
+  user_id: string;
+  name: string;
+  txid: string | null;
+  outcome: string;
+  result: JsonValue;
+}
+
+type Step<T> = { kind: "applied"; data: T } | { kind: "recorded"; row: LogRow };
+
+export async function runLoggedMutation<T>(
+  db: Db,
+  call: MutationCall,
+  fn: (tx: TxClient) => Promise<T>,
+  options: LoggedMutationOptions<T>,
+): Promise<LoggedMutationResult<T>> {
+  const { encode, decode, classifyRejection, ...txOptions } = options;
+  let outcome: { data: Step<T>; txid: Txid };
+  try {
+    outcome = await withTxid<Step<T>>(
+      db,
+      async (tx) => {
+        const rows = await readLog(tx, call);
+        const recorded = rows.find(
+          (row) => row.mutation_id === call.mutationId,
+        );
+        if (recorded) return { kind: "recorded", row: recorded };
+        const latest = rows[0];
+        if (latest && latest.user_id !== call.userId)
+          throw new ClientIdOwnerError(call.clientId);
+        if (latest && latest.mutation_id > call.mutationId)
+          throw new MutationOrderError(
+            call.clientId,
+            call.mutationId,
+            latest.mutation_id,
+          );
+        const data = await fn(tx);
+        await tx.$executeRaw`
+          INSERT INTO mutation_log (client_id, mutation_id, user_id, name, txid, outcome, result)
+          VALUES (${call.clientId}::uuid, ${call.mutationId}, ${call.userId}::uuid, ${call.name},
+                  pg_current_xact_id()::xid::text::bigint, 'ok', ${JSON.stringify(encode(data))}::jsonb)`;
+        return { kind: "applied", data };
+      },
+      { ...txOptions, lockKey: call.clientId },
+    );
+  } catch (error) {
+    const rejection = classifyRejection(error);
+    if (rejection) await recordRejection(db, call, rejection);
+    throw error;
+  }
+  const { data: step, txid } = outcome;
+  if (step.kind === "applied")
+    return { data: step.data, txid, replayed: false };
+  return answerFromLog(step.row, call, decode);
+}
+
+/** This call's row (if any) and the client's latest row, latest first. */
+async function readLog(tx: TxClient, call: MutationCall): Promise<LogRow[]> {
+  return tx.$queryRaw<LogRow[]>`
+    SELECT mutation_id, user_id::text AS user_id, name, txid::text AS txid, outcome, result
+      FROM mutation_log
+     WHERE client_id = ${call.clientId}::uuid
+       AND (mutation_id = ${call.mutationId}
+            OR mutation_id = (SELECT max(mutation_id) FROM mutation_log
+                               WHERE client_id = ${call.clientId}::uuid))
+     ORDER BY mutation_id DESC`;
+}
+
+function answerFromLog<T>(
+  row: LogRow,
+  call: MutationCall,
+  decode: (json: JsonValue) => T,
+): LoggedMutationResult<T> {
+  // Answer only the user who made the call: a client id is not a credential to read results.
+  if (row.user_id !== call.userId) throw new ClientIdOwnerError(call.clientId);
+  if (row.name !== call.name)
+    throw new MutationIdReusedError(call.mutationId, row.name, call.name);
+  if (row.outcome !== "ok" || row.txid === null) {
+    const message =
+      typeof row.result === "object" &&
+      row.result !== null &&
+      !Array.isArray(row.result) &&
+      typeof row.result.message === "string"
+        ? row.result.message
+        : row.outcome;
+    throw new RecordedRejectionError(row.outcome, message);
+  }
+  return { data: decode(row.result), txid: Number(row.txid), replayed: true };
+}
+
+/**
+ * Records a definitive rejection (its transaction has rolled back). `ON CONFLICT DO NOTHING`:
+ * a concurrent retry of the same call may have recorded it already.
+ */
+async function recordRejection(
+  db: Db,
+  call: MutationCall,
+  rejection: { outcome: string; message: string },
+): Promise<void> {
+  await db.$executeRaw`
+    INSERT INTO mutation_log (client_id, mutation_id, user_id, name, txid, outcome, result)
+    VALUES (${call.clientId}::uuid, ${call.mutationId}, ${call.userId}::uuid, ${call.name},
+            NULL, ${rejection.outcome}, ${JSON.stringify({ message: rejection.message })}::jsonb)
+    ON CONFLICT (client_id, mutation_id) DO NOTHING`;
+}

@@ -1,0 +1,203 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import type { TestDatabase } from "@repo/test-support";
+import { createTestDatabase } from "@repo/test-support";
+
+import type { Db, JsonValue, MutationCall } from "../src";
+import {
+  ClientIdOwnerError,
+  createDb,
+  MutationIdReusedError,
+  MutationOrderError,
+  RecordedRejectionError,
+  runLoggedMutation,
+} from "../src";
+
+let database: TestDatabase;
+let db: Db;
+let alice: string;
+let bob: string;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  db = createDb(database.url);
+  ({ id: alice } = await db.user.create({
+    data: { name: "Alice", email: "alice@example.com" },
+  }));
+  ({ id: bob } = await db.user.create({
+    data: { name: "Bob", email: "bob@example.com" },
+  }));
+});
+afterAll(async () => {
+  await db.$disconnect();
+  await database.drop();
+});
+
+class Refused extends Error {}
+
+/** A mutation that creates a project named `name` and returns it (with a Date inside). */
+function createProject(
+  call: MutationCall,
+  name: string,
+  onRun: () => void = () => undefined,
+) {
+  return runLoggedMutation(
+    db,
+    call,
+    async (tx) => {
+      onRun();
+      if (name === "refused") throw new Refused("no");
+      if (name === "flaky") throw new Error("transient");
+      return tx.project.create({
+        data: { name, ownerId: call.userId },
+        select: { id: true, name: true, createdAt: true },
+      });
+    },
+    {
+      encode: (data) => ({ ...data, createdAt: data.createdAt.toISOString() }),
+      decode: (json: JsonValue) => {
+        const row = json as { id: string; name: string; createdAt: string };
+        return { ...row, createdAt: new Date(row.createdAt) };
+      },
+      classifyRejection: (error) =>
+        error instanceof Refused
+          ? { outcome: "FORBIDDEN", message: "refused" }
+          : null,
+    },
+  );
+}
+
+const call = (
+  clientId: string,
+  mutationId: number,
+  userId = alice,
+): MutationCall => ({
+  clientId,
+  mutationId,
+  userId,
+  name: "projects.create",
+});
+
+const projectsNamed = (name: string) => db.project.count({ where: { name } });
+
+describe("runLoggedMutation", () => {
+  it("logs the call with the txid of the transaction that wrote its rows", async () => {
+    const clientId = randomUUID();
+    const result = await createProject(call(clientId, 1), "first");
+
+    expect(result.replayed).toBe(false);
+    const [log] = await db.$queryRaw<{ txid: string; outcome: string }[]>`
+      SELECT txid::text AS txid, outcome FROM mutation_log
+       WHERE client_id = ${clientId}::uuid AND mutation_id = 1`;
+    const [row] = await db.$queryRaw<{ xmin: string }[]>`
+      SELECT xmin::text AS xmin FROM projects WHERE id = ${result.data.id}::uuid`;
+    expect(log).toEqual({ txid: String(result.txid), outcome: "ok" });
+    expect(Number(row?.xmin)).toBe(result.txid);
+  });
+
+  it("answers a retry from the log: same data and txid, nothing written", async () => {
+    const clientId = randomUUID();
+    let runs = 0;
+    const first = await createProject(
+      call(clientId, 1),
+      "retried",
+      () => runs++,
+    );
+    const again = await createProject(
+      call(clientId, 1),
+      "retried",
+      () => runs++,
+    );
+
+    expect(runs).toBe(1);
+    expect(again).toEqual({ ...first, replayed: true });
+    expect(again.data.createdAt).toBeInstanceOf(Date);
+    expect(await projectsNamed("retried")).toBe(1);
+  });
+
+  it("runs concurrent duplicates once (the second waits for the first)", async () => {
+    const clientId = randomUUID();
+    let runs = 0;
+    const results = await Promise.all(
+      [1, 2, 3].map(() =>
+        createProject(call(clientId, 7), "concurrent", () => runs++),
+      ),
+    );
+    expect(runs).toBe(1);
+    expect(new Set(results.map((r) => r.txid)).size).toBe(1);
+    expect(results.filter((r) => !r.replayed)).toHaveLength(1);
+    expect(await projectsNamed("concurrent")).toBe(1);
+  });
+
+  it("refuses an id below the client's latest, writing nothing", async () => {
+    const clientId = randomUUID();
+    await createProject(call(clientId, 5), "five");
+    const failure = await createProject(call(clientId, 3), "three").catch(
+      (error: unknown) => error,
+    );
+    expect(failure).toBeInstanceOf(MutationOrderError);
+    expect((failure as MutationOrderError).latestMutationId).toBe(5);
+    expect(await projectsNamed("three")).toBe(0);
+    // Gaps are fine: ids only have to increase.
+    await expect(
+      createProject(call(clientId, 9), "nine"),
+    ).resolves.toMatchObject({
+      replayed: false,
+    });
+  });
+
+  it("refuses another user's client id, and does not show them its results", async () => {
+    const clientId = randomUUID();
+    await createProject(call(clientId, 1), "alice's");
+    await expect(
+      createProject(call(clientId, 1, bob), "alice's"),
+    ).rejects.toBeInstanceOf(ClientIdOwnerError);
+    await expect(
+      createProject(call(clientId, 2, bob), "bob's"),
+    ).rejects.toBeInstanceOf(ClientIdOwnerError);
+    expect(await projectsNamed("bob's")).toBe(0);
+  });
+
+  it("refuses a mutation id reused for another mutation", async () => {
+    const clientId = randomUUID();
+    await createProject(call(clientId, 1), "named");
+    await expect(
+      createProject({ ...call(clientId, 1), name: "projects.update" }, "named"),
+    ).rejects.toBeInstanceOf(MutationIdReusedError);
+  });
+
+  it("records a definitive rejection, and answers its retry with it", async () => {
+    const clientId = randomUUID();
+    let runs = 0;
+    await expect(
+      createProject(call(clientId, 1), "refused", () => runs++),
+    ).rejects.toBeInstanceOf(Refused);
+    const retry = await createProject(
+      call(clientId, 1),
+      "refused",
+      () => runs++,
+    ).catch((error: unknown) => error);
+    expect(runs).toBe(1);
+    expect(retry).toBeInstanceOf(RecordedRejectionError);
+    expect(retry).toMatchObject({ outcome: "FORBIDDEN", message: "refused" });
+    const [log] = await db.$queryRaw<{ txid: string | null }[]>`
+      SELECT txid::text AS txid FROM mutation_log WHERE client_id = ${clientId}::uuid`;
+    expect(log).toEqual({ txid: null });
+  });
+
+  it("does not record transient failures: a retry runs again", async () => {
+    const clientId = randomUUID();
+    let runs = 0;
+    await expect(
+      createProject(call(clientId, 1), "flaky", () => runs++),
+    ).rejects.toThrow("transient");
+    await expect(
+      createProject(call(clientId, 1), "flaky", () => runs++),
+    ).rejects.toThrow("transient");
+    expect(runs).toBe(2);
+    expect(
+      await db.$queryRaw`SELECT 1 FROM mutation_log WHERE client_id = ${clientId}::uuid`,
+    ).toEqual([]);
+  });
+});

@@ -1,0 +1,9 @@
+/**
+ * @repo/schema: the one description of the data the kit syncs and writes. Isomorphic: imports
+ * zod only, so browsers, Node apps and the server share it.
+ */
+export * from "./enums";
+export * from "./inputs";
+export * from "./limits";
+export * from "./rows";
+export { SHAPE_PARSER } from "./shape-parser";
