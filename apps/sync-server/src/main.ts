@@ -1,0 +1,70 @@
+/**
+ * Runnable service: `tsx src/main.ts` serves the Shape API; `tsx src/main.ts drop-slot` removes
+ * the replication slot and publication (e.g. before deleting a database).
+ */
+import pg from "pg";
+
+import { env } from "./env";
+import { createLogger } from "./logger";
+import { dropReplication, startSyncServer } from "./server";
+
+const logger = createLogger(env.ELECTRIC_LOG_LEVEL);
+
+async function main(): Promise<void> {
+  if (process.argv[2] === "drop-slot") {
+    const client = new pg.Client({ connectionString: env.DATABASE_URL });
+    await client.connect();
+    try {
+      await dropReplication(
+        client,
+        env.ELECTRIC_REPLICATION_SLOT,
+        env.ELECTRIC_PUBLICATION,
+      );
+      logger.info("dropped replication slot and publication", {
+        slot: env.ELECTRIC_REPLICATION_SLOT,
+        publication: env.ELECTRIC_PUBLICATION,
+      });
+    } finally {
+      await client.end();
+    }
+    return;
+  }
+  if (env.ELECTRIC_INSECURE && !env.ELECTRIC_SECRET)
+    logger.warn(
+      "running WITHOUT a secret (ELECTRIC_INSECURE): for local development only",
+    );
+  const server = await startSyncServer({
+    databaseUrl: env.DATABASE_URL,
+    port: env.ELECTRIC_PORT,
+    host: env.ELECTRIC_HOST,
+    secret: env.ELECTRIC_SECRET,
+    insecure: env.ELECTRIC_INSECURE,
+    slotName: env.ELECTRIC_REPLICATION_SLOT,
+    publicationName: env.ELECTRIC_PUBLICATION,
+    longPollTimeoutMs: env.ELECTRIC_LONG_POLL_TIMEOUT_MS,
+    allowShapeDeletion: env.ELECTRIC_ALLOW_SHAPE_DELETION,
+    logger,
+  });
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info("shutting down", { signal });
+    server.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error("shutdown failed", { error: String(error) });
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGINT", () => shutdown("SIGINT"));
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+}
+
+main().catch((error: unknown) => {
+  logger.error("sync server failed to start", {
+    error: error instanceof Error ? error.message : String(error),
+  });
+  process.exit(1);
+});

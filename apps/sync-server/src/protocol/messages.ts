@@ -1,0 +1,56 @@
+/**
+ * Message bodies as the official client parses them (`@electric-sql/client` types), built as
+ * JSON text once when a change enters a shape log and then only concatenated into responses.
+ */
+import type { ChangeMessage, ControlMessage, Row } from "@electric-sql/client";
+
+export type Operation = "insert" | "update" | "delete";
+
+/** Column values are Postgres text output or null, exactly as Electric sends them. */
+export type WireRow = Record<string, string | null>;
+
+export interface ChangeHeaders {
+  operation: Operation;
+  relation: [string, string];
+  txids?: number[];
+  lsn?: string;
+  op_position?: number;
+  last?: true;
+  key_change_to?: string;
+  key_change_from?: string;
+}
+
+export interface WireChange {
+  key: string;
+  value: WireRow;
+  old_value?: WireRow;
+  headers: ChangeHeaders;
+}
+
+export interface SnapshotInfo {
+  xmin: string;
+  xmax: string;
+  xip_list: string[];
+}
+
+export function upToDateMessage(globalLastSeenLsn: bigint): string {
+  return JSON.stringify({
+    headers: {
+      control: "up-to-date",
+      global_last_seen_lsn: globalLastSeenLsn.toString(),
+    },
+  } satisfies ControlMessage);
+}
+
+export function snapshotEndMessage(snapshot: SnapshotInfo): string {
+  return JSON.stringify({ headers: { control: "snapshot-end", ...snapshot } });
+}
+
+export const MUST_REFETCH_BODY = JSON.stringify([
+  { headers: { control: "must-refetch" } } satisfies ControlMessage,
+]);
+
+/** Compile-time check that our change shape is one the client accepts. */
+export function asClientMessage(change: WireChange): ChangeMessage<Row> {
+  return change as unknown as ChangeMessage<Row>;
+}

@@ -1,0 +1,362 @@
+/**
+ * Change capture: ONE logical replication slot (pgoutput) and a publication this server
+ * manages. Tables join the publication when the first shape on them is created. Decoded
+ * messages are grouped into whole transactions and handed to `onTransaction` in commit order;
+ * the slot's flush position is confirmed only after that handler has returned, i.e. once every
+ * shape has appended the transaction to its log.
+ *
+ * @see electric-protocol.md §8, §10a.1
+ */
+import type pg from "pg";
+import type { Pgoutput } from "pg-logical-replication";
+import {
+  LogicalReplicationService,
+  PgoutputPlugin,
+} from "pg-logical-replication";
+
+import type { Logger } from "../logger";
+import type {
+  RelationInfo,
+  RowChange,
+  Transaction,
+  TupleText,
+} from "./transaction";
+import { bigIntToLsn, lsnToBigInt } from "../protocol/offset";
+import { SESSION_OPTIONS } from "./postgres-settings";
+
+export interface ReplicationStreamOptions {
+  databaseUrl: string;
+  slotName: string;
+  publicationName: string;
+  logger: Logger;
+  onTransaction: (transaction: Transaction) => void;
+  onRelation: (relation: RelationInfo) => void;
+  onError: (error: Error) => void;
+}
+
+export class ReplicationSetupError extends Error {
+  override name = "ReplicationSetupError";
+}
+
+const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
+
+export class ReplicationStream {
+  private service: LogicalReplicationService | undefined;
+  private current: Transaction | undefined;
+  private lastProcessedLsn = 0n;
+  private stopped = false;
+  private publicationQueue: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly admin: pg.Pool,
+    private readonly options: ReplicationStreamOptions,
+  ) {
+    if (!IDENTIFIER.test(options.slotName))
+      throw new ReplicationSetupError(
+        `slot name "${options.slotName}" must be lower-case letters, digits and _`,
+      );
+    if (!IDENTIFIER.test(options.publicationName))
+      throw new ReplicationSetupError(
+        `publication name "${options.publicationName}" must be lower-case letters, digits and _`,
+      );
+  }
+
+  /** Commit LSN of the last transaction handed to `onTransaction` (or the slot's start). */
+  get lastSeenLsn(): bigint {
+    return this.lastProcessedLsn;
+  }
+
+  /** Checks prerequisites, creates the publication and slot if needed, starts streaming. */
+  async start(): Promise<void> {
+    await this.checkPrerequisites();
+    const { publicationName, slotName } = this.options;
+    const client = await this.admin.connect();
+    try {
+      const publication = await client.query(
+        "SELECT 1 FROM pg_publication WHERE pubname = $1",
+        [publicationName],
+      );
+      if (publication.rowCount === 0) {
+        await client
+          .query(`CREATE PUBLICATION "${publicationName}"`)
+          .catch((error: unknown) => {
+            if (!isDuplicate(error)) throw error;
+          });
+      }
+      const slot = await client.query<{
+        confirmed: string | null;
+        database: string;
+      }>(
+        "SELECT confirmed_flush_lsn::text AS confirmed, database FROM pg_replication_slots WHERE slot_name = $1",
+        [slotName],
+      );
+      const existing = slot.rows[0];
+      if (existing) {
+        const { rows } = await client.query<{ db: string }>(
+          "SELECT current_database() AS db",
+        );
+        if (existing.database !== rows[0]?.db)
+          throw new ReplicationSetupError(
+            `replication slot "${slotName}" belongs to database "${existing.database}"; choose another ELECTRIC_REPLICATION_SLOT`,
+          );
+        this.lastProcessedLsn = existing.confirmed
+          ? lsnToBigInt(existing.confirmed)
+          : 0n;
+      } else {
+        const created = await client.query<{ lsn: string }>(
+          "SELECT lsn::text AS lsn FROM pg_create_logical_replication_slot($1, 'pgoutput')",
+          [slotName],
+        );
+        this.lastProcessedLsn = lsnToBigInt(created.rows[0]?.lsn ?? "0/0");
+      }
+    } finally {
+      client.release();
+    }
+    await this.subscribe();
+  }
+
+  private async checkPrerequisites(): Promise<void> {
+    const { rows } = await this.admin.query<{
+      wal_level: string;
+      can_replicate: boolean;
+    }>(
+      `SELECT current_setting('wal_level') AS wal_level,
+              (SELECT rolreplication OR rolsuper FROM pg_roles WHERE rolname = current_user) AS can_replicate`,
+    );
+    const row = rows[0];
+    if (row?.wal_level !== "logical")
+      throw new ReplicationSetupError(
+        `Postgres has wal_level=${row?.wal_level ?? "?"}; logical replication needs wal_level=logical (set it in postgresql.conf or with ALTER SYSTEM SET wal_level = logical, then restart Postgres)`,
+      );
+    if (!row.can_replicate)
+      throw new ReplicationSetupError(
+        "the database user lacks the REPLICATION attribute (ALTER ROLE <user> WITH REPLICATION)",
+      );
+  }
+
+  private async subscribe(): Promise<void> {
+    const service = new LogicalReplicationService(
+      {
+        connectionString: this.options.databaseUrl,
+        options: SESSION_OPTIONS,
+        application_name: `sync-server-replication`,
+      },
+      // We confirm positions ourselves, after the transaction is in every shape log.
+      { acknowledge: { auto: false, timeoutSeconds: 0 } },
+    );
+    this.service = service;
+    service.on("data", (_lsn: string, message: Pgoutput.Message) => {
+      try {
+        this.handleMessage(message);
+      } catch (error) {
+        this.options.onError(
+          error instanceof Error ? error : new Error(String(error)),
+        );
+      }
+    });
+    service.on(
+      "heartbeat",
+      (lsn: string, _timestamp: number, shouldRespond: boolean) => {
+        // Between transactions everything up to the server's position has been handled, so the
+        // slot may advance past WAL that held nothing for us (keeps WAL from piling up).
+        if (!this.current) {
+          const position = lsnToBigInt(lsn);
+          if (position > this.lastProcessedLsn)
+            this.lastProcessedLsn = position;
+        }
+        if (shouldRespond)
+          void service.acknowledge(bigIntToLsn(this.lastProcessedLsn));
+      },
+    );
+    service.on("error", (error: Error) => {
+      if (!this.stopped) this.options.onError(error);
+    });
+    const plugin = new PgoutputPlugin({
+      protoVersion: 1,
+      publicationNames: [this.options.publicationName],
+    });
+    const started = new Promise<void>((resolve) =>
+      service.once("start", () => resolve()),
+    );
+    service.subscribe(plugin, this.options.slotName).catch((error: unknown) => {
+      if (!this.stopped)
+        this.options.onError(
+          error instanceof Error ? error : new Error(String(error)),
+        );
+    });
+    await started;
+  }
+
+  private handleMessage(message: Pgoutput.Message): void {
+    switch (message.tag) {
+      case "relation": {
+        // The library runs node-postgres' type parsers over tuple text (Dates, numbers...);
+        // we need Postgres' exact text output, so make every column parser the identity.
+        for (const column of message.columns)
+          column.parser = (raw: unknown) => raw;
+        this.options.onRelation({
+          oid: message.relationOid,
+          schema: message.schema,
+          name: message.name,
+          columns: message.columns.map((column) => ({
+            name: column.name,
+            typeOid: column.typeOid,
+            typeMod: column.typeMod,
+          })),
+        });
+        return;
+      }
+      case "begin":
+        this.current = {
+          xid: message.xid,
+          lsn: lsnToBigInt(message.commitLsn ?? "0/0"),
+          changes: [],
+          truncated: [],
+        };
+        return;
+      case "insert":
+        this.push({
+          kind: "insert",
+          relationOid: message.relation.relationOid,
+          new: message.new as TupleText,
+        });
+        return;
+      case "update":
+        this.push({
+          kind: "update",
+          relationOid: message.relation.relationOid,
+          old: (message.old ?? message.key) as TupleText | null,
+          new: message.new as TupleText,
+        });
+        return;
+      case "delete":
+        this.push({
+          kind: "delete",
+          relationOid: message.relation.relationOid,
+          old: (message.old ?? message.key ?? {}) as TupleText,
+        });
+        return;
+      case "truncate":
+        this.current?.truncated.push(
+          ...message.relations.map((relation) => relation.relationOid),
+        );
+        return;
+      case "commit": {
+        const transaction = this.current;
+        this.current = undefined;
+        if (!transaction) return;
+        this.options.onTransaction(transaction);
+        if (transaction.lsn > this.lastProcessedLsn)
+          this.lastProcessedLsn = transaction.lsn;
+        // Every shape log has it now: the slot may drop WAL up to the end of this commit.
+        if (message.commitEndLsn)
+          void this.service?.acknowledge(message.commitEndLsn);
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  private push(change: RowChange): void {
+    this.current?.changes.push(change);
+  }
+
+  /**
+   * Adds a table to the publication (if missing) and makes sure its updates and deletes carry
+   * whole old rows. Setting REPLICA IDENTITY FULL takes a lock, so it is tried with a short
+   * lock timeout rather than queueing behind open transactions.
+   */
+  ensurePublished(table: {
+    schema: string;
+    name: string;
+    replicaIdentityFull: boolean;
+  }): Promise<void> {
+    const task = this.publicationQueue.then(async () => {
+      const qualified = `"${table.schema.replaceAll('"', '""')}"."${table.name.replaceAll('"', '""')}"`;
+      const client = await this.admin.connect();
+      try {
+        await client.query("SET lock_timeout = '3s'");
+        if (!table.replicaIdentityFull) {
+          try {
+            await client.query(
+              `ALTER TABLE ${qualified} REPLICA IDENTITY FULL`,
+            );
+          } catch (error) {
+            throw new ReplicationSetupError(
+              `table ${qualified} needs REPLICA IDENTITY FULL and it could not be set (${errorMessage(error)}); add "ALTER TABLE ${qualified} REPLICA IDENTITY FULL" to a migration`,
+              { cause: error },
+            );
+          }
+        }
+        const published = await client.query(
+          "SELECT 1 FROM pg_publication_tables WHERE pubname = $1 AND schemaname = $2 AND tablename = $3",
+          [this.options.publicationName, table.schema, table.name],
+        );
+        if (published.rowCount === 0) {
+          try {
+            await client.query(
+              `ALTER PUBLICATION "${this.options.publicationName}" ADD TABLE ${qualified}`,
+            );
+          } catch (error) {
+            if (!isDuplicate(error)) throw error;
+          }
+        }
+      } finally {
+        await client.query("RESET lock_timeout").catch(() => undefined);
+        client.release();
+      }
+    });
+    this.publicationQueue = task.catch(() => undefined);
+    return task;
+  }
+
+  /** Stops streaming; the slot stays so a restart resumes from its confirmed position. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    const service = this.service;
+    this.service = undefined;
+    if (service) {
+      await service
+        .acknowledge(bigIntToLsn(this.lastProcessedLsn))
+        .catch(() => false);
+      await service.destroy();
+    }
+  }
+}
+
+/** Drops the slot and publication (the `drop-slot` command and test teardown). */
+export async function dropReplication(
+  admin: pg.Pool | pg.Client,
+  slotName: string,
+  publicationName: string,
+): Promise<void> {
+  await admin.query(
+    "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1 AND active_pid IS NOT NULL",
+    [slotName],
+  );
+  // The walsender may take a moment to exit after being terminated.
+  for (let attempt = 0; attempt < 50; attempt++) {
+    try {
+      await admin.query(
+        "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1",
+        [slotName],
+      );
+      break;
+    } catch (error) {
+      if (attempt === 49) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  if (IDENTIFIER.test(publicationName))
+    await admin.query(`DROP PUBLICATION IF EXISTS "${publicationName}"`);
+}
+
+function isDuplicate(error: unknown): boolean {
+  const code = (error as { code?: string } | undefined)?.code;
+  return code === "42710" || code === "23505";
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

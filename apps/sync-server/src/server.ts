@@ -1,0 +1,845 @@
+/**
+ * HTTP entry: Electric's Shape API (`GET|HEAD|OPTIONS /v1/shape`, `DELETE /v1/shape` when
+ * enabled, `GET /v1/health`) over one replication stream and the shape manager.
+ *
+ * 1. Startup: parser, pool, replication (publication + slot), HTTP listener.
+ * 2. Requests: validate → resolve shape (create / handle check / 409) → serve log chunk,
+ *    long-poll, or SSE.
+ * 3. Shutdown: stop accepting, end live requests, stop replication (slot kept), close pool.
+ *
+ * @see electric-protocol.md (sections referenced below)
+ */
+import { timingSafeEqual } from "node:crypto";
+import { createServer } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import pg from "pg";
+
+import type { Logger } from "./logger";
+import type { LogOffset } from "./protocol/offset";
+import type { ShapeRequest } from "./protocol/request";
+import type { ShapeDefinition } from "./shapes/definition";
+import type { Shape } from "./shapes/shape";
+import { createLogger } from "./logger";
+import {
+  CACHE_MAX_AGE,
+  CACHE_STALE_AGE,
+  CHUNK_LAST_OFFSET_HEADER,
+  CHUNK_UP_TO_DATE_HEADER,
+  EXPOSED_HEADERS,
+  HAS_DATA_HEADER,
+  HEALTH_PATH,
+  LEGACY_SECRET_PARAM,
+  LIVE_CACHE_BUSTER_HEADER,
+  SECRET_PARAM,
+  SERVER_HEADER,
+  SERVER_HEADER_VALUE,
+  SHAPE_HANDLE_HEADER,
+  SHAPE_PATH,
+  SHAPE_SCHEMA_HEADER,
+} from "./protocol/constants";
+import { nextCursor } from "./protocol/cursor";
+import {
+  InvalidRequestError,
+  MustRefetchError,
+  UnavailableError,
+} from "./protocol/errors";
+import { MUST_REFETCH_BODY, upToDateMessage } from "./protocol/messages";
+import { BEFORE_ALL, compareOffsets, formatOffset } from "./protocol/offset";
+import { parseShapeRequest } from "./protocol/request";
+import { SESSION_OPTIONS } from "./replication/postgres-settings";
+import {
+  dropReplication,
+  ReplicationStream,
+} from "./replication/replication-stream";
+import { parseColumnList, parseTableName } from "./shapes/identifiers";
+import { loadPgParser } from "./shapes/pg-parser";
+import { ShapeManager } from "./shapes/shape-manager";
+
+export interface SyncServerOptions {
+  databaseUrl: string;
+  /** TCP port; 0 picks a free one. */
+  port: number;
+  host?: string;
+  /** Required `secret` query parameter; undefined only when `insecure` is true. */
+  secret?: string;
+  insecure?: boolean;
+  slotName?: string;
+  publicationName?: string;
+  longPollTimeoutMs?: number;
+  sseTimeoutMs?: number;
+  sseKeepAliveMs?: number;
+  /** Bytes of JSON per non-live response before the log is cut into another chunk. */
+  chunkBytes?: number;
+  /** Shapes without readers for this long are dropped. */
+  shapeIdleMs?: number;
+  allowShapeDeletion?: boolean;
+  poolSize?: number;
+  logger?: Logger;
+}
+
+export interface SyncServer {
+  readonly url: string;
+  readonly port: number;
+  readonly shapes: ShapeManager;
+  /** Stops serving; the replication slot stays so a restart resumes. */
+  stop(): Promise<void>;
+  /** Stops and drops the slot and publication (tests, `drop-slot`). */
+  stopAndDropSlot(): Promise<void>;
+}
+
+const DEFAULTS = {
+  slotName: "electric_kit_slot",
+  publicationName: "electric_kit_publication",
+  longPollTimeoutMs: 20_000,
+  sseTimeoutMs: 60_000,
+  sseKeepAliveMs: 21_000,
+  chunkBytes: 10 * 1024 * 1024,
+  shapeIdleMs: 10 * 60_000,
+  poolSize: 10,
+};
+
+export async function startSyncServer(
+  options: SyncServerOptions,
+): Promise<SyncServer> {
+  if (!options.secret && !options.insecure)
+    throw new Error(
+      "a secret is required (ELECTRIC_SECRET); set ELECTRIC_INSECURE=true to run without one in development",
+    );
+  const settings = { ...DEFAULTS, ...definedOnly(options) };
+  const logger = options.logger ?? createLogger("info");
+  await loadPgParser();
+
+  const pool = new pg.Pool({
+    connectionString: options.databaseUrl,
+    options: SESSION_OPTIONS,
+    max: settings.poolSize,
+    application_name: "sync-server",
+  });
+  pool.on("error", (error) =>
+    logger.warn("idle database connection failed", { error: error.message }),
+  );
+
+  // Its callbacks run only after start(), when `shapes` exists.
+  const replication = new ReplicationStream(pool, {
+    databaseUrl: options.databaseUrl,
+    slotName: settings.slotName,
+    publicationName: settings.publicationName,
+    logger,
+    onTransaction: (transaction) => shapes.handleTransaction(transaction),
+    onRelation: (relation) => shapes.handleRelation(relation),
+    onError: (error) => {
+      logger.error("replication failed", { error: error.message });
+      replicationHealthy = false;
+    },
+  });
+  const shapes = new ShapeManager({
+    pool,
+    logger,
+    ensurePublished: (table) => replication.ensurePublished(table),
+  });
+  let replicationHealthy = false;
+  try {
+    await replication.start();
+    replicationHealthy = true;
+  } catch (error) {
+    await replication.stop().catch(() => undefined);
+    await pool.end();
+    throw error;
+  }
+
+  const context: RequestContext = {
+    shapes,
+    replication,
+    logger,
+    settings,
+    secret: options.secret,
+    allowShapeDeletion: options.allowShapeDeletion ?? false,
+    liveResponses: new Set(),
+    isHealthy: () => replicationHealthy,
+  };
+  const server = createServer((request, response) => {
+    handleRequest(context, request, response).catch((error: unknown) => {
+      logger.error("request failed", {
+        error: errorText(error),
+        url: request.url,
+      });
+      if (!response.headersSent) {
+        sendJson(
+          response,
+          500,
+          JSON.stringify({ error: "Internal server error" }),
+          {
+            "cache-control": "no-store",
+          },
+        );
+      } else response.destroy();
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+  await listen(server, options.port, options.host ?? "127.0.0.1");
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${options.host ?? "127.0.0.1"}:${port}`;
+  logger.info("sync server listening", { url, slot: settings.slotName });
+
+  const maintenance = setInterval(
+    () => {
+      void checkDroppedTables(pool, shapes, logger);
+      const removed = shapes.cleanup(settings.shapeIdleMs);
+      if (removed > 0) logger.info("idle shapes removed", { count: removed });
+    },
+    Math.min(5_000, settings.shapeIdleMs),
+  );
+  maintenance.unref();
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      clearInterval(maintenance);
+      const closed = new Promise<void>((resolve) =>
+        server.close(() => resolve()),
+      );
+      for (const end of [...context.liveResponses]) end();
+      server.closeIdleConnections();
+      await replication.stop();
+      await closed;
+      await pool.end();
+      logger.info("sync server stopped");
+    })();
+    return stopping;
+  };
+  return {
+    url,
+    port,
+    shapes,
+    stop,
+    stopAndDropSlot: async () => {
+      await stop();
+      const client = new pg.Client({ connectionString: options.databaseUrl });
+      await client.connect();
+      try {
+        await dropReplication(
+          client,
+          settings.slotName,
+          settings.publicationName,
+        );
+      } finally {
+        await client.end();
+      }
+    },
+  };
+}
+
+type Settings = typeof DEFAULTS;
+
+interface RequestContext {
+  shapes: ShapeManager;
+  replication: ReplicationStream;
+  logger: Logger;
+  settings: Settings;
+  secret: string | undefined;
+  allowShapeDeletion: boolean;
+  /** Callbacks that end each held (long-poll / SSE) response, for shutdown. */
+  liveResponses: Set<() => void>;
+  isHealthy: () => boolean;
+}
+
+async function handleRequest(
+  context: RequestContext,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<void> {
+  const url = new URL(request.url ?? "/", "http://localhost");
+  setCommonHeaders(request, response);
+  if (url.pathname === HEALTH_PATH) {
+    const healthy = context.isHealthy();
+    sendJson(
+      response,
+      healthy ? 200 : 503,
+      JSON.stringify({ status: healthy ? "active" : "waiting" }),
+      {
+        "cache-control": "no-cache, no-store, must-revalidate",
+      },
+    );
+    return;
+  }
+  if (url.pathname === "/") {
+    response.writeHead(200).end();
+    return;
+  }
+  if (url.pathname !== SHAPE_PATH) {
+    sendJson(response, 404, JSON.stringify({ message: "Not found" }), {
+      "cache-control": "no-store",
+    });
+    return;
+  }
+  const method = request.method ?? "GET";
+  if (method === "OPTIONS") {
+    response.writeHead(204, {
+      "access-control-allow-headers":
+        request.headers["access-control-request-headers"] ??
+        "authorization, content-type",
+      "access-control-max-age": "86400",
+    });
+    response.end();
+    return;
+  }
+  if (
+    context.secret !== undefined &&
+    !secretMatches(url.searchParams, context.secret)
+  ) {
+    sendJson(
+      response,
+      401,
+      JSON.stringify({ message: "Unauthorized - Invalid API secret" }),
+      {
+        "cache-control": "no-store",
+      },
+    );
+    return;
+  }
+  try {
+    if (method === "GET" || method === "HEAD")
+      await serveShape(context, url, request, response);
+    else if (method === "DELETE") await deleteShape(context, url, response);
+    else
+      sendJson(
+        response,
+        405,
+        JSON.stringify({ message: `Method ${method} not allowed` }),
+        {
+          allow: "GET, HEAD, DELETE, OPTIONS",
+          "cache-control": "no-store",
+        },
+      );
+  } catch (error) {
+    sendError(context, response, error);
+  }
+}
+
+function sendError(
+  context: RequestContext,
+  response: ServerResponse,
+  error: unknown,
+): void {
+  if (response.headersSent) {
+    response.destroy();
+    return;
+  }
+  if (error instanceof InvalidRequestError) {
+    sendJson(response, 400, error.body(), errorCacheHeaders());
+  } else if (error instanceof MustRefetchError) {
+    const headers: Record<string, string> = {
+      "cache-control": error.newHandle
+        ? `public, max-age=${CACHE_MAX_AGE}, must-revalidate`
+        : "public, max-age=1, must-revalidate",
+    };
+    if (error.newHandle) headers[SHAPE_HANDLE_HEADER] = error.newHandle;
+    sendJson(response, 409, MUST_REFETCH_BODY, headers);
+  } else if (error instanceof UnavailableError) {
+    sendJson(response, 503, JSON.stringify({ message: error.message }), {
+      ...errorCacheHeaders(),
+      "retry-after": String(error.retryAfterSeconds),
+    });
+  } else if (isPostgresUnavailable(error)) {
+    context.logger.warn("database unavailable", { error: errorText(error) });
+    sendJson(
+      response,
+      503,
+      JSON.stringify({ message: "Database is unavailable, retry later" }),
+      {
+        ...errorCacheHeaders(),
+        "retry-after": "5",
+      },
+    );
+  } else {
+    context.logger.error("request failed", { error: errorText(error) });
+    sendJson(
+      response,
+      500,
+      JSON.stringify({ error: "Internal server error" }),
+      errorCacheHeaders(),
+    );
+  }
+}
+
+function errorCacheHeaders(): Record<string, string> {
+  return { "cache-control": "no-store", "surrogate-control": "no-store" };
+}
+
+// --- Shape resolution -------------------------------------------------------------------
+
+function toDefinition(request: ShapeRequest): ShapeDefinition {
+  const errors: Record<string, string[]> = {};
+  let table: ShapeDefinition["table"] | undefined;
+  let columns: string[] | undefined;
+  try {
+    table = parseTableName(request.table);
+  } catch (error) {
+    if (!(error instanceof InvalidRequestError)) throw error;
+    Object.assign(errors, error.errors);
+  }
+  try {
+    columns =
+      request.columns === undefined
+        ? undefined
+        : parseColumnList(request.columns);
+  } catch (error) {
+    if (!(error instanceof InvalidRequestError)) throw error;
+    Object.assign(errors, error.errors);
+  }
+  if (!table || Object.keys(errors).length > 0)
+    throw new InvalidRequestError(errors);
+  return {
+    table,
+    where: request.where,
+    params: request.params,
+    columns,
+    replica: request.replica,
+    log: request.log,
+  };
+}
+
+/** The shape a request reads, or 409 when its handle is not the current one. */
+async function resolveShape(
+  context: RequestContext,
+  request: ShapeRequest,
+  definition: ShapeDefinition,
+): Promise<Shape> {
+  const isStart =
+    request.offset === "now" ||
+    compareOffsets(request.offset, BEFORE_ALL) === 0;
+  if (!isStart) {
+    const byHandle = request.handle
+      ? context.shapes.getByHandle(request.handle)
+      : undefined;
+    const current = context.shapes.find(definition);
+    if (!byHandle || byHandle !== current || byHandle.state === "invalid") {
+      throw new MustRefetchError(await currentHandle(context, definition));
+    }
+  }
+  const shape = await context.shapes.getOrCreate(definition);
+  await shape.ready;
+  if (shape.state === "invalid") {
+    if (shape.invalidReason?.startsWith("snapshot failed"))
+      throw new UnavailableError(
+        `Shape snapshot failed: ${shape.invalidReason}`,
+        1,
+      );
+    throw new MustRefetchError(await currentHandle(context, definition));
+  }
+  return shape;
+}
+
+/** Handle for a 409: the current (possibly new) shape of this definition, if it can exist. */
+async function currentHandle(
+  context: RequestContext,
+  definition: ShapeDefinition,
+): Promise<string | undefined> {
+  try {
+    return (await context.shapes.getOrCreate(definition)).handle;
+  } catch (error) {
+    if (error instanceof InvalidRequestError) return undefined;
+    throw error;
+  }
+}
+
+// --- GET /v1/shape ----------------------------------------------------------------------
+
+async function serveShape(
+  context: RequestContext,
+  url: URL,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<void> {
+  const shapeRequest = parseShapeRequest(url.searchParams);
+  const definition = toDefinition(shapeRequest);
+  const shape = await resolveShape(context, shapeRequest, definition);
+  shape.lastUsedAt = Date.now();
+
+  if (shapeRequest.offset === "now") {
+    const end = shape.log.lastOffset;
+    sendShapeChunk(context, request, response, shape, shapeRequest, {
+      entries: [],
+      requested: end,
+      lastOffset: end,
+      upToDate: true,
+    });
+    return;
+  }
+  const offset = shapeRequest.offset;
+  const bound = maxLsn(context, shape) + 1n;
+  if (offset.tx > bound)
+    throw InvalidRequestError.of("offset", "out of bounds for this shape");
+
+  if (!shapeRequest.live || shape.log.hasEntriesAfter(offset)) {
+    if (shapeRequest.live && shapeRequest.liveSse) {
+      serveSse(context, response, shape, shapeRequest, offset);
+      return;
+    }
+    serveChunk(context, request, response, shape, shapeRequest, offset);
+    return;
+  }
+  if (shapeRequest.liveSse) {
+    serveSse(context, response, shape, shapeRequest, offset);
+    return;
+  }
+  await holdUntilChange(
+    context,
+    request,
+    response,
+    shape,
+    shapeRequest,
+    offset,
+    definition,
+  );
+}
+
+function serveChunk(
+  context: RequestContext,
+  request: IncomingMessage,
+  response: ServerResponse,
+  shape: Shape,
+  shapeRequest: ShapeRequest,
+  offset: LogOffset,
+): void {
+  const chunk = shape.log.read(offset, context.settings.chunkBytes);
+  // Electric never marks an offset=-1 response up-to-date, to keep it long-cacheable.
+  const isInitial = compareOffsets(offset, BEFORE_ALL) === 0;
+  sendShapeChunk(context, request, response, shape, shapeRequest, {
+    entries: chunk.entries,
+    requested: offset,
+    lastOffset: chunk.lastOffset,
+    upToDate: chunk.atEnd && !isInitial,
+  });
+}
+
+interface ChunkToSend {
+  entries: string[];
+  requested: LogOffset;
+  lastOffset: LogOffset;
+  upToDate: boolean;
+}
+
+function sendShapeChunk(
+  context: RequestContext,
+  request: IncomingMessage,
+  response: ServerResponse,
+  shape: Shape,
+  shapeRequest: ShapeRequest,
+  chunk: ChunkToSend,
+): void {
+  const messages = chunk.upToDate
+    ? [...chunk.entries, upToDateMessage(maxLsn(context, shape))]
+    : chunk.entries;
+  const headers: Record<string, string> = {
+    [SHAPE_HANDLE_HEADER]: shape.handle,
+    [CHUNK_LAST_OFFSET_HEADER]: formatOffset(chunk.lastOffset),
+    [HAS_DATA_HEADER]: chunk.entries.length > 0 ? "true" : "false",
+    "cache-control": cacheControl(shapeRequest),
+  };
+  if (!shapeRequest.live) headers[SHAPE_SCHEMA_HEADER] = shape.schemaHeader;
+  else
+    headers[LIVE_CACHE_BUSTER_HEADER] = nextCursor(
+      context.settings.longPollTimeoutMs,
+      shapeRequest.cursor,
+    );
+  if (chunk.upToDate) headers[CHUNK_UP_TO_DATE_HEADER] = "";
+  let etag = `"${shape.handle}:${formatOffset(chunk.requested)}:${formatOffset(chunk.lastOffset)}"`;
+  if (shapeRequest.live && chunk.entries.length === 0)
+    etag = `"${etag.slice(1, -1)}:${Date.now()}"`;
+  headers.etag = etag;
+  const ifNoneMatch = request.headers["if-none-match"];
+  if (ifNoneMatch?.split(",").some((tag) => tag.trim() === etag)) {
+    response.writeHead(304, headers).end();
+    return;
+  }
+  const body = `[${messages.join(",")}]`;
+  headers["content-type"] = "application/json; charset=utf-8";
+  response.writeHead(200, headers);
+  response.end(request.method === "HEAD" ? undefined : body);
+}
+
+function cacheControl(request: ShapeRequest): string {
+  if (request.liveSse) return `public, max-age=59`;
+  if (request.live) return "public, max-age=5, stale-while-revalidate=5";
+  if (request.offset !== "now" && request.offset.tx < 0n)
+    return "public, max-age=604800, s-maxage=3600, stale-while-revalidate=2629746";
+  return `public, max-age=${CACHE_MAX_AGE}, stale-while-revalidate=${CACHE_STALE_AGE}`;
+}
+
+/** Highest LSN this shape's readers have seen: the global position, or its log end. */
+function maxLsn(context: RequestContext, shape: Shape): bigint {
+  const global = context.replication.lastSeenLsn;
+  const own = shape.log.lastOffset.tx;
+  return global > own ? global : own;
+}
+
+/** Long-poll: answer as soon as the shape gets entries, or with up-to-date at the timeout. */
+function holdUntilChange(
+  context: RequestContext,
+  request: IncomingMessage,
+  response: ServerResponse,
+  shape: Shape,
+  shapeRequest: ShapeRequest,
+  offset: LogOffset,
+  definition: ShapeDefinition,
+): Promise<void> {
+  return new Promise<void>((resolve) => {
+    let done = false;
+    const finish = (send: () => void | Promise<void>) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      unsubscribe();
+      context.liveResponses.delete(endNow);
+      response.off("close", onClose);
+      Promise.resolve()
+        .then(send)
+        .catch((error: unknown) => sendError(context, response, error))
+        .finally(resolve);
+    };
+    const respondTimeout = () =>
+      sendShapeChunk(context, request, response, shape, shapeRequest, {
+        entries: [],
+        requested: offset,
+        lastOffset: offset,
+        upToDate: true,
+      });
+    const onChange = () => {
+      if (shape.state === "invalid") {
+        finish(async () => {
+          throw new MustRefetchError(await currentHandle(context, definition));
+        });
+      } else if (shape.log.hasEntriesAfter(offset)) {
+        finish(() =>
+          serveChunk(context, request, response, shape, shapeRequest, offset),
+        );
+      }
+    };
+    const endNow = () => finish(respondTimeout);
+    const onClose = () => finish(() => undefined);
+    const unsubscribe = shape.subscribe(onChange);
+    const timer = setTimeout(
+      () => finish(respondTimeout),
+      context.settings.longPollTimeoutMs,
+    );
+    context.liveResponses.add(endNow);
+    response.on("close", onClose);
+    shape.lastUsedAt = Date.now();
+  });
+}
+
+/**
+ * SSE live mode (§6.3): one `data:` event per message, `up-to-date` after each batch, keep-alive
+ * comments, closed after `sseTimeoutMs` (the client reconnects). The up-to-date LSN is one past
+ * the last transaction sent, because the client resumes from `<lsn>_0` and must not get the
+ * later ops of that transaction again.
+ */
+function serveSse(
+  context: RequestContext,
+  response: ServerResponse,
+  shape: Shape,
+  shapeRequest: ShapeRequest,
+  from: LogOffset,
+): void {
+  let position = from;
+  response.writeHead(200, {
+    "content-type": "text/event-stream",
+    "cache-control": cacheControl(shapeRequest),
+    connection: "keep-alive",
+    [SHAPE_HANDLE_HEADER]: shape.handle,
+    [CHUNK_LAST_OFFSET_HEADER]: formatOffset(from),
+    [LIVE_CACHE_BUSTER_HEADER]: nextCursor(
+      context.settings.longPollTimeoutMs,
+      shapeRequest.cursor,
+    ),
+  });
+  response.flushHeaders();
+  const flush = () => {
+    if (shape.state === "invalid") {
+      end();
+      return;
+    }
+    let wrote = false;
+    for (;;) {
+      const chunk = shape.log.read(position, context.settings.chunkBytes);
+      if (chunk.entries.length === 0) break;
+      let text = "";
+      for (const entry of chunk.entries) text += `data: ${entry}\n\n`;
+      response.write(text);
+      position = chunk.lastOffset;
+      wrote = true;
+      if (chunk.atEnd) break;
+    }
+    if (wrote) {
+      response.write(
+        `data: ${upToDateMessage(maxLsn(context, shape) + 1n)}\n\n`,
+      );
+    }
+  };
+  let ended = false;
+  const end = () => {
+    if (ended) return;
+    ended = true;
+    clearInterval(keepAlive);
+    clearTimeout(timeout);
+    unsubscribe();
+    context.liveResponses.delete(end);
+    response.end();
+  };
+  const unsubscribe = shape.subscribe(flush);
+  const keepAlive = setInterval(
+    () => response.write(": keep-alive\n\n"),
+    context.settings.sseKeepAliveMs,
+  );
+  const timeout = setTimeout(end, context.settings.sseTimeoutMs);
+  context.liveResponses.add(end);
+  response.on("close", end);
+  shape.lastUsedAt = Date.now();
+  flush();
+}
+
+// --- DELETE /v1/shape -------------------------------------------------------------------
+
+async function deleteShape(
+  context: RequestContext,
+  url: URL,
+  response: ServerResponse,
+): Promise<void> {
+  if (!context.allowShapeDeletion) {
+    sendJson(
+      response,
+      405,
+      JSON.stringify({ message: "Shape deletion is disabled on this server" }),
+      errorCacheHeaders(),
+    );
+    return;
+  }
+  const handle = url.searchParams.get("handle") ?? undefined;
+  let shape = handle ? context.shapes.getByHandle(handle) : undefined;
+  if (!shape && url.searchParams.get("table")) {
+    const definition = toDefinition({
+      ...parseShapeRequest(withOffset(url.searchParams)),
+    });
+    shape = context.shapes.find(definition);
+  }
+  if (!shape) {
+    sendJson(
+      response,
+      404,
+      JSON.stringify({ message: "Shape not found" }),
+      errorCacheHeaders(),
+    );
+    return;
+  }
+  context.shapes.remove(shape, "deleted by request");
+  response.writeHead(202, { "cache-control": "no-cache" }).end();
+}
+
+function withOffset(query: URLSearchParams): URLSearchParams {
+  const copy = new URLSearchParams(query);
+  copy.set("offset", "-1");
+  copy.delete("handle");
+  copy.delete("live");
+  return copy;
+}
+
+// --- Helpers ----------------------------------------------------------------------------
+
+function setCommonHeaders(
+  request: IncomingMessage,
+  response: ServerResponse,
+): void {
+  response.setHeader(SERVER_HEADER, SERVER_HEADER_VALUE);
+  response.setHeader(
+    "access-control-allow-origin",
+    request.headers.origin ?? "*",
+  );
+  response.setHeader(
+    "access-control-allow-methods",
+    "GET, POST, HEAD, DELETE, OPTIONS",
+  );
+  response.setHeader("access-control-expose-headers", EXPOSED_HEADERS);
+  if (request.headers.origin) response.setHeader("vary", "Origin");
+}
+
+function sendJson(
+  response: ServerResponse,
+  status: number,
+  body: string,
+  headers: Record<string, string>,
+): void {
+  response.writeHead(status, {
+    "content-type": "application/json; charset=utf-8",
+    ...headers,
+  });
+  response.end(body);
+}
+
+function secretMatches(query: URLSearchParams, secret: string): boolean {
+  const given = query.get(SECRET_PARAM) ?? query.get(LEGACY_SECRET_PARAM);
+  if (given === null) return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(secret);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function isPostgresUnavailable(error: unknown): boolean {
+  const code = (error as { code?: string } | undefined)?.code ?? "";
+  return (
+    code === "ECONNREFUSED" ||
+    code === "ECONNRESET" ||
+    code.startsWith("08") ||
+    code === "57P01" ||
+    code === "57P03" ||
+    (error instanceof Error && /Connection terminated/i.test(error.message))
+  );
+}
+
+async function checkDroppedTables(
+  pool: pg.Pool,
+  shapes: ShapeManager,
+  logger: Logger,
+): Promise<void> {
+  const oids = shapes.relationOids();
+  if (oids.length === 0) return;
+  try {
+    const { rows } = await pool.query<{ oid: number }>(
+      "SELECT oid::int AS oid FROM pg_class WHERE oid = ANY($1::oid[])",
+      [oids],
+    );
+    const present = new Set(rows.map((row) => row.oid));
+    for (const oid of oids) {
+      if (present.has(oid)) continue;
+      for (const shape of shapes.shapesOfRelation(oid))
+        shapes.remove(shape, "table dropped");
+    }
+  } catch (error) {
+    logger.warn("dropped-table check failed", { error: errorText(error) });
+  }
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(
+    Object.entries(value).filter(([, item]) => item !== undefined),
+  ) as Partial<T>;
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error
+    ? `${error.name}: ${error.message}`
+    : String(error);
+}
+
+export { dropReplication };

@@ -1,0 +1,96 @@
+/**
+ * `table` and `columns` parameters, read with the Postgres parser so quoting and case folding
+ * follow Postgres (`Items` means `items`, `"My Table"` keeps its case and space).
+ */
+import { InvalidRequestError } from "../protocol/errors";
+import { parseSql, singleSelect, SqlParseError } from "./pg-parser";
+
+export interface QualifiedName {
+  schema: string;
+  name: string;
+}
+
+export function parseTableName(text: string): QualifiedName {
+  const invalid = (detail: string) =>
+    InvalidRequestError.of("table", `Invalid table name "${text}": ${detail}`);
+  if (text.trim() === "")
+    throw InvalidRequestError.of("table", "can't be blank");
+  let select;
+  try {
+    select = singleSelect(parseSql(`SELECT 1 FROM ${text}`));
+  } catch (error) {
+    if (error instanceof SqlParseError) throw invalid(error.message);
+    throw error;
+  }
+  const from = select?.fromClause;
+  const range =
+    from?.length === 1 && from[0] && "RangeVar" in from[0]
+      ? from[0].RangeVar
+      : undefined;
+  const hasOtherClauses =
+    !select ||
+    select.whereClause !== undefined ||
+    select.groupClause !== undefined ||
+    select.havingClause !== undefined ||
+    select.sortClause !== undefined ||
+    select.limitCount !== undefined ||
+    select.withClause !== undefined;
+  if (
+    !range?.relname ||
+    hasOtherClauses ||
+    range.alias !== undefined ||
+    range.catalogname !== undefined ||
+    range.inh === false
+  ) {
+    throw invalid("expected a table name, optionally schema-qualified");
+  }
+  return { schema: range.schemaname ?? "public", name: range.relname };
+}
+
+/** Splits `columns` (`id,"Title",name`) into column names. */
+export function parseColumnList(text: string): string[] {
+  const invalid = (detail: string) =>
+    InvalidRequestError.of("columns", `Invalid column list: ${detail}`);
+  if (text.trim() === "")
+    throw InvalidRequestError.of("columns", "Invalid zero-length identifier");
+  let select;
+  try {
+    select = singleSelect(parseSql(`SELECT ${text} FROM t`));
+  } catch (error) {
+    if (error instanceof SqlParseError) {
+      const detail = error.message.includes("zero-length")
+        ? "Invalid zero-length identifier"
+        : error.message;
+      throw invalid(detail);
+    }
+    throw error;
+  }
+  const names: string[] = [];
+  for (const target of select?.targetList ?? []) {
+    const resTarget = "ResTarget" in target ? target.ResTarget : undefined;
+    const fields =
+      resTarget?.val && "ColumnRef" in resTarget.val
+        ? resTarget.val.ColumnRef.fields
+        : undefined;
+    const only = fields?.length === 1 ? fields[0] : undefined;
+    if (!only || !("String" in only) || resTarget?.name !== undefined) {
+      throw invalid("each entry must be a column name");
+    }
+    names.push(only.String.sval ?? "");
+  }
+  if (names.length === 0 || select?.fromClause?.length !== 1)
+    throw invalid("expected column names");
+  return names;
+}
+
+export function quoteIdentifier(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+export function quoteLiteral(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`;
+}
+
+export function qualifiedSql(table: QualifiedName): string {
+  return `${quoteIdentifier(table.schema)}.${quoteIdentifier(table.name)}`;
+}

@@ -1,0 +1,251 @@
+/**
+ * The set of live shapes: finds or creates the shape for a definition, gives each a fresh
+ * handle, routes replicated transactions to the shapes of the tables they touch, resets shapes
+ * on TRUNCATE and schema changes, and drops shapes nobody has read for a while.
+ */
+import { createHash } from "node:crypto";
+import type pg from "pg";
+
+import type { Logger } from "../logger";
+import type { RelationInfo, Transaction } from "../replication/transaction";
+import type { ShapeDefinition } from "./definition";
+import type { ColumnInfo, TableInfo } from "./table-info";
+import type { CompiledWhere } from "./where";
+import { InvalidRequestError } from "../protocol/errors";
+import { definitionKey } from "./definition";
+import { Shape } from "./shape";
+import { takeSnapshot } from "./snapshot";
+import { loadTableInfo } from "./table-info";
+import { compileWhere, WhereClauseError, WhereParamsError } from "./where";
+
+export interface ShapeManagerOptions {
+  pool: pg.Pool;
+  logger: Logger;
+  /** Adds the table to the publication (and sets REPLICA IDENTITY FULL) before snapshotting. */
+  ensurePublished: (table: TableInfo) => Promise<void>;
+}
+
+export class ShapeManager {
+  private readonly byDefinition = new Map<string, Shape>();
+  private readonly byHandle = new Map<string, Shape>();
+  private readonly byRelation = new Map<number, Set<Shape>>();
+  /** Column signature last seen in a relation message, per table oid. */
+  private readonly relationSignatures = new Map<number, string>();
+  private readonly creating = new Map<string, Promise<Shape>>();
+  private handleCounter = 0;
+
+  constructor(private readonly options: ShapeManagerOptions) {}
+
+  get shapeCount(): number {
+    return this.byHandle.size;
+  }
+
+  getByHandle(handle: string): Shape | undefined {
+    return this.byHandle.get(handle);
+  }
+
+  /** The current shape for `definition`, created (and snapshotted) if there is none. */
+  async getOrCreate(definition: ShapeDefinition): Promise<Shape> {
+    const key = definitionKey(definition);
+    const existing = this.byDefinition.get(key);
+    if (existing && existing.state !== "invalid") return existing;
+    const inFlight = this.creating.get(key);
+    if (inFlight) return inFlight;
+    const creation = this.create(key, definition).finally(() =>
+      this.creating.delete(key),
+    );
+    this.creating.set(key, creation);
+    return creation;
+  }
+
+  /** The current shape for `definition` if one exists (no creation). */
+  find(definition: ShapeDefinition): Shape | undefined {
+    const shape = this.byDefinition.get(definitionKey(definition));
+    return shape?.state === "invalid" ? undefined : shape;
+  }
+
+  private async create(
+    key: string,
+    definition: ShapeDefinition,
+  ): Promise<Shape> {
+    const table = await loadTableInfo(this.options.pool, definition.table);
+    const selected = selectColumns(table, definition.columns);
+    const where = definition.where
+      ? compileShapeWhere(definition.where, table.columns, definition.params)
+      : undefined;
+    if (!definition.where && Object.keys(definition.params).length > 0)
+      throw InvalidRequestError.of(
+        "params",
+        "params were given but there is no where clause",
+      );
+    await this.options.ensurePublished(table);
+    const handle = this.newHandle(key);
+    const shape = new Shape(handle, definition, table, selected, where);
+    // Registered before the snapshot starts, so every transaction committing from now on is
+    // either visible in the snapshot or buffered by the shape: none is lost.
+    this.byDefinition.set(key, shape);
+    this.byHandle.set(handle, shape);
+    let shapes = this.byRelation.get(table.oid);
+    if (!shapes) {
+      shapes = new Set();
+      this.byRelation.set(table.oid, shapes);
+    }
+    shapes.add(shape);
+    this.options.logger.info("shape created", {
+      handle,
+      table: `${table.schema}.${table.name}`,
+      where: definition.where,
+    });
+    void takeSnapshot(this.options.pool, shape).then(() => {
+      if (
+        shape.state === "invalid" &&
+        shape.invalidReason?.startsWith("snapshot failed")
+      )
+        this.remove(shape, shape.invalidReason);
+      else
+        this.options.logger.debug("snapshot done", {
+          handle,
+          rows: shape.log.size - 1,
+        });
+    });
+    return shape;
+  }
+
+  /** Electric's handle format: `<hash of definition>-<microsecond timestamp>`, never reused. */
+  private newHandle(key: string): string {
+    const hash = BigInt(
+      `0x${createHash("sha256").update(key).digest("hex").slice(0, 12)}`,
+    );
+    const micros =
+      BigInt(Date.now()) * 1000n + BigInt(this.handleCounter++ % 1000);
+    return `${hash}-${micros}`;
+  }
+
+  /** Routes one committed transaction to the shapes of the tables it touched. */
+  handleTransaction(transaction: Transaction): void {
+    for (const oid of transaction.truncated) {
+      for (const shape of [...(this.byRelation.get(oid) ?? [])])
+        this.remove(shape, "table truncated");
+    }
+    const touched = new Set<number>();
+    for (const change of transaction.changes) touched.add(change.relationOid);
+    for (const oid of touched) {
+      for (const shape of this.byRelation.get(oid) ?? [])
+        shape.handleTransaction(transaction);
+    }
+  }
+
+  /**
+   * pgoutput re-sends a relation's description after its definition changed; shapes built on
+   * the old columns can't be kept consistent, so they are reset (clients get 409).
+   */
+  handleRelation(relation: RelationInfo): void {
+    const signature = relation.columns
+      .map((column) => `${column.name}:${column.typeOid}:${column.typeMod}`)
+      .join(",");
+    const previous = this.relationSignatures.get(relation.oid);
+    this.relationSignatures.set(relation.oid, signature);
+    for (const shape of [...(this.byRelation.get(relation.oid) ?? [])]) {
+      const shapeSignature = shape.table.columns
+        .map((column) => column.name)
+        .join(",");
+      const names = relation.columns.map((column) => column.name).join(",");
+      const renamed =
+        relation.schema !== shape.table.schema ||
+        relation.name !== shape.table.name;
+      if (
+        names !== shapeSignature ||
+        renamed ||
+        (previous !== undefined && previous !== signature)
+      )
+        this.remove(shape, "table schema changed");
+    }
+  }
+
+  /** Removes a shape; its handle stops being served and waiters get 409. */
+  remove(shape: Shape, reason: string): void {
+    const key = definitionKey(shape.definition);
+    if (this.byDefinition.get(key) === shape) this.byDefinition.delete(key);
+    this.byHandle.delete(shape.handle);
+    this.byRelation.get(shape.table.oid)?.delete(shape);
+    if (shape.state !== "invalid")
+      this.options.logger.info("shape removed", {
+        handle: shape.handle,
+        reason,
+      });
+    shape.invalidate(reason);
+  }
+
+  /** Table oids that have shapes (to check for dropped tables). */
+  relationOids(): number[] {
+    return [...this.byRelation.entries()]
+      .filter(([, shapes]) => shapes.size > 0)
+      .map(([oid]) => oid);
+  }
+
+  shapesOfRelation(oid: number): Shape[] {
+    return [...(this.byRelation.get(oid) ?? [])];
+  }
+
+  /** Drops shapes without listeners that nobody read for `idleMs`. */
+  cleanup(idleMs: number): number {
+    const now = Date.now();
+    let removed = 0;
+    for (const shape of [...this.byHandle.values()]) {
+      if (shape.listenerCount === 0 && now - shape.lastUsedAt > idleMs) {
+        this.remove(shape, "unused");
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  allShapes(): Shape[] {
+    return [...this.byHandle.values()];
+  }
+}
+
+function selectColumns(
+  table: TableInfo,
+  requested: readonly string[] | undefined,
+): ColumnInfo[] {
+  if (!requested) return table.columns;
+  if (requested.length === 0)
+    throw InvalidRequestError.of(
+      "columns",
+      "The list of columns must not be empty",
+    );
+  const byName = new Map(table.columns.map((column) => [column.name, column]));
+  const unknown = requested.filter((name) => !byName.has(name));
+  if (unknown.length > 0)
+    throw InvalidRequestError.of(
+      "columns",
+      `The following columns are not found on the table: ${unknown.join(", ")}`,
+    );
+  const missingPk = table.primaryKey.filter(
+    (name) => !requested.includes(name),
+  );
+  if (missingPk.length > 0)
+    throw InvalidRequestError.of(
+      "columns",
+      `The list of columns must include all primary key columns, missing: ${missingPk.join(", ")}`,
+    );
+  const wanted = new Set(requested);
+  return table.columns.filter((column) => wanted.has(column.name));
+}
+
+function compileShapeWhere(
+  where: string,
+  columns: readonly ColumnInfo[],
+  params: Readonly<Record<string, string>>,
+): CompiledWhere {
+  try {
+    return compileWhere(where, columns, params);
+  } catch (error) {
+    if (error instanceof WhereClauseError)
+      throw InvalidRequestError.of("where", error.message, error);
+    if (error instanceof WhereParamsError)
+      throw InvalidRequestError.of("params", error.message, error);
+    throw error;
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * Renders an analysed WHERE expression back to SQL for the snapshot query. The SQL is produced
+ * from our validated tree (identifiers quoted, literals re-quoted, params as typed `$n`), never
+ * by pasting the client's text, so nothing outside the validated subset can reach Postgres.
+ * Text ordering uses COLLATE "C" so the snapshot agrees with the in-process evaluator.
+ */
+import type { Expr } from "./ast";
+import type { SqlType, Value } from "./types";
+import { quoteIdentifier, quoteLiteral } from "../identifiers";
+
+export function toSql(expr: Expr): string {
+  switch (expr.kind) {
+    case "column":
+      return quoteIdentifier(expr.name);
+    case "const":
+      return expr.value === null
+        ? `NULL::${typeSql(expr.type)}`
+        : `${quoteLiteral(literalText(expr.value, expr.type))}::${typeSql(expr.type)}`;
+    case "param":
+      return `$${expr.index}::${typeSql(expr.type)}`;
+    case "cast":
+      return `(${toSql(expr.arg)})::${typeSql(expr.type)}`;
+    case "and":
+    case "or":
+      return `(${expr.args.map(toSql).join(expr.kind === "and" ? " AND " : " OR ")})`;
+    case "not":
+      return `(NOT ${toSql(expr.arg)})`;
+    case "isNull":
+      return `(${toSql(expr.arg)} IS ${expr.negated ? "NOT " : ""}NULL)`;
+    case "boolTest":
+      return `(${toSql(expr.arg)} IS ${expr.negated ? "NOT " : ""}${expr.test.toUpperCase()})`;
+    case "compare":
+      return `(${collated(expr.left)} ${expr.op} ${collated(expr.right)})`;
+    case "distinct":
+      return `(${toSql(expr.left)} IS ${expr.negated ? "NOT " : ""}DISTINCT FROM ${toSql(expr.right)})`;
+    case "arith":
+      return `(${toSql(expr.left)} ${expr.op} ${toSql(expr.right)})`;
+    case "negate":
+      return `(- ${toSql(expr.arg)})`;
+    case "concat":
+      return `(${toSql(expr.left)} || ${toSql(expr.right)})`;
+    case "like":
+      return `(${toSql(expr.arg)} ${expr.negated ? "NOT " : ""}${expr.caseInsensitive ? "ILIKE" : "LIKE"} ${toSql(expr.pattern)})`;
+    case "in":
+      return `(${toSql(expr.arg)} ${expr.negated ? "NOT " : ""}IN (${expr.list.map(toSql).join(", ")}))`;
+    case "quantified":
+      return `(${collated(expr.left)} ${expr.op} ${expr.quantifier.toUpperCase()} (${toSql(expr.array)}))`;
+    case "arrayOp":
+      return `(${toSql(expr.left)} ${expr.op} ${toSql(expr.right)})`;
+    case "call":
+      return `${expr.name}(${expr.args.map(toSql).join(", ")})`;
+  }
+}
+
+function collated(expr: Expr): string {
+  const sql = toSql(expr);
+  return expr.type.family === "text" && expr.type.dims === 0
+    ? `(${sql} COLLATE "C")`
+    : sql;
+}
+
+function typeSql(type: SqlType): string {
+  return `${quoteIdentifier(type.name)}${"[]".repeat(type.dims)}`;
+}
+
+/** Postgres input text for a value we parsed ourselves. */
+function literalText(value: Value, type: SqlType): string {
+  if (Array.isArray(value))
+    return `{${value
+      .map((item) =>
+        item === null
+          ? "NULL"
+          : `"${literalText(item, { ...type, dims: 0 })
+              .replaceAll("\\", "\\\\")
+              .replaceAll('"', '\\"')}"`,
+      )
+      .join(",")}}`;
+  if (value === null) return "NULL";
+  switch (type.family) {
+    case "bool":
+      return value ? "true" : "false";
+    case "date":
+      return typeof value === "number" && Number.isFinite(value)
+        ? new Date(value * 86_400_000).toISOString().slice(0, 10)
+        : value === Infinity
+          ? "infinity"
+          : "-infinity";
+    case "timestamp":
+    case "timestamptz":
+      return microsToText(value as bigint, type.family === "timestamptz");
+    case "float":
+    case "numeric":
+      return Number.isNaN(value)
+        ? "NaN"
+        : value === Infinity
+          ? "Infinity"
+          : value === -Infinity
+            ? "-Infinity"
+            : String(value);
+    default:
+      return String(value);
+  }
+}
+
+function microsToText(micros: bigint, withZone: boolean): string {
+  if (micros >= 2n ** 63n - 1n) return "infinity";
+  if (micros <= -(2n ** 63n)) return "-infinity";
+  const millis = micros / 1000n - (micros % 1000n < 0n ? 1n : 0n);
+  const extra = micros - millis * 1000n;
+  const iso = new Date(Number(millis)).toISOString(); // 2024-01-02T03:04:05.123Z
+  return `${iso.slice(0, 23)}${extra.toString().padStart(3, "0")}${withZone ? "+00" : ""}`;
+}
