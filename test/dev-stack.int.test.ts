@@ -6,32 +6,30 @@ import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { ChildProcess } from "node:child_process";
 import { afterAll, expect, it } from "vitest";
 
+import { readMigrationsDir } from "@repo/db/migrate";
 import { freePort } from "@repo/dev-postgres";
-import { repoRoot } from "@repo/test-support";
+import { migrationsDir, repoRoot } from "@repo/test-support";
 
 const dataDir = await mkdtemp(join(tmpdir(), "kit-dev-stack-"));
-const running = new Set<ChildProcess>();
+const running = new Set<DevRun>();
 
 afterAll(async () => {
-  // Only reached with processes left if a test failed half-way: stop them by PID.
-  for (const child of running)
-    if (child.pid) process.kill(-child.pid, "SIGKILL");
+  // Only reached with a run still going if a test failed half-way: stop it as Ctrl-C would.
+  for (const run of running) await run.interrupt();
   await rm(dataDir, { recursive: true, force: true });
 });
 
 interface DevRun {
+  webPort: number;
   output: () => string;
   waitFor: (text: string, timeoutMs?: number) => Promise<void>;
   /** Ctrl-C as a terminal sends it: SIGINT to the whole process group; resolves when all exited. */
   interrupt: () => Promise<void>;
 }
 
-async function startDev(): Promise<
-  DevRun & { webPort: number; postgresPort: number }
-> {
+async function startDev(): Promise<DevRun> {
   const webPort = await freePort();
   const postgresPort = await freePort();
   const child = spawn("pnpm", ["dev"], {
@@ -48,15 +46,13 @@ async function startDev(): Promise<
       PORT: String(webPort),
     },
   });
-  running.add(child);
   let output = "";
   child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise((resolve) => child.once("exit", resolve));
 
-  return {
+  const run: DevRun = {
     webPort,
-    postgresPort,
     output: () => output,
     waitFor: async (text, timeoutMs = 120_000) => {
       const deadline = Date.now() + timeoutMs;
@@ -71,16 +67,18 @@ async function startDev(): Promise<
     interrupt: async () => {
       const pgid = child.pid;
       if (!pgid) throw new Error("pnpm dev has no pid");
-      process.kill(-pgid, "SIGINT");
+      if (isAlive(-pgid)) process.kill(-pgid, "SIGINT");
       await exited;
       // pnpm itself dies of the signal at once; wait for the rest of the group to finish.
       await waitUntil(
         () => !isAlive(-pgid),
         "the pnpm dev process group to exit",
       );
-      running.delete(child);
+      running.delete(run);
     },
   };
+  running.add(run);
+  return run;
 }
 
 async function waitUntil(
@@ -120,7 +118,8 @@ it("starts everything, serves the app, stops cleanly, and reuses its data", asyn
   expect(page.status).toBe(200);
   const html = await page.text();
   expect(html).toContain("logical");
-  expect(html).toContain("20261125000000_init");
+  const migrations = await readMigrationsDir(migrationsDir);
+  expect(html).toContain(migrations.at(-1)?.name);
 
   const pid = postmasterPid(first.output());
   expect(isAlive(pid)).toBe(true);

