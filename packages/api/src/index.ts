@@ -13,9 +13,17 @@ export type {
   SessionResolver,
   SessionUser,
 } from "./trpc";
+export { createBearerSessionResolver, findSessionUser } from "./auth/session";
+export { mutationProcedure } from "./mutation/procedure";
+export type {
+  MutationHandler,
+  MutationHandlerOptions,
+  MutationResult,
+} from "./mutation/procedure";
+export type { AppErrorData, ErrorReason, FieldErrors } from "./errors";
 /** Server-only: the app builds its database client through the api package, never directly. */
 export { createDb } from "@repo/db";
-export type { Db } from "@repo/db";
+export type { Db, Txid } from "@repo/db";
 
 /** Calls procedures in-process (server components, actions, tests). */
 export const createCaller = createCallerFactory(appRouter);

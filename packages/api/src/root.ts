@@ -1,8 +1,20 @@
+import { commentsRouter } from "./routers/comments";
+import { issuesRouter } from "./routers/issues";
+import { membersRouter } from "./routers/members";
+import { projectsRouter } from "./routers/projects";
 import { systemRouter } from "./routers/system";
 import { createTRPCRouter } from "./trpc";
 
+/**
+ * Procedure paths equal mutation names (`issues.create` is `mutations.issues.create`), so a
+ * client can call any queued mutation by its name.
+ */
 export const appRouter = createTRPCRouter({
   system: systemRouter,
+  projects: projectsRouter,
+  members: membersRouter,
+  issues: issuesRouter,
+  comments: commentsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -7,9 +7,10 @@
  */
 import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
-import { z } from "zod";
 
 import type { Db } from "@repo/db";
+
+import { errorData } from "./errors";
 
 // 1. CONTEXT ---------------------------------------------------------------------------------
 
@@ -43,14 +44,16 @@ export type Context = Awaited<ReturnType<typeof createTRPCContext>>;
 
 const t = initTRPC.context<Context>().create({
   transformer: superjson,
+  // Every error response has the same shape (`AppErrorData` in data, see errors.ts), so clients
+  // render them generically. Unknown failures keep their details in server logs: their message
+  // could contain SQL or values.
   errorFormatter: ({ shape, error }) => ({
     ...shape,
-    data: {
-      ...shape.data,
-      // Field-level messages for forms: { fieldErrors: { title: ["Too long"] }, formErrors: [] }
-      zodError:
-        error.cause instanceof z.ZodError ? z.flattenError(error.cause) : null,
-    },
+    message:
+      error.code === "INTERNAL_SERVER_ERROR"
+        ? "Internal server error"
+        : shape.message,
+    data: { ...shape.data, ...errorData(error) },
   }),
 });
 

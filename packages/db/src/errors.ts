@@ -52,6 +52,8 @@ export class RecordedRejectionError extends WritePathError {
     /** The error code recorded with the rejection (`FORBIDDEN`, `CONFLICT`, ...). */
     readonly outcome: string,
     message: string,
+    /** The caller's finer reason, if it recorded one (e.g. `parent_missing`). */
+    readonly reason: string | null = null,
   ) {
     super(message);
     this.name = "RecordedRejectionError";

@@ -8,6 +8,7 @@ export type {
   LoggedMutationOptions,
   LoggedMutationResult,
   MutationCall,
+  Rejection,
 } from "./mutation-log";
 export {
   ClientIdOwnerError,

@@ -47,9 +47,15 @@ export interface LoggedMutationOptions<T> extends Omit<
    * Whether an error is a definitive rejection worth recording (`{ outcome, message }`) or
    * transient (null: a retry runs the mutation again).
    */
-  classifyRejection: (
-    error: unknown,
-  ) => { outcome: string; message: string } | null;
+  classifyRejection: (error: unknown) => Rejection | null;
+}
+
+/** A definitive rejection as the log records it. */
+export interface Rejection {
+  /** Error code, e.g. `FORBIDDEN`. */
+  outcome: string;
+  message: string;
+  reason?: string | null;
 }
 
 export interface LoggedMutationResult<T> {
@@ -138,14 +144,17 @@ function answerFromLog<T>(
   if (row.name !== call.name)
     throw new MutationIdReusedError(call.mutationId, row.name, call.name);
   if (row.outcome !== "ok" || row.txid === null) {
-    const message =
+    const recorded =
       typeof row.result === "object" &&
       row.result !== null &&
-      !Array.isArray(row.result) &&
-      typeof row.result.message === "string"
-        ? row.result.message
-        : row.outcome;
-    throw new RecordedRejectionError(row.outcome, message);
+      !Array.isArray(row.result)
+        ? row.result
+        : {};
+    throw new RecordedRejectionError(
+      row.outcome,
+      typeof recorded.message === "string" ? recorded.message : row.outcome,
+      typeof recorded.reason === "string" ? recorded.reason : null,
+    );
   }
   return { data: decode(row.result), txid: Number(row.txid), replayed: true };
 }
@@ -157,11 +166,15 @@ function answerFromLog<T>(
 async function recordRejection(
   db: Db,
   call: MutationCall,
-  rejection: { outcome: string; message: string },
+  rejection: Rejection,
 ): Promise<void> {
+  const result = {
+    message: rejection.message,
+    reason: rejection.reason ?? null,
+  };
   await db.$executeRaw`
     INSERT INTO mutation_log (client_id, mutation_id, user_id, name, txid, outcome, result)
     VALUES (${call.clientId}::uuid, ${call.mutationId}, ${call.userId}::uuid, ${call.name},
-            NULL, ${rejection.outcome}, ${JSON.stringify({ message: rejection.message })}::jsonb)
+            NULL, ${rejection.outcome}, ${JSON.stringify(result)}::jsonb)
     ON CONFLICT (client_id, mutation_id) DO NOTHING`;
 }

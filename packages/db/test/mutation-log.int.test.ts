@@ -62,7 +62,7 @@ function createProject(
       },
       classifyRejection: (error) =>
         error instanceof Refused
-          ? { outcome: "FORBIDDEN", message: "refused" }
+          ? { outcome: "FORBIDDEN", message: "refused", reason: "policy" }
           : null,
     },
   );
@@ -180,7 +180,11 @@ describe("runLoggedMutation", () => {
     ).catch((error: unknown) => error);
     expect(runs).toBe(1);
     expect(retry).toBeInstanceOf(RecordedRejectionError);
-    expect(retry).toMatchObject({ outcome: "FORBIDDEN", message: "refused" });
+    expect(retry).toMatchObject({
+      outcome: "FORBIDDEN",
+      message: "refused",
+      reason: "policy",
+    });
     const [log] = await db.$queryRaw<{ txid: string | null }[]>`
       SELECT txid::text AS txid FROM mutation_log WHERE client_id = ${clientId}::uuid`;
     expect(log).toEqual({ txid: null });

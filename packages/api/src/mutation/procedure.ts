@@ -1,0 +1,86 @@
+/**
+ * The one way to turn a shared mutation definition into a tRPC procedure.
+ *
+ * A procedure built here: requires a session; validates `{ clientId, mutationId, args }`
+ * (args with the definition's own zod schema); runs the handler through `runLoggedMutation`,
+ * i.e. in one transaction that also reads the txid and writes the mutation log (idempotent,
+ * ordered per client, serialization failures and deadlocks retried); and returns
+ * `{ data, txid }`. A handler only writes rows and throws `forbidden(…)`-style errors; it cannot
+ * read the txid elsewhere or forget the log.
+ */
+import type { SuperJSONResult } from "superjson";
+import type { z } from "zod";
+import superjson from "superjson";
+
+import type { JsonValue, TxClient, Txid } from "@repo/db";
+import type { MutationDefinition } from "@repo/mutations";
+import { runLoggedMutation } from "@repo/db";
+import { MutationEnvelopeSchema } from "@repo/schema";
+
+import type { SessionUser } from "../trpc";
+import { classifyRejection, toTRPCError } from "../errors";
+import { authedProcedure } from "../trpc";
+
+export interface MutationHandlerOptions<TArgs> {
+  /** The transaction: every read and write of the handler goes through it. */
+  tx: TxClient;
+  /** The validated input (after the definition's zod transforms). */
+  args: TArgs;
+  /** The signed-in user. */
+  user: SessionUser;
+}
+
+export type MutationHandler<TDefinition extends MutationDefinition, TData> = (
+  options: MutationHandlerOptions<z.output<TDefinition["input"]>>,
+) => Promise<TData>;
+
+/** What every mutation procedure returns. */
+export interface MutationResult<TData> {
+  data: TData;
+  /** xid of the transaction that wrote the rows: the client drops optimistic state when it syncs. */
+  txid: Txid;
+}
+
+/**
+ * Builds the procedure of `definition`, with `handler` doing the writes.
+ *
+ * @example
+ * create: mutationProcedure(mutations.issues.create, async ({ tx, args, user }) => {
+ *   await requireRole(tx, args.projectId, user.id, WRITER_ROLES);
+ *   return tx.issue.create({ data: { ... }, select: issueSelect });
+ * }),
+ */
+export function mutationProcedure<
+  TDefinition extends MutationDefinition,
+  TData,
+>(definition: TDefinition, handler: MutationHandler<TDefinition, TData>) {
+  const input = MutationEnvelopeSchema.extend({ args: definition.input });
+  return authedProcedure
+    .input(input)
+    .mutation(async ({ ctx, input }): Promise<MutationResult<TData>> => {
+      const args = input.args as z.output<TDefinition["input"]>;
+      try {
+        const { data, txid } = await runLoggedMutation(
+          ctx.db,
+          {
+            clientId: input.clientId,
+            mutationId: input.mutationId,
+            userId: ctx.user.id,
+            name: definition.name,
+          },
+          (tx) => handler({ tx, args, user: ctx.user }),
+          {
+            // superjson keeps dates (and bigints) of the data through the log's jsonb.
+            encode: (value) =>
+              superjson.serialize(value) as unknown as JsonValue,
+            decode: (json) =>
+              superjson.deserialize<TData>(json as unknown as SuperJSONResult),
+            classifyRejection,
+          },
+        );
+        return { data, txid };
+      } catch (error) {
+        throw toTRPCError(error);
+      }
+    });
+}

@@ -1,0 +1,110 @@
+import type { TxClient } from "@repo/db";
+import type { IssueStatus, ProjectRole } from "@repo/schema";
+import { completedAtAfter, mutations } from "@repo/mutations";
+import { WRITER_ROLES } from "@repo/schema";
+
+import { invalidField, notFound } from "../errors";
+import { requireRole, roleIn } from "../mutation/authorize";
+import { mutationProcedure } from "../mutation/procedure";
+import { createTRPCRouter } from "../trpc";
+import { issueSelect } from "./selects";
+
+/**
+ * An issue (locked for update) with the user's role in its project (membership share-locked),
+ * in one round trip; NOT_FOUND if either is missing.
+ */
+async function lockIssue(tx: TxClient, id: string, userId: string) {
+  const [row] = await tx.$queryRaw<
+    {
+      project_id: string;
+      status: IssueStatus;
+      completed_at: Date | null;
+      role: ProjectRole;
+    }[]
+  >`SELECT i.project_id::text AS project_id, i.status::text AS status, i.completed_at,
+           m.role::text AS role
+      FROM issues i
+      JOIN project_members m ON m.project_id = i.project_id AND m.user_id = ${userId}::uuid
+     WHERE i.id = ${id}::uuid
+       FOR UPDATE OF i FOR SHARE OF m`;
+  if (!row) throw notFound("Issue not found");
+  return row;
+}
+
+/** Assignees must be members of the issue's project (any role). */
+async function requireAssignable(
+  tx: TxClient,
+  projectId: string,
+  assigneeId: string | null | undefined,
+): Promise<void> {
+  if (!assigneeId) return;
+  const rows = await tx.$queryRaw<unknown[]>`
+    SELECT 1 FROM project_members
+     WHERE project_id = ${projectId}::uuid AND user_id = ${assigneeId}::uuid FOR SHARE`;
+  if (rows.length === 0)
+    throw invalidField(
+      "assigneeId",
+      "The assignee is not a member of this project",
+    );
+}
+
+export const issuesRouter = createTRPCRouter({
+  create: mutationProcedure(
+    mutations.issues.create,
+    async ({ tx, args, user }) => {
+      const role = await roleIn(tx, args.projectId, user.id);
+      requireRole(role, WRITER_ROLES, "create issues");
+      await requireAssignable(tx, args.projectId, args.assigneeId);
+      return tx.issue.create({
+        data: {
+          id: args.id,
+          projectId: args.projectId,
+          title: args.title,
+          description: args.description ?? "",
+          status: args.status ?? "backlog",
+          priority: args.priority ?? "none",
+          assigneeId: args.assigneeId ?? null,
+          creatorId: user.id,
+          sortKey: args.sortKey,
+          completedAt: completedAtAfter(null, args.status, args.at) ?? null,
+          createdAt: args.at,
+          updatedAt: args.at,
+        },
+        select: issueSelect,
+      });
+    },
+  ),
+
+  update: mutationProcedure(
+    mutations.issues.update,
+    async ({ tx, args, user }) => {
+      const current = await lockIssue(tx, args.id, user.id);
+      requireRole(current.role, WRITER_ROLES, "edit issues");
+      await requireAssignable(tx, current.project_id, args.assigneeId);
+      const { id, at, ...fields } = args;
+      return tx.issue.update({
+        where: { id },
+        data: {
+          ...fields,
+          completedAt: completedAtAfter(
+            { status: current.status, completedAt: current.completed_at },
+            args.status,
+            at,
+          ),
+          updatedAt: at,
+        },
+        select: issueSelect,
+      });
+    },
+  ),
+
+  /** Deletes an issue and (ON DELETE CASCADE) its comments. */
+  delete: mutationProcedure(
+    mutations.issues.delete,
+    async ({ tx, args, user }) => {
+      const current = await lockIssue(tx, args.id, user.id);
+      requireRole(current.role, WRITER_ROLES, "delete issues");
+      return tx.issue.delete({ where: { id: args.id }, select: { id: true } });
+    },
+  ),
+});

@@ -1,0 +1,72 @@
+import { mutations } from "@repo/mutations";
+import { MANAGER_ROLES } from "@repo/schema";
+
+import { requireRole, roleIn } from "../mutation/authorize";
+import { mutationProcedure } from "../mutation/procedure";
+import { createTRPCRouter } from "../trpc";
+import { projectMemberSelect, projectSelect } from "./selects";
+
+export const projectsRouter = createTRPCRouter({
+  /** Any signed-in user may create a project; they become its owner. */
+  create: mutationProcedure(
+    mutations.projects.create,
+    async ({ tx, args, user }) => {
+      const project = await tx.project.create({
+        data: {
+          id: args.id,
+          name: args.name,
+          description: args.description ?? "",
+          ownerId: user.id,
+          createdAt: args.at,
+          updatedAt: args.at,
+        },
+        select: projectSelect,
+      });
+      const membership = await tx.projectMember.create({
+        data: {
+          id: args.ownerMemberId,
+          projectId: args.id,
+          userId: user.id,
+          role: "owner",
+          createdAt: args.at,
+          updatedAt: args.at,
+        },
+        select: projectMemberSelect,
+      });
+      return { project, membership };
+    },
+  ),
+
+  update: mutationProcedure(
+    mutations.projects.update,
+    async ({ tx, args, user }) => {
+      const role = await roleIn(tx, args.id, user.id);
+      requireRole(role, MANAGER_ROLES, "edit the project");
+      return tx.project.update({
+        where: { id: args.id },
+        data: {
+          name: args.name,
+          description: args.description,
+          updatedAt: args.at,
+        },
+        select: projectSelect,
+      });
+    },
+  ),
+
+  archive: mutationProcedure(
+    mutations.projects.archive,
+    async ({ tx, args, user }) => {
+      const role = await roleIn(tx, args.id, user.id);
+      requireRole(role, MANAGER_ROLES, "archive the project");
+      return tx.project.update({
+        where: { id: args.id },
+        data: {
+          archivedAt: args.archived ? args.at : null,
+          updatedAt: args.at,
+        },
+        select: projectSelect,
+      });
+    },
+  ),
+});
