@@ -4,18 +4,24 @@
  *   1. PostgreSQL: the embedded server (data in .data/postgres, wal_level=logical), or the one
  *      behind DATABASE_URL, in which case nothing is started.
  *   2. Migrations (prisma/migrations, recorded as `prisma migrate deploy` would) and demo data.
- *   3. `turbo run dev` for the apps, with DATABASE_URL set; the URLs once they answer.
+ *   3. `turbo run dev` for the apps (web, sync server) with their env: DATABASE_URL, ports, and
+ *      a fresh secret shared by the sync server and the app; the URLs once they answer.
  *
  * Ctrl-C (or SIGTERM) stops turbo, then PostgreSQL; nothing is left running.
  */
 import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import type { ChildProcess } from "node:child_process";
 
 import type { DevPostgres } from "@repo/dev-postgres";
 import { createDb } from "@repo/db";
 import { runMigrations } from "@repo/db/migrate";
-import { ensureDatabase, startDevPostgres } from "@repo/dev-postgres";
+import {
+  choosePort,
+  ensureDatabase,
+  startDevPostgres,
+} from "@repo/dev-postgres";
 
 import { seed } from "../prisma/seed";
 import { env } from "./env";
@@ -69,6 +75,11 @@ async function main(): Promise<void> {
     await db.$disconnect();
   }
 
+  // The sync server always requires a secret, even in dev; the app's shape proxy adds it.
+  const electricPort = env.ELECTRIC_PORT ?? (await choosePort(3001));
+  const electricSecret = env.ELECTRIC_SECRET ?? randomBytes(24).toString("hex");
+  const electricUrl = `http://127.0.0.1:${electricPort}`;
+
   if (stopping) return;
   apps = spawn("pnpm", ["exec", "turbo", "run", "dev"], {
     cwd: root,
@@ -78,24 +89,31 @@ async function main(): Promise<void> {
       ...process.env,
       DATABASE_URL: databaseUrl,
       PORT: String(env.PORT),
+      ELECTRIC_PORT: String(electricPort),
+      ELECTRIC_SECRET: electricSecret,
+      ELECTRIC_URL: electricUrl,
       NEXT_TELEMETRY_DISABLED: "1",
     },
   });
   apps.on("exit", (code, signal) => {
     void shutdown(signal ? 0 : (code ?? 0));
   });
-  void announceWhenReady(`http://localhost:${env.PORT}`);
+  const webUrl = `http://localhost:${env.PORT}`;
+  await Promise.all([
+    whenReady(`${electricUrl}/v1/health`).then(() =>
+      say(`sync server ready: ${electricUrl}`),
+    ),
+    whenReady(webUrl).then(() => say(`web app ready: ${webUrl}`)),
+  ]);
+  if (!stopping) say("press Ctrl-C to stop everything");
 }
 
-async function announceWhenReady(webUrl: string): Promise<void> {
-  for (let attempt = 0; attempt < 600 && !stopping; attempt++) {
-    const response = await fetch(webUrl).catch(() => undefined);
-    if (response?.ok) {
-      say(`web app ready: ${webUrl}`);
-      say("press Ctrl-C to stop everything");
-      return;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 500));
+/** Resolves once `url` answers 2xx (polling; gives up when shutting down). */
+async function whenReady(url: string): Promise<void> {
+  while (!stopping) {
+    const response = await fetch(url).catch(() => undefined);
+    if (response?.ok) return;
+    await new Promise((resolve) => setTimeout(resolve, 300));
   }
 }
 

@@ -12,6 +12,10 @@ export const env = createEnv({
     DEV_POSTGRES_PORT: z.coerce.number().int().min(1).max(65535).optional(),
     /** Where the embedded PostgreSQL keeps its data (default .data/postgres). */
     DEV_DATA_DIR: z.string().min(1).optional(),
+    /** Port of the sync server (default: 3001, or any free port if taken). */
+    ELECTRIC_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+    /** Secret between the app and the sync server (default: a new random one per run). */
+    ELECTRIC_SECRET: z.string().min(16).optional(),
     /** Port of the web app. */
     PORT: z.coerce.number().int().min(1).max(65535).default(3000),
   },

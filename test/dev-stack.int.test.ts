@@ -23,6 +23,7 @@ afterAll(async () => {
 
 interface DevRun {
   webPort: number;
+  electricPort: number;
   output: () => string;
   waitFor: (text: string, timeoutMs?: number) => Promise<void>;
   /** Ctrl-C as a terminal sends it: SIGINT to the whole process group; resolves when all exited. */
@@ -32,6 +33,7 @@ interface DevRun {
 async function startDev(): Promise<DevRun> {
   const webPort = await freePort();
   const postgresPort = await freePort();
+  const electricPort = await freePort();
   const child = spawn("pnpm", ["dev"], {
     cwd: repoRoot,
     detached: true, // own process group, like a terminal session
@@ -43,6 +45,7 @@ async function startDev(): Promise<DevRun> {
       HOME: process.env.HOME,
       DEV_DATA_DIR: dataDir,
       DEV_POSTGRES_PORT: String(postgresPort),
+      ELECTRIC_PORT: String(electricPort),
       PORT: String(webPort),
     },
   });
@@ -53,6 +56,7 @@ async function startDev(): Promise<DevRun> {
 
   const run: DevRun = {
     webPort,
+    electricPort,
     output: () => output,
     waitFor: async (text, timeoutMs = 120_000) => {
       const deadline = Date.now() + timeoutMs;
@@ -113,6 +117,14 @@ it("starts everything, serves the app, stops cleanly, and reuses its data", asyn
   expect(first.output()).toContain("initialising a new PostgreSQL cluster");
   expect(first.output()).toMatch(/migrations: [1-9]\d* applied now/);
   expect(first.output()).toMatch(/demo data: \d+ rows inserted/);
+
+  await first.waitFor("sync server ready");
+  const electric = `http://127.0.0.1:${first.electricPort}`;
+  expect((await fetch(`${electric}/v1/health`)).status).toBe(200);
+  // The sync server is internal: without the secret (only the app has it) nothing is served.
+  expect(
+    (await fetch(`${electric}/v1/shape?table=issues&offset=-1`)).status,
+  ).toBe(401);
 
   const page = await fetch(`http://localhost:${first.webPort}/`);
   expect(page.status).toBe(200);

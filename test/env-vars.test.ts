@@ -11,9 +11,9 @@ const envFiles = ["apps", "packages", "tooling"]
   .filter((file) => existsSync(file));
 const declared = new Set(
   envFiles.flatMap((file) =>
-    [
-      ...readFileSync(file, "utf8").matchAll(/^\s+([A-Z][A-Z0-9_]+): z\b/gm),
-    ].map((m) => m[1] ?? ""),
+    [...readFileSync(file, "utf8").matchAll(/^\s+([A-Z][A-Z0-9_]*):/gm)].map(
+      (m) => m[1] ?? "",
+    ),
   ),
 );
 const turbo = JSON.parse(readFileSync("turbo.json", "utf8")) as {

@@ -212,7 +212,10 @@ export async function dropDatabase(
   });
 }
 
-async function choosePort(preferred: number | undefined): Promise<number> {
+/** `preferred` if it is free, else any free port. */
+export async function choosePort(
+  preferred: number | undefined,
+): Promise<number> {
   if (preferred !== undefined && (await isPortFree(preferred)))
     return preferred;
   return freePort();
