@@ -2,7 +2,8 @@
  * The one way to turn a shared mutation definition into a tRPC procedure.
  *
  * A procedure built here: requires a session; validates `{ clientId, mutationId, args }`
- * (args with the definition's own zod schema); runs the handler through `runLoggedMutation`,
+ * (args with the definition's own zod schema); runs the calls of one client in id order
+ * (`ClientOrder`), each through `runLoggedMutation`,
  * i.e. in one transaction that also reads the txid and writes the mutation log (idempotent,
  * ordered per client, serialization failures and deadlocks retried); and returns
  * `{ data, txid }`. A handler only writes rows and throws `forbidden(…)`-style errors; it cannot
@@ -20,6 +21,10 @@ import { MutationEnvelopeSchema } from "@repo/schema";
 import type { SessionUser } from "../trpc";
 import { classifyRejection, toTRPCError } from "../errors";
 import { authedProcedure } from "../trpc";
+import { ClientOrder } from "./client-order";
+
+/** One per process: orders the calls of each client that arrive together (batches). */
+const clientOrder = new ClientOrder();
 
 export interface MutationHandlerOptions<TArgs> {
   /** The transaction: every read and write of the handler goes through it. */
@@ -60,23 +65,31 @@ export function mutationProcedure<
     .mutation(async ({ ctx, input }): Promise<MutationResult<TData>> => {
       const args = input.args as z.output<TDefinition["input"]>;
       try {
-        const { data, txid } = await runLoggedMutation(
-          ctx.db,
-          {
-            clientId: input.clientId,
-            mutationId: input.mutationId,
-            userId: ctx.user.id,
-            name: definition.name,
-          },
-          (tx) => handler({ tx, args, user: ctx.user }),
-          {
-            // superjson keeps dates (and bigints) of the data through the log's jsonb.
-            encode: (value) =>
-              superjson.serialize(value) as unknown as JsonValue,
-            decode: (json) =>
-              superjson.deserialize<TData>(json as unknown as SuperJSONResult),
-            classifyRejection,
-          },
+        const call = {
+          clientId: input.clientId,
+          mutationId: input.mutationId,
+          userId: ctx.user.id,
+          name: definition.name,
+        };
+        const { data, txid } = await clientOrder.run(
+          call.clientId,
+          call.mutationId,
+          () =>
+            runLoggedMutation(
+              ctx.db,
+              call,
+              (tx) => handler({ tx, args, user: ctx.user }),
+              {
+                // superjson keeps dates (and bigints) of the data through the log's jsonb.
+                encode: (value) =>
+                  superjson.serialize(value) as unknown as JsonValue,
+                decode: (json) =>
+                  superjson.deserialize<TData>(
+                    json as unknown as SuperJSONResult,
+                  ),
+                classifyRejection,
+              },
+            ),
         );
         return { data, txid };
       } catch (error) {

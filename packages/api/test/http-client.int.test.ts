@@ -1,0 +1,185 @@
+/**
+ * The API as another Node app uses it: `@trpc/client` with httpBatchLink + superjson, over real
+ * HTTP, against the server running in its own process.
+ */
+import { createTRPCClient, httpBatchLink, TRPCClientError } from "@trpc/client";
+import superjson from "superjson";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import type { Db } from "@repo/db";
+import type { TestDatabase } from "@repo/test-support";
+import { createDb } from "@repo/db";
+import { createTestDatabase } from "@repo/test-support";
+
+import type { AppErrorData, AppRouter } from "../src";
+import type { ServerProcess } from "./serve-process";
+import type { TestUser } from "./support";
+import { MAX_REQUEST_BYTES } from "../src/http/server";
+import { startServerProcess } from "./serve-process";
+import { createUser, newId, rowCounts, tick, xminOf } from "./support";
+
+let database: TestDatabase;
+let db: Db;
+let server: ServerProcess;
+let alice: TestUser;
+let bob: TestUser;
+let requests = 0;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  db = createDb(database.url);
+  alice = await createUser(db, "Alice");
+  bob = await createUser(db, "Bob");
+  server = await startServerProcess(database.url);
+});
+afterAll(async () => {
+  await server.stop();
+  await db.$disconnect();
+  await database.drop();
+});
+
+function clientFor(token: string | null) {
+  return createTRPCClient<AppRouter>({
+    links: [
+      httpBatchLink({
+        url: server.url,
+        transformer: superjson,
+        headers: () => (token ? { authorization: `Bearer ${token}` } : {}),
+        fetch: (...args: Parameters<typeof fetch>) => {
+          requests++;
+          return fetch(...args);
+        },
+      }),
+    ],
+  });
+}
+
+type ClientError = TRPCClientError<AppRouter> & {
+  data: AppErrorData & { code: string; httpStatus: number };
+};
+async function clientError(call: Promise<unknown>): Promise<ClientError> {
+  const error = await call.then(
+    () => {
+      throw new Error("expected the call to fail");
+    },
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(TRPCClientError);
+  return error as ClientError;
+}
+
+describe("@trpc/client over HTTP", () => {
+  it("sends a client's queued mutations in one batch; the server applies them in order", async () => {
+    const client = clientFor(alice.token);
+    const projectId = newId();
+    const at = tick();
+    const issueIds = [newId(), newId(), newId(), newId()];
+    requests = 0;
+    const [project, ...issues] = await Promise.all([
+      client.projects.create.mutate({
+        clientId: alice.clientId,
+        mutationId: 1,
+        args: { id: projectId, ownerMemberId: newId(), name: "Over HTTP", at },
+      }),
+      ...issueIds.map((id, index) =>
+        client.issues.create.mutate({
+          clientId: alice.clientId,
+          mutationId: 2 + index,
+          args: {
+            id,
+            projectId,
+            title: `Issue ${index}`,
+            sortKey: `a${index}`,
+            at: tick(),
+          },
+        }),
+      ),
+    ]);
+    expect(requests).toBe(1);
+    // Dates survive the round trip as Dates (superjson).
+    expect(project?.data.project.createdAt).toEqual(at);
+    expect(project?.data.project.createdAt).toBeInstanceOf(Date);
+    // Applied in id order: each later mutation committed in a later transaction.
+    const txids = [project, ...issues].map((result) => result?.txid ?? 0);
+    expect([...txids].sort((a, b) => a - b)).toEqual(txids);
+    for (const [index, id] of issueIds.entries())
+      expect(await xminOf(db, "issues", id)).toBe(issues[index]?.txid);
+  });
+
+  it("answers a retry of the same call with the original result", async () => {
+    const client = clientFor(bob.token);
+    const call = {
+      clientId: bob.clientId,
+      mutationId: 1,
+      args: { id: newId(), ownerMemberId: newId(), name: "Bob's", at: tick() },
+    };
+    const first = await client.projects.create.mutate(call);
+    const before = await rowCounts(db);
+    const again = await client.projects.create.mutate(call);
+    expect(again).toEqual(first);
+    expect(await rowCounts(db)).toEqual(before);
+  });
+
+  it("delivers typed errors: UNAUTHORIZED, NOT_FOUND, BAD_REQUEST with field errors", async () => {
+    const anonymous = await clientError(
+      clientFor(null).projects.create.mutate({
+        clientId: newId(),
+        mutationId: 1,
+        args: { id: newId(), ownerMemberId: newId(), name: "x", at: tick() },
+      }),
+    );
+    expect(anonymous.data).toMatchObject({
+      code: "UNAUTHORIZED",
+      httpStatus: 401,
+      reason: "unauthenticated",
+    });
+
+    const hidden = await clientError(
+      clientFor(bob.token).issues.update.mutate({
+        clientId: bob.clientId,
+        mutationId: 2,
+        args: { id: newId(), title: "x", at: tick() },
+      }),
+    );
+    expect(hidden.data).toMatchObject({ code: "NOT_FOUND", httpStatus: 404 });
+
+    const invalid = await clientError(
+      clientFor(bob.token).projects.update.mutate({
+        clientId: bob.clientId,
+        mutationId: 3,
+        args: { id: newId(), name: "", at: tick() },
+      }),
+    );
+    expect(invalid.data).toMatchObject({
+      code: "BAD_REQUEST",
+      httpStatus: 400,
+      reason: "invalid_input",
+      retryable: false,
+    });
+    expect(Object.keys(invalid.data.zodError?.fieldErrors ?? {})).toEqual([
+      "name",
+    ]);
+  });
+
+  it("refuses a request body over the size limit before parsing it, writing nothing", async () => {
+    const before = await rowCounts(db);
+    const error = await clientError(
+      clientFor(alice.token).comments.create.mutate({
+        clientId: alice.clientId,
+        mutationId: 100,
+        args: {
+          id: newId(),
+          projectId: newId(),
+          issueId: newId(),
+          body: "x".repeat(MAX_REQUEST_BYTES + 1),
+          at: tick(),
+        },
+      }),
+    );
+    expect(error.data).toMatchObject({
+      code: "PAYLOAD_TOO_LARGE",
+      httpStatus: 413,
+    });
+    expect(await rowCounts(db)).toEqual(before);
+  });
+});
