@@ -156,6 +156,7 @@ export async function startSyncServer(
     secret: options.secret,
     allowShapeDeletion: options.allowShapeDeletion ?? false,
     liveResponses: new Set(),
+    stopping: false,
     isHealthy: () => replicationHealthy,
   };
   const server = createServer((request, response) => {
@@ -196,11 +197,15 @@ export async function startSyncServer(
   const stop = () => {
     stopping ??= (async () => {
       clearInterval(maintenance);
+      context.stopping = true;
       const closed = new Promise<void>((resolve) =>
         server.close(() => resolve()),
       );
+      // Held long-polls answer up-to-date now; then every connection is closed so keep-alive
+      // clients cannot start new requests on them while we shut down.
       for (const end of [...context.liveResponses]) end();
-      server.closeIdleConnections();
+      await new Promise((resolve) => setImmediate(resolve));
+      server.closeAllConnections();
       await replication.stop();
       await closed;
       await pool.end();
@@ -241,6 +246,8 @@ interface RequestContext {
   allowShapeDeletion: boolean;
   /** Callbacks that end each held (long-poll / SSE) response, for shutdown. */
   liveResponses: Set<() => void>;
+  /** Set at shutdown: new requests get 503 so clients retry later. */
+  stopping: boolean;
   isHealthy: () => boolean;
 }
 
@@ -251,6 +258,15 @@ async function handleRequest(
 ): Promise<void> {
   const url = new URL(request.url ?? "/", "http://localhost");
   setCommonHeaders(request, response);
+  if (context.stopping) {
+    sendJson(
+      response,
+      503,
+      JSON.stringify({ message: "Server is shutting down" }),
+      { ...errorCacheHeaders(), "retry-after": "1", connection: "close" },
+    );
+    return;
+  }
   if (url.pathname === HEALTH_PATH) {
     const healthy = context.isHealthy();
     sendJson(

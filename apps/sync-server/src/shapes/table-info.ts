@@ -47,7 +47,7 @@ const COLUMNS_QUERY = `
          a.atttypmod AS typmod,
          (CASE WHEN t.typcategory = 'A' THEN et.typtype ELSE t.typtype END) = 'e' AS is_enum,
          a.attgenerated <> '' AS is_generated,
-         array_position(i.indkey::int2[], a.attnum) - 1 AS pk_index
+         array_position(i.indkey::int2[], a.attnum) - array_lower(i.indkey::int2[], 1) AS pk_index
     FROM pg_attribute a
     JOIN pg_type t ON t.oid = a.atttypid
     LEFT JOIN pg_type et ON et.oid = t.typelem AND t.typcategory = 'A'

@@ -3,8 +3,13 @@
  * with its own slot, and helpers to write to Postgres and to read through the official
  * `@electric-sql/client` only.
  */
-import type { Message, Row, ShapeStreamOptions } from "@electric-sql/client";
-import { ShapeStream } from "@electric-sql/client";
+import type {
+  ChangeMessage,
+  Message,
+  Row,
+  ShapeStreamOptions,
+} from "@electric-sql/client";
+import { FetchError, ShapeStream } from "@electric-sql/client";
 import pg from "pg";
 
 import type { TestDatabase } from "@repo/test-support";
@@ -167,4 +172,56 @@ export function isUpToDate(message: Message): boolean {
 
 export function upToDateCount(messages: Message[]): number {
   return messages.filter(isUpToDate).length;
+}
+
+/**
+ * Opens a ShapeStream that is expected to fail and returns the client's FetchError (status,
+ * parsed JSON body), as an app's `onError` would see it.
+ */
+export function shapeError(
+  options: ShapeStreamOptions,
+  timeoutMs = 10_000,
+): Promise<FetchError> {
+  return new Promise<FetchError>((resolve, reject) => {
+    const controller = new AbortController();
+    const timer = setTimeout(() => {
+      controller.abort();
+      reject(new Error("expected the shape request to fail, but it did not"));
+    }, timeoutMs);
+    const stream = new ShapeStream({
+      ...options,
+      signal: controller.signal,
+      onError: (error) => {
+        clearTimeout(timer);
+        controller.abort();
+        if (error instanceof FetchError) resolve(error);
+        else reject(error);
+      },
+    });
+    stream.subscribe(() => undefined);
+  });
+}
+
+/** A fetch that records every response's status and headers (the client still reads it). */
+export function recordingFetch(): {
+  fetchClient: typeof fetch;
+  responses: { url: string; status: number; headers: Headers }[];
+} {
+  const responses: { url: string; status: number; headers: Headers }[] = [];
+  const fetchClient: typeof fetch = async (input, init) => {
+    const response = await fetch(input, init);
+    responses.push({
+      url: input instanceof Request ? input.url : String(input),
+      status: response.status,
+      headers: response.headers,
+    });
+    return response;
+  };
+  return { fetchClient, responses };
+}
+
+export function changeMessages(messages: Message<Row>[]): ChangeMessage<Row>[] {
+  return messages.filter(
+    (message): message is ChangeMessage<Row> => "key" in message,
+  );
 }
