@@ -1,0 +1,252 @@
+/**
+ * Shape lifecycle through the official client: 409 must-refetch after a server restart,
+ * TRUNCATE, ALTER TABLE and DROP TABLE; quoted/schema-qualified names; tables created while the
+ * server runs; secret, health and DELETE endpoints.
+ */
+import type { Row } from "@electric-sql/client";
+import { Shape, ShapeStream } from "@electric-sql/client";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+
+import type { Harness } from "./support/harness";
+import {
+  changeMessages,
+  record,
+  shapeError,
+  startHarness,
+  upToDateCount,
+} from "./support/harness";
+
+let h: Harness;
+
+beforeAll(async () => {
+  h = await startHarness({ allowShapeDeletion: true });
+  await h.sql.query(`
+    CREATE TABLE things (id int PRIMARY KEY, name text NOT NULL);
+    ALTER TABLE things REPLICA IDENTITY FULL;
+    INSERT INTO things VALUES (1, 'a'), (2, 'b');
+  `);
+});
+
+afterAll(async () => {
+  await h.close();
+});
+
+function isMustRefetch(message: { headers: object }): boolean {
+  return (
+    "control" in message.headers && message.headers.control === "must-refetch"
+  );
+}
+
+/** Resolves with Shape rows once they satisfy `predicate`. */
+function rowsWhen(
+  shape: Shape,
+  predicate: (rows: Row[]) => boolean,
+): Promise<Row[]> {
+  return new Promise((resolve) => {
+    const check = (rows: Row[]) => {
+      if (predicate(rows)) {
+        unsubscribe();
+        resolve(rows);
+      }
+    };
+    const unsubscribe = shape.subscribe(({ rows }) => check(rows));
+    if (shape.isUpToDate) check(shape.currentRows);
+  });
+}
+
+describe("409 must-refetch", () => {
+  test("after a server restart the client refetches and continues live", async () => {
+    const recorded = record({ url: h.shapeUrl, params: { table: "things" } });
+    await recorded.until((messages) => upToDateCount(messages) >= 1);
+    const handle = recorded.stream.shapeHandle;
+    await h.restart();
+    await h.write("INSERT INTO things VALUES (3, 'c')");
+    await recorded.until((messages) => messages.some(isMustRefetch));
+    await recorded.until((messages) => {
+      const refetchAt = messages.findIndex(isMustRefetch);
+      return changeMessages(messages.slice(refetchAt)).some(
+        (m) => m.value.id === 3,
+      );
+    });
+    expect(recorded.stream.shapeHandle).not.toBe(handle);
+    const afterRefetch = changeMessages(
+      recorded.messages.slice(recorded.messages.findIndex(isMustRefetch)),
+    );
+    expect(afterRefetch.map((m) => m.value.id).sort()).toEqual([1, 2, 3]);
+    recorded.stop();
+  });
+
+  test("TRUNCATE resets live shapes; Shape ends empty, then sees new rows", async () => {
+    const shape = new Shape(
+      new ShapeStream({ url: h.shapeUrl, params: { table: "things" } }),
+    );
+    expect((await shape.rows).length).toBe(3);
+    const handle = shape.handle;
+    await h.write("TRUNCATE things");
+    await h.write("INSERT INTO things VALUES (10, 'after truncate')");
+    const rows = await rowsWhen(
+      shape,
+      (rows) => rows.length === 1 && rows[0]?.id === 10,
+    );
+    expect(rows).toEqual([{ id: 10, name: "after truncate" }]);
+    expect(shape.handle).not.toBe(handle);
+    shape.unsubscribeAll();
+  });
+
+  test("ALTER TABLE ADD COLUMN resets the shape and the new column appears", async () => {
+    const shape = new Shape(
+      new ShapeStream({ url: h.shapeUrl, params: { table: "things" } }),
+    );
+    await shape.rows;
+    await h.sql.query(
+      "ALTER TABLE things ADD COLUMN extra int NOT NULL DEFAULT 7",
+    );
+    await h.write("INSERT INTO things VALUES (11, 'x', 8)");
+    const rows = await rowsWhen(shape, (rows) =>
+      rows.some((row) => row.id === 11),
+    );
+    expect(rows.sort((a, b) => Number(a.id) - Number(b.id))).toEqual([
+      { id: 10, name: "after truncate", extra: 7 },
+      { id: 11, name: "x", extra: 8 },
+    ]);
+    shape.unsubscribeAll();
+  });
+
+  test("DROP TABLE under a live shape → 409, then the refetch gets 400 unknown table", async () => {
+    await h.sql.query(
+      "CREATE TABLE doomed (id int PRIMARY KEY); INSERT INTO doomed VALUES (1)",
+    );
+    const error = new Promise<unknown>((resolve) => {
+      const stream = new ShapeStream({
+        url: h.shapeUrl,
+        params: { table: "doomed" },
+        onError: (failure) => {
+          resolve(failure);
+        },
+      });
+      stream.subscribe(async (messages) => {
+        if (upToDateCount(messages) > 0 && !dropped) {
+          dropped = true;
+          await h.sql.query("DROP TABLE doomed");
+        }
+      });
+    });
+    let dropped = false;
+    expect(await error).toMatchObject({
+      status: 400,
+      json: { errors: { table: [expect.stringMatching(/does not exist/)] } },
+    });
+  });
+});
+
+describe("names and tables", () => {
+  test("quoted, mixed-case, schema-qualified names with spaces and quotes", async () => {
+    await h.sql.query(`
+      CREATE SCHEMA "My Schema";
+      CREATE TABLE "My Schema"."Odd ""Table""" ("Id" int PRIMARY KEY, "the value" text, "a/b" text);
+      ALTER TABLE "My Schema"."Odd ""Table""" REPLICA IDENTITY FULL;
+      INSERT INTO "My Schema"."Odd ""Table""" VALUES (1, 'x', 'slash/y');
+    `);
+    const recorded = record({
+      url: h.shapeUrl,
+      params: {
+        table: `"My Schema"."Odd ""Table"""`,
+        where: `"the value" = $1`,
+        params: ["x"],
+        columns: ["Id", "the value", "a/b"],
+      },
+    });
+    await recorded.until((messages) => upToDateCount(messages) >= 1);
+    await h.write(
+      `UPDATE "My Schema"."Odd ""Table""" SET "a/b" = 'z' WHERE "Id" = 1`,
+    );
+    await recorded.until((messages) => changeMessages(messages).length === 2);
+    const [snapshot, update] = changeMessages(recorded.messages);
+    expect(snapshot?.value).toEqual({
+      Id: 1,
+      "the value": "x",
+      "a/b": "slash/y",
+    });
+    // Electric doubles "/" and "." in relation names, nothing else (keys are opaque but stable).
+    expect(snapshot?.key).toBe(`"My Schema"."Odd "Table""/"1"`);
+    expect(update?.key).toBe(snapshot?.key);
+    expect(update?.value).toEqual({ Id: 1, "a/b": "z" });
+    recorded.stop();
+  });
+
+  test("a table created after the server started is usable at once", async () => {
+    await h.sql.query(
+      "CREATE TABLE fresh (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), v text)",
+    );
+    const recorded = record({ url: h.shapeUrl, params: { table: "fresh" } });
+    await recorded.until((messages) => upToDateCount(messages) >= 1);
+    await h.write("INSERT INTO fresh (v) VALUES ('hi')");
+    await recorded.until((messages) => changeMessages(messages).length === 1);
+    expect(changeMessages(recorded.messages)[0]?.value.v).toBe("hi");
+    recorded.stop();
+  });
+});
+
+describe("operations endpoints", () => {
+  test("health reports active", async () => {
+    const response = await fetch(`${h.server.url}/v1/health`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ status: "active" });
+  });
+
+  test("DELETE of a shape makes its clients refetch under a new handle", async () => {
+    const recorded = record({ url: h.shapeUrl, params: { table: "things" } });
+    await recorded.until((messages) => upToDateCount(messages) >= 1);
+    const handle = recorded.stream.shapeHandle ?? "";
+    const response = await fetch(
+      `${h.shapeUrl}?handle=${encodeURIComponent(handle)}`,
+      { method: "DELETE" },
+    );
+    expect(response.status).toBe(202);
+    await recorded.until((messages) => messages.some(isMustRefetch));
+    await recorded.until(
+      (messages) =>
+        upToDateCount(messages.slice(messages.findIndex(isMustRefetch))) >= 1,
+    );
+    expect(recorded.stream.shapeHandle).not.toBe(handle);
+    expect(
+      (
+        await fetch(`${h.shapeUrl}?handle=${encodeURIComponent(handle)}`, {
+          method: "DELETE",
+        })
+      ).status,
+    ).toBe(404);
+    recorded.stop();
+  });
+});
+
+describe("secret", () => {
+  test("with a secret configured, requests without it get 401 and with it succeed", async () => {
+    const secured = await startHarness({ secret: "s3cret", insecure: false });
+    try {
+      await secured.sql.query(
+        "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1)",
+      );
+      const error = await shapeError({
+        url: secured.shapeUrl,
+        params: { table: "t" },
+      });
+      expect(error.status).toBe(401);
+      const wrong = await shapeError({
+        url: secured.shapeUrl,
+        params: { table: "t", secret: "nope" },
+      });
+      expect(wrong.status).toBe(401);
+      const shape = new Shape(
+        new ShapeStream({
+          url: secured.shapeUrl,
+          params: { table: "t", secret: "s3cret" },
+        }),
+      );
+      expect(await shape.rows).toEqual([{ id: 1 }]);
+      shape.unsubscribeAll();
+    } finally {
+      await secured.close();
+    }
+  });
+});
