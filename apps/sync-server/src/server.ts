@@ -189,7 +189,7 @@ export async function startSyncServer(
       const removed = shapes.cleanup(settings.shapeIdleMs);
       if (removed > 0) logger.info("idle shapes removed", { count: removed });
     },
-    Math.min(5_000, settings.shapeIdleMs),
+    Math.min(2_000, settings.shapeIdleMs),
   );
   maintenance.unref();
 
