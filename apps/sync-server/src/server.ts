@@ -477,6 +477,7 @@ async function serveShape(
     const end = shape.log.lastOffset;
     sendShapeChunk(context, request, response, shape, shapeRequest, {
       entries: [],
+      joined: "",
       requested: end,
       lastOffset: end,
       upToDate: true,
@@ -524,6 +525,7 @@ function serveChunk(
   const isInitial = compareOffsets(offset, BEFORE_ALL) === 0;
   sendShapeChunk(context, request, response, shape, shapeRequest, {
     entries: chunk.entries,
+    joined: chunk.joined,
     requested: offset,
     lastOffset: chunk.lastOffset,
     upToDate: chunk.atEnd && !isInitial,
@@ -532,6 +534,8 @@ function serveChunk(
 
 interface ChunkToSend {
   entries: string[];
+  /** `entries` joined with commas (shared between clients reading the same chunk). */
+  joined: string;
   requested: LogOffset;
   lastOffset: LogOffset;
   upToDate: boolean;
@@ -545,9 +549,11 @@ function sendShapeChunk(
   shapeRequest: ShapeRequest,
   chunk: ChunkToSend,
 ): void {
-  const messages = chunk.upToDate
-    ? [...chunk.entries, upToDateMessage(maxLsn(context, shape))]
-    : chunk.entries;
+  let inner = chunk.joined;
+  if (chunk.upToDate) {
+    const upToDate = upToDateMessage(maxLsn(context, shape));
+    inner = inner === "" ? upToDate : `${inner},${upToDate}`;
+  }
   const headers: Record<string, string> = {
     [SHAPE_HANDLE_HEADER]: shape.handle,
     [CHUNK_LAST_OFFSET_HEADER]: formatOffset(chunk.lastOffset),
@@ -570,7 +576,7 @@ function sendShapeChunk(
     response.writeHead(304, headers).end();
     return;
   }
-  const body = `[${messages.join(",")}]`;
+  const body = `[${inner}]`;
   headers["content-type"] = "application/json; charset=utf-8";
   response.writeHead(200, headers);
   response.end(request.method === "HEAD" ? undefined : body);
@@ -618,6 +624,7 @@ function holdUntilChange(
     const respondTimeout = () =>
       sendShapeChunk(context, request, response, shape, shapeRequest, {
         entries: [],
+        joined: "",
         requested: offset,
         lastOffset: offset,
         upToDate: true,

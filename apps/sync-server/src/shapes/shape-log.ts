@@ -16,6 +16,8 @@ export interface LogEntry {
 
 export interface LogChunk {
   entries: string[];
+  /** `entries` joined with commas: the inside of a JSON array body. */
+  joined: string;
   /** Offset of the last entry returned, or the requested offset when nothing was returned. */
   lastOffset: LogOffset;
   /** True when the chunk reaches the current end of the log. */
@@ -26,6 +28,11 @@ export class ShapeLog {
   private readonly offsets: LogOffset[] = [];
   private readonly jsons: string[] = [];
   private bytes = 0;
+  /**
+   * Live clients of one shape all ask for the same offset after each transaction; the chunk
+   * (and its joined JSON) is built once and shared until the next append.
+   */
+  private readonly readCache = new Map<string, LogChunk>();
 
   get size(): number {
     return this.offsets.length;
@@ -40,6 +47,7 @@ export class ShapeLog {
   }
 
   append(entries: readonly LogEntry[]): void {
+    if (entries.length > 0) this.readCache.clear();
     for (const entry of entries) {
       const last = this.offsets[this.offsets.length - 1];
       if (last && compareOffsets(entry.offset, last) <= 0)
@@ -52,6 +60,16 @@ export class ShapeLog {
 
   /** Entries strictly after `after`, up to about `maxBytes` of JSON (at least one entry). */
   read(after: LogOffset, maxBytes: number): LogChunk {
+    const cacheKey = `${after.tx}_${after.op}_${maxBytes}`;
+    const cached = this.readCache.get(cacheKey);
+    if (cached) return cached;
+    const chunk = this.readUncached(after, maxBytes);
+    if (this.readCache.size > 64) this.readCache.clear();
+    this.readCache.set(cacheKey, chunk);
+    return chunk;
+  }
+
+  private readUncached(after: LogOffset, maxBytes: number): LogChunk {
     let index = this.firstIndexAfter(after);
     const entries: string[] = [];
     let size = 0;
@@ -64,7 +82,12 @@ export class ShapeLog {
       lastOffset = this.offsets[index] ?? after;
       index++;
     }
-    return { entries, lastOffset, atEnd: index >= this.offsets.length };
+    return {
+      entries,
+      joined: entries.join(","),
+      lastOffset,
+      atEnd: index >= this.offsets.length,
+    };
   }
 
   hasEntriesAfter(after: LogOffset): boolean {

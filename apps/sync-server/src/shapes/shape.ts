@@ -49,6 +49,7 @@ export class Shape {
   private filtering = true;
   private readonly listeners = new Set<() => void>();
   private snapshotRowCount = 0;
+  private snapshotFragments: { columns: string[]; headers: string } | undefined;
   private readySettled = false;
   private resolveReady!: () => void;
   private rejectReady!: (error: Error) => void;
@@ -80,22 +81,31 @@ export class Shape {
     return this.selectedNames;
   }
 
-  /** Appends a batch of snapshot rows (values in `selectedColumnNames` order). */
+  /**
+   * Appends a batch of snapshot rows (values in `selectedColumnNames` order). The JSON is
+   * assembled from pre-encoded fragments: the initial sync of large tables is dominated by it.
+   */
   appendSnapshotRows(rows: readonly (readonly (string | null)[])[]): void {
+    const names = this.selectedNames;
+    const fragments = (this.snapshotFragments ??= {
+      columns: names.map(
+        (name, index) => `${index === 0 ? "" : ","}${JSON.stringify(name)}:`,
+      ),
+      headers: JSON.stringify({ operation: "insert", relation: this.relation }),
+    });
     const entries: LogEntry[] = [];
+    const row: WireRow = {};
     for (const values of rows) {
-      const row: WireRow = {};
-      for (let index = 0; index < this.selectedNames.length; index++) {
-        row[this.selectedNames[index] ?? ""] = values[index] ?? null;
+      let value = "";
+      for (let index = 0; index < names.length; index++) {
+        const item = values[index] ?? null;
+        row[names[index] ?? ""] = item;
+        value += `${fragments.columns[index] ?? ""}${item === null ? "null" : JSON.stringify(item)}`;
       }
-      const message: WireChange = {
-        key: buildKey(this.keyPrefix, this.pkNames, row),
-        value: row,
-        headers: { operation: "insert", relation: this.relation },
-      };
+      const key = buildKey(this.keyPrefix, this.pkNames, row);
       entries.push({
         offset: { tx: 0n, op: this.snapshotRowCount++ },
-        json: JSON.stringify(message),
+        json: `{"key":${JSON.stringify(key)},"value":{${value}},"headers":${fragments.headers}}`,
       });
     }
     this.log.append(entries);
