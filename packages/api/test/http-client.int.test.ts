@@ -11,11 +11,11 @@ import type { TestDatabase } from "@repo/test-support";
 import { createDb } from "@repo/db";
 import { createTestDatabase } from "@repo/test-support";
 
+import type { ServerProcess } from "../scripts/serve-process";
 import type { AppErrorData, AppRouter } from "../src";
-import type { ServerProcess } from "./serve-process";
 import type { TestUser } from "./support";
+import { startServerProcess } from "../scripts/serve-process";
 import { MAX_REQUEST_BYTES } from "../src/http/server";
-import { startServerProcess } from "./serve-process";
 import { createUser, newId, rowCounts, tick, xminOf } from "./support";
 
 let database: TestDatabase;

@@ -2,16 +2,20 @@
  * Exactly-once client mutations on top of `withTxid`: the mutation log (`mutation_log` table).
  *
  * A call is identified by (client id, mutation id). In the mutation's own transaction:
- * 1. take an advisory lock on the client id (with the txid read: one round trip), so calls of one
- *    client run one at a time and a concurrent retry waits for the first call to finish;
- * 2. read the log row of this call, and the client's latest row;
- * 3. a row for this call → return what it recorded (the original data and txid, or the
- *    original rejection), writing nothing;
- * 4. else refuse an id below the client's latest (ordering), or a client id of another user;
- * 5. run the mutation and insert its log row with the txid and data, before commit.
- * A mutation the caller classifies as definitively rejected (forbidden, conflict …) is recorded
- * after its transaction rolled back, so a retry gets the same answer; transient failures are
- * not recorded, so a retry runs again.
+ * 1. `withTxid` reads the txid and takes an advisory lock on the client id in one round trip,
+ *    so calls of one client run one at a time (a concurrent retry waits for the first call);
+ * 2. the mutation runs;
+ * 3. one statement inserts the log row (txid, encoded data) only if the client has no row with
+ *    this or a later id and no row of another user; it sees every committed call of the client,
+ *    because the lock was taken in an earlier statement.
+ * If it inserts nothing, the transaction rolls back and the log answers: a row for this call →
+ * its recorded data and txid (or its recorded rejection); else the ordering or ownership error.
+ * Failures consult the log the same way first (a retried create fails on its duplicate id),
+ * then, if the caller classifies the error as a definitive rejection, record it after the
+ * rollback, so a retry gets the same answer; transient failures are not recorded.
+ *
+ * The happy path costs one statement beyond the mutation's own; a retry costs a rolled-back
+ * run of the mutation, which is rare.
  */
 import type { Db } from "./client";
 import type { TxClient, Txid, WithTxidOptions } from "./with-txid";
@@ -74,7 +78,13 @@ interface LogRow {
   result: JsonValue;
 }
 
-type Step<T> = { kind: "applied"; data: T } | { kind: "recorded"; row: LogRow };
+/** The log already decided this call (or refuses it): roll back and answer from the log. */
+class LogAnswers extends Error {
+  constructor() {
+    super("answered from the mutation log");
+    this.name = "LogAnswers";
+  }
+}
 
 export async function runLoggedMutation<T>(
   db: Db,
@@ -83,48 +93,58 @@ export async function runLoggedMutation<T>(
   options: LoggedMutationOptions<T>,
 ): Promise<LoggedMutationResult<T>> {
   const { encode, decode, classifyRejection, ...txOptions } = options;
-  let outcome: { data: Step<T>; txid: Txid };
   try {
-    outcome = await withTxid<Step<T>>(
+    const { data, txid } = await withTxid(
       db,
       async (tx) => {
-        const rows = await readLog(tx, call);
-        const recorded = rows.find(
-          (row) => row.mutation_id === call.mutationId,
-        );
-        if (recorded) return { kind: "recorded", row: recorded };
-        const latest = rows[0];
-        if (latest && latest.user_id !== call.userId)
-          throw new ClientIdOwnerError(call.clientId);
-        if (latest && latest.mutation_id > call.mutationId)
-          throw new MutationOrderError(
-            call.clientId,
-            call.mutationId,
-            latest.mutation_id,
-          );
         const data = await fn(tx);
-        await tx.$executeRaw`
-          INSERT INTO mutation_log (client_id, mutation_id, user_id, name, txid, outcome, result)
-          VALUES (${call.clientId}::uuid, ${call.mutationId}, ${call.userId}::uuid, ${call.name},
-                  pg_current_xact_id()::xid::text::bigint, 'ok', ${JSON.stringify(encode(data))}::jsonb)`;
-        return { kind: "applied", data };
+        const [row] = await tx.$queryRaw<{ inserted: number }[]>`
+          WITH latest AS (
+            SELECT mutation_id, user_id FROM mutation_log
+             WHERE client_id = ${call.clientId}::uuid
+             ORDER BY mutation_id DESC LIMIT 1
+          ), logged AS (
+            INSERT INTO mutation_log (client_id, mutation_id, user_id, name, txid, outcome, result)
+            SELECT ${call.clientId}::uuid, ${call.mutationId}, ${call.userId}::uuid, ${call.name},
+                   pg_current_xact_id()::xid::text::bigint, 'ok', ${JSON.stringify(encode(data))}::jsonb
+             WHERE NOT EXISTS (SELECT 1 FROM latest
+                                WHERE mutation_id >= ${call.mutationId}
+                                   OR user_id <> ${call.userId}::uuid)
+            RETURNING 1
+          )
+          SELECT count(*)::int AS inserted FROM logged`;
+        if (row?.inserted !== 1) throw new LogAnswers();
+        return data;
       },
       { ...txOptions, lockKey: call.clientId },
     );
+    return { data, txid, replayed: false };
   } catch (error) {
+    const rows = await readLog(db, call);
+    const recorded = rows.find((row) => row.mutation_id === call.mutationId);
+    if (recorded) return answerFromLog(recorded, call, decode);
+    const latest = rows[0];
+    if (latest && latest.user_id !== call.userId)
+      throw new ClientIdOwnerError(call.clientId);
+    if (latest && latest.mutation_id > call.mutationId)
+      throw new MutationOrderError(
+        call.clientId,
+        call.mutationId,
+        latest.mutation_id,
+      );
+    if (error instanceof LogAnswers)
+      throw new Error("mutation log: refused a call it has no answer for", {
+        cause: error,
+      });
     const rejection = classifyRejection(error);
     if (rejection) await recordRejection(db, call, rejection);
     throw error;
   }
-  const { data: step, txid } = outcome;
-  if (step.kind === "applied")
-    return { data: step.data, txid, replayed: false };
-  return answerFromLog(step.row, call, decode);
 }
 
 /** This call's row (if any) and the client's latest row, latest first. */
-async function readLog(tx: TxClient, call: MutationCall): Promise<LogRow[]> {
-  return tx.$queryRaw<LogRow[]>`
+async function readLog(db: Db, call: MutationCall): Promise<LogRow[]> {
+  return db.$queryRaw<LogRow[]>`
     SELECT mutation_id, user_id::text AS user_id, name, txid::text AS txid, outcome, result
       FROM mutation_log
      WHERE client_id = ${call.clientId}::uuid

@@ -17,10 +17,20 @@ const packageDir = fileURLToPath(new URL("..", import.meta.url));
 export async function startServerProcess(
   databaseUrl: string,
   extraArgs: string[] = [],
+  /** Extra node flags, e.g. `--cpu-prof`. */
+  nodeArgs: string[] = [],
 ): Promise<ServerProcess> {
   const child = spawn(
     process.execPath,
-    ["--import", "tsx", "scripts/serve.ts", databaseUrl, "0", ...extraArgs],
+    [
+      "--import",
+      "tsx",
+      ...nodeArgs,
+      "scripts/serve.ts",
+      databaseUrl,
+      "0",
+      ...extraArgs,
+    ],
     { cwd: packageDir, stdio: ["ignore", "pipe", "pipe"] },
   );
   const pid = child.pid;

@@ -1,0 +1,346 @@
+/**
+ * `pnpm bench` (packages/api): mutation throughput and latency through tRPC over HTTP, side by
+ * side with raw `pg` insert transactions measured in the same run on the same database.
+ *
+ * Starts its own embedded Postgres (stopped by PID at the end) and the API server in its own
+ * process. The mutation is `issues.create` as an app sends it: bearer session lookup,
+ * membership check, insert, mutation log row, txid, superjson both ways. The baseline inserts the
+ * same row shape in `BEGIN; INSERT; COMMIT` with pg. Each caller waits for its previous call.
+ *
+ * Two in-process rows show where the time goes between the two: the same insert through Prisma
+ * in `withTxid` (Prisma's interactive transaction), and the full procedure through
+ * `createCaller` (session, authorisation, mutation log, superjson; no HTTP).
+ *
+ * Flags: --seconds <n> per measurement (default 5), --callers <list> (default 1,32),
+ * --pool <n> connections of server and baseline (default 10), --durable (fsync on; default off,
+ * like the test cluster), --cpu-prof (write a V8 CPU profile of the server to bench/profiles/).
+ */
+import { randomBytes, randomUUID } from "node:crypto";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { createTRPCClient, httpBatchLink } from "@trpc/client";
+import pg from "pg";
+import superjson from "superjson";
+
+import { createDb, withTxid } from "@repo/db";
+import { runMigrations } from "@repo/db/migrate";
+import { ensureDatabase, startDevPostgres } from "@repo/dev-postgres";
+
+import type { AppRouter } from "../src";
+import { startServerProcess } from "../scripts/serve-process";
+import {
+  createBearerSessionResolver,
+  createCaller,
+  createTRPCContext,
+} from "../src";
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: "string", default: "5" },
+    callers: { type: "string", default: "1,32" },
+    pool: { type: "string", default: "10" },
+    durable: { type: "boolean", default: false },
+    "cpu-prof": { type: "boolean", default: false },
+  },
+});
+const SECONDS = Number(values.seconds);
+const CALLER_COUNTS = values.callers.split(",").map(Number);
+const POOL = Number(values.pool);
+const migrationsDir = new URL("../../../prisma/migrations", import.meta.url)
+  .pathname;
+
+interface Measurement {
+  ops: number;
+  seconds: number;
+  latenciesMs: number[];
+}
+
+/** Runs `callers` loops of `op` for `seconds` (after a 1 s warm-up) and records each latency. */
+async function measure(
+  callers: number,
+  seconds: number,
+  op: (caller: number, sequence: number) => Promise<unknown>,
+): Promise<Measurement> {
+  const run = async (durationMs: number, record: boolean) => {
+    const latencies: number[] = [];
+    const sequences = new Array<number>(callers).fill(0);
+    const end = performance.now() + durationMs;
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: callers }, async (_, caller) => {
+        while (performance.now() < end) {
+          const t0 = performance.now();
+          await op(caller, (sequences[caller] = (sequences[caller] ?? 0) + 1));
+          if (record) latencies.push(performance.now() - t0);
+        }
+      }),
+    );
+    return {
+      ops: latencies.length,
+      seconds: (performance.now() - started) / 1000,
+      latenciesMs: latencies,
+    };
+  };
+  await run(1000, false);
+  return run(seconds * 1000, true);
+}
+
+const quantile = (sorted: number[], q: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
+
+function summary(m: Measurement) {
+  const sorted = [...m.latenciesMs].sort((a, b) => a - b);
+  return {
+    perSecond: m.ops / m.seconds,
+    p50: quantile(sorted, 0.5),
+    p99: quantile(sorted, 0.99),
+  };
+}
+
+/** CPU seconds (user + system) a process has used, from /proc (Linux; NaN elsewhere). */
+async function cpuSeconds(
+  pid: number,
+  reapedChildren = false,
+): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
+  // Fields after the parenthesised command name: utime, stime, cutime, cstime at 11..14.
+  const fields = stat
+    .slice(stat.lastIndexOf(")") + 2)
+    .split(" ")
+    .map(Number);
+  const [utime = NaN, stime = NaN, cutime = NaN, cstime = NaN] = fields.slice(
+    11,
+    15,
+  );
+  return (utime + stime + (reapedChildren ? cutime + cstime : 0)) / 100;
+}
+
+/**
+ * CPU seconds of the PostgreSQL cluster: the postmaster, its live children (backends, workers)
+ * and the children it has reaped (backends that exited count there).
+ */
+async function postgresCpuSeconds(
+  postmaster: number | undefined,
+): Promise<number> {
+  if (postmaster === undefined) return NaN;
+  const children = await readFile(
+    `/proc/${postmaster}/task/${postmaster}/children`,
+    "utf8",
+  ).catch(() => "");
+  const pids = [postmaster, ...children.split(" ").filter(Boolean).map(Number)];
+  const each = await Promise.all(
+    pids.map((pid) => cpuSeconds(pid, pid === postmaster)),
+  );
+  return each.reduce((a, b) => a + b, 0);
+}
+
+async function rssMb(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, "utf8").catch(() => "");
+  const kb = /VmRSS:\s+(\d+)/.exec(status)?.[1];
+  return kb ? Number(kb) / 1024 : NaN;
+}
+
+async function main() {
+  const dir = await mkdtemp(join(tmpdir(), "kit-bench-"));
+  const postgres = await startDevPostgres({
+    dataDir: join(dir, "data"),
+    ephemeral: !values.durable,
+  });
+  const cleanups: (() => Promise<unknown>)[] = [
+    () => rm(dir, { recursive: true, force: true }),
+    () => postgres.stop(),
+  ];
+  try {
+    await ensureDatabase(postgres.url, "bench");
+    const url = postgres.urlFor("bench");
+    await runMigrations({ databaseUrl: url, migrationsDir });
+
+    // One project; one user (session, client id) per caller, all members.
+    const maxCallers = Math.max(...CALLER_COUNTS);
+    const pool = new pg.Pool({ connectionString: url, max: POOL });
+    cleanups.unshift(() => pool.end());
+    const projectId = randomUUID();
+    const users: { id: string; token: string }[] = [];
+    for (let i = 0; i < maxCallers; i++) {
+      const token = randomBytes(24).toString("base64url");
+      const { rows } = await pool.query<{ id: string }>(
+        `INSERT INTO users (name, email) VALUES ($1, $2) RETURNING id`,
+        [`Caller ${i}`, `caller-${i}@bench.local`],
+      );
+      const id = rows[0]?.id ?? "";
+      await pool.query(
+        `INSERT INTO sessions (token, user_id, expires_at) VALUES ($1, $2, now() + interval '1 day')`,
+        [token, id],
+      );
+      users.push({ id, token });
+    }
+    const owner = users[0]?.id;
+    await pool.query(
+      `INSERT INTO projects (id, name, owner_id) VALUES ($1, 'Bench', $2)`,
+      [projectId, owner],
+    );
+    for (const [index, user] of users.entries())
+      await pool.query(
+        `INSERT INTO project_members (project_id, user_id, role) VALUES ($1, $2, $3)`,
+        [projectId, user.id, index === 0 ? "owner" : "member"],
+      );
+
+    const server = await startServerProcess(
+      url,
+      ["--pool", String(POOL), "--quiet"],
+      values["cpu-prof"] ? ["--cpu-prof", "--cpu-prof-dir=bench/profiles"] : [],
+    );
+    cleanups.unshift(() => server.stop());
+
+    const clients = users.map((user) => ({
+      clientId: randomUUID(),
+      trpc: createTRPCClient<AppRouter>({
+        links: [
+          httpBatchLink({
+            url: server.url,
+            transformer: superjson,
+            headers: { authorization: `Bearer ${user.token}` },
+          }),
+        ],
+      }),
+    }));
+
+    const viaTrpc = (caller: number, sequence: number) => {
+      const client = clients[caller];
+      if (!client) throw new Error("no client");
+      return client.trpc.issues.create.mutate({
+        clientId: client.clientId,
+        mutationId: sequence,
+        args: {
+          id: randomUUID(),
+          projectId,
+          title: `Issue ${sequence}`,
+          sortKey: `a${sequence}`,
+          at: new Date(),
+        },
+      });
+    };
+    const db = createDb(url, { max: POOL });
+    cleanups.unshift(() => db.$disconnect());
+    const callers = await Promise.all(
+      users.map(async (user) =>
+        createCaller(
+          await createTRPCContext({
+            db,
+            headers: new Headers({ authorization: `Bearer ${user.token}` }),
+            resolveSession: createBearerSessionResolver(db),
+          }),
+        ),
+      ),
+    );
+    const issueArgs = (sequence: number) => ({
+      id: randomUUID(),
+      projectId,
+      title: `Issue ${sequence}`,
+      sortKey: `a${sequence}`,
+      at: new Date(),
+    });
+    const viaCaller = (caller: number, sequence: number) => {
+      const client = clients[caller];
+      const procedures = callers[caller];
+      if (!client || !procedures) throw new Error("no caller");
+      return procedures.issues.create({
+        clientId: client.clientId,
+        mutationId: sequence,
+        args: issueArgs(sequence),
+      });
+    };
+    const viaPrisma = (caller: number, sequence: number) =>
+      withTxid(db, (tx) =>
+        tx.issue.create({
+          data: (({ at, ...args }) => ({
+            ...args,
+            createdAt: at,
+            updatedAt: at,
+            creatorId: users[caller]?.id ?? "",
+          }))(issueArgs(sequence)),
+          select: { id: true },
+        }),
+      );
+    const viaPg = async (caller: number, sequence: number) => {
+      const connection = await pool.connect();
+      try {
+        await connection.query("BEGIN");
+        await connection.query(
+          `INSERT INTO issues (id, project_id, title, creator_id, sort_key, created_at, updated_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $6)`,
+          [
+            randomUUID(),
+            projectId,
+            `Issue ${sequence}`,
+            users[caller]?.id,
+            `a${sequence}`,
+            new Date(),
+          ],
+        );
+        await connection.query("COMMIT");
+      } finally {
+        connection.release();
+      }
+    };
+
+    console.log(
+      `issues.create, ${SECONDS} s per row after 1 s warm-up, pool ${POOL}, ` +
+        `fsync ${values.durable ? "on" : "off"}, PostgreSQL ${postgres.port}, 2-core share\n`,
+    );
+    console.log(
+      "callers | path                                   |    ops/s |  p50 ms |  p99 ms | vs raw | CPU ms/op: bench  server postgres",
+    );
+    console.log(
+      "--------|----------------------------------------|----------|---------|---------|--------|----------------------------------",
+    );
+    const fmt = (n: number, width: number, digits = 2) =>
+      n.toFixed(digits).padStart(width);
+    for (const callerCount of CALLER_COUNTS) {
+      let raw = 0;
+      for (const [label, op] of [
+        ["raw pg BEGIN/INSERT/COMMIT (baseline)", viaPg],
+        ["Prisma withTxid + insert, in-process", viaPrisma],
+        ["procedure via createCaller, in-process", viaCaller],
+        ["tRPC over HTTP (server process)", viaTrpc],
+      ] as const) {
+        // Fresh client ids per row: mutation ids restart at 1.
+        for (const client of clients) client.clientId = randomUUID();
+        const cpuBefore = {
+          bench: process.cpuUsage(),
+          server: await cpuSeconds(server.pid),
+          postgres: await postgresCpuSeconds(postgres.pid),
+        };
+        const measured = await measure(callerCount, SECONDS, op);
+        const bench = process.cpuUsage(cpuBefore.bench);
+        // Per measured op; the 1 s warm-up's CPU is included, so these slightly overstate.
+        const perOp = (seconds: number) =>
+          fmt((seconds * 1000) / measured.ops, 6);
+        const cpu = [
+          perOp((bench.user + bench.system) / 1e6),
+          perOp((await cpuSeconds(server.pid)) - cpuBefore.server),
+          perOp((await postgresCpuSeconds(postgres.pid)) - cpuBefore.postgres),
+        ];
+        const row = summary(measured);
+        raw ||= row.perSecond;
+        console.log(
+          `${String(callerCount).padStart(7)} | ${label.padEnd(38)} | ${fmt(row.perSecond, 8, 0)} | ${fmt(row.p50, 7)} | ${fmt(row.p99, 7)} | ${fmt((100 * row.perSecond) / raw, 5, 0)}% | ${cpu.join("  ")}`,
+        );
+      }
+    }
+    console.log(
+      `\nmemory: API server RSS ${(await rssMb(server.pid)).toFixed(0)} MB, ` +
+        `bench process RSS ${(process.memoryUsage().rss / 1048576).toFixed(0)} MB; ` +
+        `load average ${loadavg()
+          .map((n) => n.toFixed(1))
+          .join(" ")} (the machine is shared)`,
+    );
+  } finally {
+    for (const cleanup of cleanups)
+      await cleanup().catch((error: unknown) => console.error(error));
+  }
+}
+
+await main();
