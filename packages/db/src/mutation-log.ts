@@ -120,7 +120,9 @@ export async function runLoggedMutation<T>(
     );
     return { data, txid, replayed: false };
   } catch (error) {
-    const rows = await readLog(db, call);
+    // If even the log cannot be read (database down), the original failure is the answer.
+    const rows = await readLog(db, call).catch(() => null);
+    if (!rows) throw error;
     const recorded = rows.find((row) => row.mutation_id === call.mutationId);
     if (recorded) return answerFromLog(recorded, call, decode);
     const latest = rows[0];
