@@ -366,6 +366,22 @@ describe("bad input: BAD_REQUEST with field-level messages, nothing written", ()
     expect(shapeOf(huge).data.zodError?.fieldErrors.body).toHaveLength(1);
   });
 
+  it("rejects text Postgres cannot store (NUL) as a field error, not a database error", async () => {
+    const error = await expectRefused(
+      () =>
+        mutate(member, "issues.update", {
+          id: issueId,
+          title: "nul \u0000 inside",
+          at: tick(),
+        }),
+      "BAD_REQUEST",
+      "invalid_input",
+    );
+    expect(shapeOf(error).data.zodError?.fieldErrors).toEqual({
+      title: ["must not contain NUL characters"],
+    });
+  });
+
   it("rejects an assignee who is not a member, as a field error", async () => {
     const error = await expectRefused(
       () =>

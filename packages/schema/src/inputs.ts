@@ -17,11 +17,31 @@ import { LIMITS } from "./limits";
 const id = z.guid();
 const at = z.date();
 
-const projectName = z.string().trim().min(1).max(LIMITS.projectName);
-const projectDescription = z.string().max(LIMITS.projectDescription);
-const issueTitle = z.string().trim().min(1).max(LIMITS.issueTitle);
-const issueDescription = z.string().max(LIMITS.issueDescription);
-const commentBody = z.string().trim().min(1).max(LIMITS.commentBody);
+/** A lone UTF-16 surrogate: UTF-8 cannot encode it, the driver would store U+FFFD instead. */
+const LONE_SURROGATE =
+  /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * Text Postgres stores exactly as given: no NUL (`text` cannot hold it) and no lone surrogates,
+ * so the server's row equals the optimistic one and such input is a 400, not a database error.
+ */
+const storableText = () =>
+  z
+    .string()
+    .refine(
+      (value) => !value.includes("\u0000"),
+      "must not contain NUL characters",
+    )
+    .refine(
+      (value) => !LONE_SURROGATE.test(value),
+      "must be valid Unicode text",
+    );
+
+const projectName = storableText().trim().min(1).max(LIMITS.projectName);
+const projectDescription = storableText().max(LIMITS.projectDescription);
+const issueTitle = storableText().trim().min(1).max(LIMITS.issueTitle);
+const issueDescription = storableText().max(LIMITS.issueDescription);
+const commentBody = storableText().trim().min(1).max(LIMITS.commentBody);
 /** Printable ASCII without spaces: fractional-index keys (base 62 and friends). */
 const sortKey = z
   .string()

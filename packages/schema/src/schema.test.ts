@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 
 import {
+  CreateCommentInput,
   IssueSchema,
   MutationEnvelopeSchema,
   SHAPE_PARSER,
@@ -79,5 +80,28 @@ describe("MutationEnvelopeSchema", () => {
       MutationEnvelopeSchema.safeParse({ clientId: "abc", mutationId: 1 })
         .success,
     ).toBe(false);
+  });
+});
+
+describe("text inputs", () => {
+  const base = {
+    id: "00000000-0000-4000-8000-000000000001",
+    projectId: "00000000-0000-4000-8000-000000000002",
+    issueId: "00000000-0000-4000-8000-000000000003",
+    at: new Date(),
+  };
+
+  it("refuse what Postgres cannot store as given: NUL and lone surrogates", () => {
+    for (const body of ["a\u0000b", "a\ud800b", "\udc00"]) {
+      const result = CreateCommentInput.safeParse({ ...base, body });
+      expect(result.success, JSON.stringify(body)).toBe(false);
+      expect(result.error?.issues[0]?.path).toEqual(["body"]);
+    }
+  });
+
+  it("accept other Unicode, including astral characters, and trim titles", () => {
+    expect(
+      CreateCommentInput.parse({ ...base, body: "  héllo 👋  " }).body,
+    ).toBe("héllo 👋");
   });
 });
