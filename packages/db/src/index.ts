@@ -2,7 +2,7 @@ export { createDb } from "./client";
 export type { Db, CreateDbOptions } from "./client";
 export { withTxid } from "./with-txid";
 export type { Txid, TxClient, WithTxidOptions } from "./with-txid";
-export { runLoggedMutation } from "./mutation-log";
+export { pruneMutationLog, runLoggedMutation } from "./mutation-log";
 export type {
   JsonValue,
   LoggedMutationOptions,

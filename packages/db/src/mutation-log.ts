@@ -200,3 +200,20 @@ async function recordRejection(
             NULL, ${rejection.outcome}, ${JSON.stringify(result)}::jsonb)
     ON CONFLICT (client_id, mutation_id) DO NOTHING`;
 }
+
+/**
+ * Deletes log rows older than `olderThan`, except each client's latest row, which ordering
+ * needs (an id below it stays refused). Afterwards a retry of a pruned call is no longer
+ * recognised, so keep rows longer than a client may stay offline with unacknowledged calls.
+ * Returns the number of rows deleted. Run it from a periodic job.
+ */
+export async function pruneMutationLog(
+  db: Db,
+  { olderThan }: { olderThan: Date },
+): Promise<number> {
+  return db.$executeRaw`
+    DELETE FROM mutation_log m
+     WHERE m.created_at < ${olderThan}
+       AND m.mutation_id < (SELECT max(l.mutation_id) FROM mutation_log l
+                             WHERE l.client_id = m.client_id)`;
+}

@@ -10,6 +10,7 @@ import {
   createDb,
   MutationIdReusedError,
   MutationOrderError,
+  pruneMutationLog,
   RecordedRejectionError,
   runLoggedMutation,
 } from "../src";
@@ -187,5 +188,24 @@ describe("runLoggedMutation", () => {
     expect(
       await db.$queryRaw`SELECT 1 FROM mutation_log WHERE client_id = ${clientId}::uuid`,
     ).toEqual([]);
+  });
+
+  it("prunes old rows but keeps each client's latest, so ordering still holds", async () => {
+    const clientId = randomUUID();
+    for (const id of [1, 2, 3])
+      await createProject(call(clientId, id), `p${id}`);
+    await db.$executeRaw`UPDATE mutation_log SET created_at = now() - interval '30 days'
+                          WHERE client_id = ${clientId}::uuid`;
+    const deleted = await pruneMutationLog(db, {
+      olderThan: new Date(Date.now() - 7 * 86_400_000),
+    });
+
+    expect(deleted).toBe(2);
+    const left = await db.$queryRaw<{ mutation_id: number }[]>`
+      SELECT mutation_id FROM mutation_log WHERE client_id = ${clientId}::uuid`;
+    expect(left).toEqual([{ mutation_id: 3 }]);
+    await expect(createProject(call(clientId, 2), "p2")).rejects.toBeInstanceOf(
+      MutationOrderError,
+    );
   });
 });
