@@ -9,7 +9,8 @@
  *
  * Two in-process rows show where the time goes between the two: the same insert through Prisma
  * in `withTxid` (Prisma's interactive transaction), and the full procedure through
- * `createCaller` (session, authorisation, mutation log, superjson; no HTTP).
+ * `createCaller` (session, authorisation, mutation log, superjson; no HTTP). A 404 from the API
+ * server calibrates what a bare HTTP round trip costs on the machine.
  *
  * Flags: --seconds <n> per measurement (default 5), --callers <list> (default 1,32),
  * --pool <n> connections of server and baseline (default 10), --durable (fsync on; default off,
@@ -264,6 +265,11 @@ async function main() {
           select: { id: true },
         }),
       );
+    /** Calibration: what any HTTP request costs on this machine, with no tRPC and no SQL. */
+    const viaHttp404 = async () => {
+      const response = await fetch(`${server.url}/no-such-procedure`);
+      await response.arrayBuffer();
+    };
     const viaPg = async (caller: number, sequence: number) => {
       const connection = await pool.connect();
       try {
@@ -304,6 +310,7 @@ async function main() {
         ["raw pg BEGIN/INSERT/COMMIT (baseline)", viaPg],
         ["Prisma withTxid + insert, in-process", viaPrisma],
         ["procedure via createCaller, in-process", viaCaller],
+        ["HTTP 404 from the server (HTTP floor)", viaHttp404],
         ["tRPC over HTTP (server process)", viaTrpc],
       ] as const) {
         // Fresh client ids per row: mutation ids restart at 1.
