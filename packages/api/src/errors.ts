@@ -160,12 +160,16 @@ export function toTRPCError(error: unknown): TRPCError {
     return withDetails(error.code, error.message, error.reason, {
       fieldErrors: error.fieldErrors,
     });
-  if (error instanceof RecordedRejectionError)
+  if (error instanceof RecordedRejectionError) {
+    const code = asCode(error.outcome);
     return withDetails(
-      asCode(error.outcome),
+      code,
       error.message,
-      (error.reason as ErrorReason | null) ?? "internal",
+      (error.reason as ErrorReason | null) ??
+        DEFAULT_REASONS[code] ??
+        "internal",
     );
+  }
   if (error instanceof MutationOrderError)
     return withDetails("CONFLICT", error.message, "out_of_order");
   if (error instanceof MutationIdReusedError)
@@ -195,6 +199,14 @@ export function toTRPCError(error: unknown): TRPCError {
     { retryable: true, cause: error },
   );
 }
+
+/** Reason of a recorded rejection that has none (rows recorded by other writers). */
+const DEFAULT_REASONS: Partial<Record<TRPC_ERROR_CODE_KEY, ErrorReason>> = {
+  BAD_REQUEST: "invalid_input",
+  FORBIDDEN: "forbidden",
+  NOT_FOUND: "not_found",
+  CONFLICT: "invalid_state",
+};
 
 const CODES = new Set<string>([
   "BAD_REQUEST",
