@@ -64,6 +64,9 @@ export async function startHarness(
       const client = await sql.connect();
       try {
         await client.query("BEGIN");
+        // Test clusters run synchronous_commit=off, which delays WAL (and so replication) by
+        // up to wal_writer_delay; a committed write should reach the stream at once.
+        await client.query("SET LOCAL synchronous_commit = on");
         const { rows } = await client.query<{ txid: string }>(
           "SELECT pg_current_xact_id()::xid::text AS txid",
         );
