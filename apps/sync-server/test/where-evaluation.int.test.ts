@@ -135,7 +135,7 @@ const expression: fc.Arbitrary<string> = fc.letrec((tie) => ({
       .map(([a, op, b]) => `(${a as string}) ${op} (${b as string})`),
     tie("expr").map((a) => `NOT (${a as string})`),
   ),
-})).expr as fc.Arbitrary<string>;
+})).expr;
 
 describe("in-process WHERE evaluation agrees with Postgres", () => {
   test("random clauses over rows with NULLs", async () => {
