@@ -47,14 +47,18 @@ const t = initTRPC.context<Context>().create({
   // Every error response has the same shape (`AppErrorData` in data, see errors.ts), so clients
   // render them generically. Unknown failures keep their details in server logs: their message
   // could contain SQL or values.
-  errorFormatter: ({ shape, error }) => ({
-    ...shape,
-    message:
-      error.code === "INTERNAL_SERVER_ERROR"
-        ? "Internal server error"
-        : shape.message,
-    data: { ...shape.data, ...errorData(error) },
-  }),
+  errorFormatter: ({ shape, error }) => {
+    if (error.code !== "INTERNAL_SERVER_ERROR")
+      return { ...shape, data: { ...shape.data, ...errorData(error) } };
+    // In development tRPC adds `data.stack`, copied from the original error, whose first line
+    // is its message (SQL included): drop it too.
+    const { stack: _stack, ...data } = shape.data;
+    return {
+      ...shape,
+      message: "Internal server error",
+      data: { ...data, ...errorData(error) },
+    };
+  },
 });
 
 export const createCallerFactory = t.createCallerFactory;

@@ -23,6 +23,7 @@ import {
   createCallerFactory,
   createTRPCContext,
   createTRPCRouter,
+  publicProcedure,
 } from "../src/trpc";
 import {
   callerFor,
@@ -117,10 +118,11 @@ function shapeOf(error: TRPCError) {
     path: undefined,
     input: undefined,
     ctx: undefined,
+    // As tRPC shapes errors in development: with the stack.
     shape: {
       message: error.message,
       code: -32600,
-      data: { code: error.code, httpStatus: 400 },
+      data: { code: error.code, httpStatus: 400, stack: error.stack },
     },
   }) as { message: string; data: AppErrorData & { code: string } };
 }
@@ -580,6 +582,28 @@ describe("server failures", () => {
         resolveSession: createBearerSessionResolver(db),
       }),
     );
+
+  it("unknown failures outside mutations: no SQL in message or stack either", async () => {
+    const queryRouter = createTRPCRouter({
+      leaky: publicProcedure.query(async ({ ctx }) =>
+        ctx.db.$queryRawUnsafe("SELECT secret_column FROM no_such_table"),
+      ),
+    });
+    const caller = createCallerFactory(queryRouter)(
+      await createTRPCContext({
+        db,
+        headers: new Headers(),
+        resolveSession: createBearerSessionResolver(db),
+      }),
+    );
+    const error = await failure(caller.leaky());
+    expect(error.stack).toContain("no_such_table");
+    const shape = shapeOf(error);
+    expect(shape.message).toBe("Internal server error");
+    expect(JSON.stringify(shape)).not.toMatch(
+      /no_such_table|secret_column|SELECT/,
+    );
+  });
 
   it("unknown failures: INTERNAL_SERVER_ERROR without SQL in the response", async () => {
     const caller = await testCaller(member);
