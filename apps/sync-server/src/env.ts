@@ -38,6 +38,8 @@ export const env = createEnv({
       .default(20_000),
     /** Allow `DELETE /v1/shape` (Electric's allow_shape_deletion). */
     ELECTRIC_ALLOW_SHAPE_DELETION: flag,
+    /** Directory for shape logs (survive restarts, clients resume). Unset: logs in memory. */
+    ELECTRIC_STORAGE_DIR: z.string().min(1).optional(),
     ELECTRIC_LOG_LEVEL: z
       .enum(["debug", "info", "warn", "error", "silent"])
       .default("info"),

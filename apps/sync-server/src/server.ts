@@ -55,6 +55,7 @@ import {
 import { parseColumnList, parseTableName } from "./shapes/identifiers";
 import { loadPgParser } from "./shapes/pg-parser";
 import { ShapeManager } from "./shapes/shape-manager";
+import { DiskShapeStorage, MemoryShapeStorage } from "./shapes/shape-storage";
 
 export interface SyncServerOptions {
   databaseUrl: string;
@@ -74,6 +75,11 @@ export interface SyncServerOptions {
   /** Shapes without readers for this long are dropped. */
   shapeIdleMs?: number;
   allowShapeDeletion?: boolean;
+  /**
+   * Directory for shape logs. With it, logs survive restarts and clients resume; without it,
+   * logs are in memory and a restart makes clients refetch (409).
+   */
+  storageDir?: string;
   poolSize?: number;
   logger?: Logger;
 }
@@ -132,15 +138,24 @@ export async function startSyncServer(
       logger.error("replication failed", { error: error.message });
       replicationHealthy = false;
     },
+    beforeConfirm: () => shapes.syncAll(),
   });
   const shapes = new ShapeManager({
     pool,
     logger,
     ensurePublished: (table) => replication.ensurePublished(table),
+    storage: options.storageDir
+      ? new DiskShapeStorage(options.storageDir)
+      : new MemoryShapeStorage(),
   });
   let replicationHealthy = false;
   try {
-    await replication.start();
+    await replication.prepare();
+    // Stored shapes must be back before streaming starts, so replayed transactions reach them.
+    const restored = await shapes.restore();
+    if (restored > 0)
+      logger.info("shapes restored from storage", { count: restored });
+    await replication.startStreaming();
     replicationHealthy = true;
   } catch (error) {
     await replication.stop().catch(() => undefined);
@@ -207,6 +222,7 @@ export async function startSyncServer(
       await new Promise((resolve) => setImmediate(resolve));
       server.closeAllConnections();
       await replication.stop();
+      shapes.closeAll();
       await closed;
       await pool.end();
       logger.info("sync server stopped");

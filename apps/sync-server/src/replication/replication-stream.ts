@@ -32,6 +32,11 @@ export interface ReplicationStreamOptions {
   onTransaction: (transaction: Transaction) => void;
   onRelation: (relation: RelationInfo) => void;
   onError: (error: Error) => void;
+  /**
+   * Called before the slot's position is confirmed to Postgres: makes every shape log durable
+   * up to what has been handed to `onTransaction`.
+   */
+  beforeConfirm?: () => void;
 }
 
 export class ReplicationSetupError extends Error {
@@ -68,6 +73,12 @@ export class ReplicationStream {
 
   /** Checks prerequisites, creates the publication and slot if needed, starts streaming. */
   async start(): Promise<void> {
+    await this.prepare();
+    await this.subscribe();
+  }
+
+  /** Checks prerequisites and creates the publication and slot if needed (no streaming yet). */
+  async prepare(): Promise<void> {
     await this.checkPrerequisites();
     const { publicationName, slotName } = this.options;
     const client = await this.admin.connect();
@@ -112,6 +123,10 @@ export class ReplicationStream {
     } finally {
       client.release();
     }
+  }
+
+  /** Starts streaming from the slot's confirmed position. */
+  async startStreaming(): Promise<void> {
     await this.subscribe();
   }
 
@@ -256,6 +271,34 @@ export class ReplicationStream {
       default:
         return;
     }
+  }
+
+  private confirmTimer: NodeJS.Timeout | undefined;
+  private pendingConfirm: string | undefined;
+
+  /** Batches confirmations: one log sync + one status update per 50 ms at most. */
+  private scheduleConfirm(lsn: string): void {
+    this.pendingConfirm = lsn;
+    this.confirmTimer ??= setTimeout(() => {
+      this.confirmTimer = undefined;
+      const pending = this.pendingConfirm;
+      this.pendingConfirm = undefined;
+      if (pending) this.confirm(pending);
+    }, 50);
+  }
+
+  private confirm(lsn: string): void {
+    if (this.stopped || !this.service) return;
+    try {
+      this.options.beforeConfirm?.();
+    } catch (error) {
+      // Not durable: don't confirm; Postgres will resend from the last confirmed position.
+      this.options.onError(
+        error instanceof Error ? error : new Error(String(error)),
+      );
+      return;
+    }
+    void this.service.acknowledge(lsn);
   }
 
   private push(change: RowChange): void {

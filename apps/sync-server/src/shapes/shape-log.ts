@@ -3,11 +3,26 @@
  * appended one whole transaction at a time, so the log end is always a transaction boundary and
  * a reader that reaches it can be told "up-to-date" without splitting a transaction.
  *
- * This implementation keeps entries in memory; handles are unique per server start, so after a
- * restart clients of old handles get 409 and refetch (never a gap).
+ * The offsets index lives in memory; the message bodies live in a `PayloadStore`: in memory
+ * (no storage directory configured: a restart loses the logs and clients get 409) or in an
+ * append-only file (`FilePayloads`), which survives restarts and keeps RAM bounded.
  */
+import {
+  closeSync,
+  fdatasyncSync,
+  openSync,
+  readSync,
+  statSync,
+  writeSync,
+} from "node:fs";
+
 import type { LogOffset } from "../protocol/offset";
-import { BEFORE_ALL, compareOffsets } from "../protocol/offset";
+import {
+  BEFORE_ALL,
+  compareOffsets,
+  formatOffset,
+  parseOffset,
+} from "../protocol/offset";
 
 export interface LogEntry {
   offset: LogOffset;
@@ -24,22 +39,174 @@ export interface LogChunk {
   atEnd: boolean;
 }
 
-export class ShapeLog {
-  private readonly offsets: LogOffset[] = [];
+/** Where message bodies are kept; entry `i` of the log is payload `i`. */
+export interface PayloadStore {
+  append(entries: readonly LogEntry[]): void;
+  /** Payloads `from` (inclusive) to `to` (exclusive). */
+  read(from: number, to: number): string[];
+  /** Byte size of payload `index` (for chunking). */
+  sizeOf(index: number): number;
+  /** Makes appended payloads durable. */
+  sync(): void;
+  close(): void;
+}
+
+export class MemoryPayloads implements PayloadStore {
   private readonly jsons: string[] = [];
-  private bytes = 0;
+  append(entries: readonly LogEntry[]): void {
+    for (const entry of entries) this.jsons.push(entry.json);
+  }
+  read(from: number, to: number): string[] {
+    return this.jsons.slice(from, to);
+  }
+  sizeOf(index: number): number {
+    return this.jsons[index]?.length ?? 0;
+  }
+  sync(): void {
+    // Nothing to make durable: memory logs do not outlive the process by design.
+  }
+  close(): void {
+    this.jsons.length = 0;
+  }
+}
+
+/**
+ * One file per shape, one line per entry: `<offset>\t<json>\n` (JSON never contains a raw
+ * newline). Only byte positions are kept in memory.
+ */
+export class FilePayloads implements PayloadStore {
+  private readonly fd: number;
+  private readonly starts: number[] = [];
+  private readonly lengths: number[] = [];
+  private size: number;
+  private dirty = false;
+  private closed = false;
+
+  /** Opens (or creates) the file; returns the store and the offsets of existing entries. */
+  static open(path: string): { store: FilePayloads; offsets: LogOffset[] } {
+    const fd = openSync(path, "a+");
+    const store = new FilePayloads(fd, statSync(path).size);
+    const offsets = store.scan();
+    return { store, offsets };
+  }
+
+  private constructor(fd: number, size: number) {
+    this.fd = fd;
+    this.size = size;
+  }
+
+  /** Rebuilds the index from the file; a torn last line (crash mid-write) is ignored. */
+  private scan(): LogOffset[] {
+    const offsets: LogOffset[] = [];
+    const buffer = Buffer.alloc(this.size);
+    readSync(this.fd, buffer, 0, this.size, 0);
+    let position = 0;
+    while (position < buffer.length) {
+      const newline = buffer.indexOf(10, position);
+      if (newline < 0) break;
+      const tab = buffer.indexOf(9, position);
+      const offset =
+        tab > position && tab < newline
+          ? parseOffset(buffer.toString("latin1", position, tab))
+          : undefined;
+      if (!offset) break;
+      offsets.push(offset);
+      this.starts.push(tab + 1);
+      this.lengths.push(newline - tab - 1);
+      position = newline + 1;
+    }
+    // Anything after the last complete line is dropped by writing from there on.
+    this.size = position;
+    return offsets;
+  }
+
+  append(entries: readonly LogEntry[]): void {
+    if (entries.length === 0 || this.closed) return;
+    const parts: Buffer[] = [];
+    let position = this.size;
+    for (const entry of entries) {
+      const prefix = `${formatOffset(entry.offset)}\t`;
+      const json = Buffer.from(entry.json, "utf8");
+      this.starts.push(position + prefix.length);
+      this.lengths.push(json.length);
+      parts.push(Buffer.from(prefix, "latin1"), json, NEWLINE);
+      position += prefix.length + json.length + 1;
+    }
+    const buffer = Buffer.concat(parts);
+    let written = 0;
+    while (written < buffer.length) {
+      written += writeSync(
+        this.fd,
+        buffer,
+        written,
+        buffer.length - written,
+        this.size + written,
+      );
+    }
+    this.size = position;
+    this.dirty = true;
+  }
+
+  read(from: number, to: number): string[] {
+    // A removed shape's readers are told to refetch; a read racing with removal gets nothing.
+    if (this.closed) return [];
+    const first = this.starts[from];
+    const lastStart = this.starts[to - 1];
+    const lastLength = this.lengths[to - 1];
+    if (
+      first === undefined ||
+      lastStart === undefined ||
+      lastLength === undefined
+    )
+      return [];
+    const buffer = Buffer.alloc(lastStart + lastLength - first);
+    readSync(this.fd, buffer, 0, buffer.length, first);
+    const result: string[] = [];
+    for (let index = from; index < to; index++) {
+      const start = (this.starts[index] ?? 0) - first;
+      result.push(
+        buffer.toString("utf8", start, start + (this.lengths[index] ?? 0)),
+      );
+    }
+    return result;
+  }
+
+  sizeOf(index: number): number {
+    return this.lengths[index] ?? 0;
+  }
+
+  sync(): void {
+    if (!this.dirty || this.closed) return;
+    fdatasyncSync(this.fd);
+    this.dirty = false;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    closeSync(this.fd);
+  }
+}
+
+const NEWLINE = Buffer.from("\n");
+
+export class ShapeLog {
+  private readonly offsets: LogOffset[];
   /**
    * Live clients of one shape all ask for the same offset after each transaction; the chunk
    * (and its joined JSON) is built once and shared until the next append.
    */
   private readonly readCache = new Map<string, LogChunk>();
 
-  get size(): number {
-    return this.offsets.length;
+  constructor(
+    private readonly payloads: PayloadStore = new MemoryPayloads(),
+    existing: LogOffset[] = [],
+  ) {
+    this.offsets = existing;
   }
 
-  get byteSize(): number {
-    return this.bytes;
+  get size(): number {
+    return this.offsets.length;
   }
 
   get lastOffset(): LogOffset {
@@ -47,15 +214,16 @@ export class ShapeLog {
   }
 
   append(entries: readonly LogEntry[]): void {
-    if (entries.length > 0) this.readCache.clear();
+    if (entries.length === 0) return;
+    let last = this.lastOffset;
     for (const entry of entries) {
-      const last = this.offsets[this.offsets.length - 1];
-      if (last && compareOffsets(entry.offset, last) <= 0)
+      if (compareOffsets(entry.offset, last) <= 0)
         throw new Error("shape log offsets must increase");
-      this.offsets.push(entry.offset);
-      this.jsons.push(entry.json);
-      this.bytes += entry.json.length;
+      last = entry.offset;
     }
+    this.payloads.append(entries);
+    for (const entry of entries) this.offsets.push(entry.offset);
+    this.readCache.clear();
   }
 
   /** Entries strictly after `after`, up to about `maxBytes` of JSON (at least one entry). */
@@ -70,28 +238,35 @@ export class ShapeLog {
   }
 
   private readUncached(after: LogOffset, maxBytes: number): LogChunk {
-    let index = this.firstIndexAfter(after);
-    const entries: string[] = [];
+    const from = this.firstIndexAfter(after);
+    let to = from;
     let size = 0;
-    let lastOffset = after;
-    while (index < this.offsets.length) {
-      const json = this.jsons[index] ?? "";
-      if (entries.length > 0 && size + json.length > maxBytes) break;
-      entries.push(json);
-      size += json.length;
-      lastOffset = this.offsets[index] ?? after;
-      index++;
+    while (to < this.offsets.length) {
+      const length = this.payloads.sizeOf(to);
+      if (to > from && size + length > maxBytes) break;
+      size += length;
+      to++;
     }
+    const entries = to > from ? this.payloads.read(from, to) : [];
     return {
       entries,
       joined: entries.join(","),
-      lastOffset,
-      atEnd: index >= this.offsets.length,
+      lastOffset: to > from ? (this.offsets[to - 1] ?? after) : after,
+      atEnd: to >= this.offsets.length,
     };
   }
 
   hasEntriesAfter(after: LogOffset): boolean {
     return this.firstIndexAfter(after) < this.offsets.length;
+  }
+
+  sync(): void {
+    this.payloads.sync();
+  }
+
+  close(): void {
+    this.readCache.clear();
+    this.payloads.close();
   }
 
   private firstIndexAfter(after: LogOffset): number {

@@ -9,12 +9,15 @@ import type pg from "pg";
 import type { Logger } from "../logger";
 import type { RelationInfo, Transaction } from "../replication/transaction";
 import type { ShapeDefinition } from "./definition";
+import type { ShapeStorage } from "./shape-storage";
 import type { ColumnInfo, TableInfo } from "./table-info";
 import type { CompiledWhere } from "./where";
 import { InvalidRequestError } from "../protocol/errors";
 import { definitionKey } from "./definition";
 import { Shape } from "./shape";
+import { MemoryShapeStorage } from "./shape-storage";
 import { takeSnapshot } from "./snapshot";
+import { parsePgSnapshot } from "./snapshot-visibility";
 import { loadTableInfo } from "./table-info";
 import { compileWhere, WhereClauseError, WhereParamsError } from "./where";
 
@@ -23,6 +26,7 @@ export interface ShapeManagerOptions {
   logger: Logger;
   /** Adds the table to the publication (and sets REPLICA IDENTITY FULL) before snapshotting. */
   ensurePublished: (table: TableInfo) => Promise<void>;
+  storage?: ShapeStorage;
 }
 
 export class ShapeManager {
@@ -33,8 +37,70 @@ export class ShapeManager {
   private readonly relationSignatures = new Map<number, string>();
   private readonly creating = new Map<string, Promise<Shape>>();
   private handleCounter = 0;
+  private readonly storage: ShapeStorage;
 
-  constructor(private readonly options: ShapeManagerOptions) {}
+  constructor(private readonly options: ShapeManagerOptions) {
+    this.storage = options.storage ?? new MemoryShapeStorage();
+  }
+
+  /**
+   * Reopens shapes stored by a previous run. A shape whose table changed meanwhile (or is gone)
+   * is dropped, so its clients get 409; the others resume where their clients left off.
+   */
+  async restore(): Promise<number> {
+    let restored = 0;
+    for (const { meta, log } of this.storage.restore()) {
+      try {
+        const table = await loadTableInfo(
+          this.options.pool,
+          meta.definition.table,
+        );
+        if (tableSignature(table) !== meta.tableSignature || !meta.snapshot)
+          throw new Error("table changed while the server was stopped");
+        const selected = selectColumns(table, meta.definition.columns);
+        const where = meta.definition.where
+          ? compileShapeWhere(
+              meta.definition.where,
+              table.columns,
+              meta.definition.params,
+            )
+          : undefined;
+        await this.options.ensurePublished(table);
+        const shape = new Shape(
+          meta.handle,
+          meta.definition,
+          table,
+          selected,
+          where,
+          log,
+        );
+        shape.restoreReady(
+          parsePgSnapshot(
+            `${meta.snapshot.xmin}:${meta.snapshot.xmax}:${meta.snapshot.xip_list.join(",")}`,
+          ),
+        );
+        this.register(definitionKey(meta.definition), shape);
+        restored++;
+      } catch (error) {
+        this.options.logger.info("stored shape dropped", {
+          handle: meta.handle,
+          reason: error instanceof Error ? error.message : String(error),
+        });
+        this.storage.remove(meta.handle);
+      }
+    }
+    return restored;
+  }
+
+  /** Closes every log (server shutdown); stored shapes stay on disk for the next start. */
+  closeAll(): void {
+    for (const shape of this.byHandle.values()) shape.log.close();
+  }
+
+  /** Makes every shape log durable (called before the replication slot is confirmed). */
+  syncAll(): void {
+    for (const shape of this.byHandle.values()) shape.log.sync();
+  }
 
   get shapeCount(): number {
     return this.byHandle.size;
@@ -80,35 +146,60 @@ export class ShapeManager {
       );
     await this.options.ensurePublished(table);
     const handle = this.newHandle(key);
-    const shape = new Shape(handle, definition, table, selected, where);
+    const shape = new Shape(
+      handle,
+      definition,
+      table,
+      selected,
+      where,
+      this.storage.createLog(handle),
+    );
+    this.storage.save({
+      version: 1,
+      handle,
+      definition,
+      tableSignature: tableSignature(table),
+      state: "snapshotting",
+    });
     // Registered before the snapshot starts, so every transaction committing from now on is
     // either visible in the snapshot or buffered by the shape: none is lost.
-    this.byDefinition.set(key, shape);
-    this.byHandle.set(handle, shape);
-    let shapes = this.byRelation.get(table.oid);
-    if (!shapes) {
-      shapes = new Set();
-      this.byRelation.set(table.oid, shapes);
-    }
-    shapes.add(shape);
+    this.register(key, shape);
     this.options.logger.info("shape created", {
       handle,
       table: `${table.schema}.${table.name}`,
       where: definition.where,
     });
     void takeSnapshot(this.options.pool, shape).then(() => {
-      if (
-        shape.state === "invalid" &&
-        shape.invalidReason?.startsWith("snapshot failed")
-      )
-        this.remove(shape, shape.invalidReason);
-      else
-        this.options.logger.debug("snapshot done", {
-          handle,
-          rows: shape.log.size - 1,
-        });
+      if (shape.state === "invalid") {
+        this.remove(shape, shape.invalidReason ?? "snapshot failed");
+        return;
+      }
+      shape.log.sync();
+      this.storage.save({
+        version: 1,
+        handle,
+        definition,
+        tableSignature: tableSignature(table),
+        state: "ready",
+        snapshot: shape.snapshotInfo,
+      });
+      this.options.logger.debug("snapshot done", {
+        handle,
+        rows: shape.log.size - 1,
+      });
     });
     return shape;
+  }
+
+  private register(key: string, shape: Shape): void {
+    this.byDefinition.set(key, shape);
+    this.byHandle.set(shape.handle, shape);
+    let shapes = this.byRelation.get(shape.table.oid);
+    if (!shapes) {
+      shapes = new Set();
+      this.byRelation.set(shape.table.oid, shapes);
+    }
+    shapes.add(shape);
   }
 
   /** Electric's handle format: `<hash of definition>-<microsecond timestamp>`, never reused. */
@@ -174,6 +265,7 @@ export class ShapeManager {
         reason,
       });
     shape.invalidate(reason);
+    this.storage.remove(shape.handle);
   }
 
   /** Table oids that have shapes (to check for dropped tables). */
@@ -248,4 +340,17 @@ function compileShapeWhere(
       throw InvalidRequestError.of("params", error.message, error);
     throw error;
   }
+}
+
+/** What a stored shape depends on; any difference means its log no longer fits the table. */
+function tableSignature(table: TableInfo): string {
+  return JSON.stringify([
+    table.oid,
+    table.columns.map((column) => [
+      column.name,
+      column.type,
+      column.dims,
+      column.pkIndex ?? null,
+    ]),
+  ]);
 }

@@ -34,7 +34,6 @@ import { electricSchema } from "./table-info";
 export type ShapeState = "snapshotting" | "ready" | "invalid";
 
 export class Shape {
-  readonly log = new ShapeLog();
   readonly schemaHeader: string;
   readonly relation: [string, string];
   state: ShapeState = "snapshotting";
@@ -62,6 +61,7 @@ export class Shape {
     readonly table: TableInfo,
     readonly selected: readonly ColumnInfo[],
     readonly where: CompiledWhere | undefined,
+    readonly log: ShapeLog = new ShapeLog(),
   ) {
     this.schemaHeader = electricSchema(selected);
     this.relation = [table.schema, table.name];
@@ -121,6 +121,24 @@ export class Shape {
     for (const transaction of buffered) this.applyTransaction(transaction);
     this.settleReady();
     this.notify();
+  }
+
+  /** The snapshot this shape's log starts from (for persistence). */
+  get snapshotInfo(): SnapshotInfo | undefined {
+    const snapshot = this.snapshot;
+    if (!snapshot) return undefined;
+    return {
+      xmin: snapshot.xmin.toString(),
+      xmax: snapshot.xmax.toString(),
+      xip_list: [...snapshot.xip].map(String),
+    };
+  }
+
+  /** Reopens a shape whose log (snapshot included) was stored by a previous run. */
+  restoreReady(snapshot: PgSnapshot): void {
+    this.snapshot = snapshot;
+    this.state = "ready";
+    this.settleReady();
   }
 
   failSnapshot(error: Error): void {
