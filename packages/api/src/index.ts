@@ -21,6 +21,7 @@ export type {
   MutationResult,
 } from "./mutation/procedure";
 export type { AppErrorData, ErrorReason, FieldErrors } from "./errors";
+export { MAX_REQUEST_BYTES } from "./limits";
 /** Server-only: the app builds its database client through the api package, never directly. */
 export { createDb } from "@repo/db";
 export type { Db, Txid } from "@repo/db";

@@ -10,14 +10,11 @@ import type { Db } from "@repo/db";
 
 import type { SessionResolver } from "../trpc";
 import { createBearerSessionResolver } from "../auth/session";
+import { MAX_REQUEST_BYTES } from "../limits";
 import { appRouter } from "../root";
 import { createTRPCContext } from "../trpc";
 
-/**
- * Largest request body accepted, in bytes: a batch of mutations at the input size limits fits
- * comfortably; anything larger is refused (413) before it is parsed.
- */
-export const MAX_REQUEST_BYTES = 1_048_576;
+export { MAX_REQUEST_BYTES };
 
 export interface ApiHttpServerOptions {
   db: Db;
