@@ -139,6 +139,9 @@ export async function startSyncServer(
       replicationHealthy = false;
     },
     beforeConfirm: () => shapes.syncAll(),
+    onConnected: () => {
+      replicationHealthy = true;
+    },
   });
   const shapes = new ShapeManager({
     pool,

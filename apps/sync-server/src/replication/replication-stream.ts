@@ -37,6 +37,8 @@ export interface ReplicationStreamOptions {
    * up to what has been handed to `onTransaction`.
    */
   beforeConfirm?: () => void;
+  /** Streaming (re)started. */
+  onConnected?: () => void;
 }
 
 export class ReplicationSetupError extends Error {
@@ -50,6 +52,7 @@ export class ReplicationStream {
   private current: Transaction | undefined;
   private lastProcessedLsn = 0n;
   private stopped = false;
+  private reconnectTimer: NodeJS.Timeout | undefined;
   private publicationQueue: Promise<void> = Promise.resolve();
 
   constructor(
@@ -149,6 +152,11 @@ export class ReplicationStream {
       );
   }
 
+  /**
+   * Opens the replication connection and resolves once streaming has started. When the
+   * connection ends later (Postgres restart, network), it reconnects with backoff; the slot
+   * resends everything after the last confirmed position and shapes skip what they hold.
+   */
   private async subscribe(): Promise<void> {
     const service = new LogicalReplicationService(
       {
@@ -160,13 +168,12 @@ export class ReplicationStream {
       { acknowledge: { auto: false, timeoutSeconds: 0 } },
     );
     this.service = service;
+    this.current = undefined;
     service.on("data", (_lsn: string, message: Pgoutput.Message) => {
       try {
         this.handleMessage(message);
       } catch (error) {
-        this.options.onError(
-          error instanceof Error ? error : new Error(String(error)),
-        );
+        this.options.onError(toError(error));
       }
     });
     service.on(
@@ -179,27 +186,55 @@ export class ReplicationStream {
           if (position > this.lastProcessedLsn)
             this.lastProcessedLsn = position;
         }
-        if (shouldRespond)
-          void service.acknowledge(bigIntToLsn(this.lastProcessedLsn));
+        if (shouldRespond) this.confirm(bigIntToLsn(this.lastProcessedLsn));
       },
     );
-    service.on("error", (error: Error) => {
-      if (!this.stopped) this.options.onError(error);
-    });
+    // Connection errors also end the subscription below, which is where we recover.
+    service.on("error", () => undefined);
     const plugin = new PgoutputPlugin({
       protoVersion: 1,
       publicationNames: [this.options.publicationName],
     });
-    const started = new Promise<void>((resolve) =>
-      service.once("start", () => resolve()),
-    );
-    service.subscribe(plugin, this.options.slotName).catch((error: unknown) => {
-      if (!this.stopped)
-        this.options.onError(
-          error instanceof Error ? error : new Error(String(error)),
-        );
+    await new Promise<void>((resolve, reject) => {
+      service.once("start", () => resolve());
+      service.subscribe(plugin, this.options.slotName).then(
+        () => {
+          reject(new Error("replication stream ended"));
+          this.streamEnded(service, new Error("replication stream ended"));
+        },
+        (error: unknown) => {
+          reject(toError(error));
+          this.streamEnded(service, toError(error));
+        },
+      );
     });
-    await started;
+    this.options.onConnected?.();
+  }
+
+  private streamEnded(service: LogicalReplicationService, error: Error): void {
+    if (this.stopped || this.service !== service) return;
+    this.service = undefined;
+    this.current = undefined;
+    this.options.logger.warn("replication connection lost; reconnecting", {
+      error: error.message,
+    });
+    this.options.onError(error);
+    void service.destroy().catch(() => undefined);
+    this.reconnect(0);
+  }
+
+  private reconnect(attempt: number): void {
+    const delay = Math.min(5_000, 250 * 2 ** attempt);
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      if (this.stopped) return;
+      this.subscribe().then(
+        () => this.options.logger.info("replication reconnected"),
+        () => {
+          if (!this.stopped) this.reconnect(attempt + 1);
+        },
+      );
+    }, delay);
   }
 
   private handleMessage(message: Pgoutput.Message): void {
@@ -393,6 +428,10 @@ export async function dropReplication(
   }
   if (IDENTIFIER.test(publicationName))
     await admin.query(`DROP PUBLICATION IF EXISTS "${publicationName}"`);
+}
+
+function toError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
 }
 
 function isDuplicate(error: unknown): boolean {
