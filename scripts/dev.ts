@@ -27,6 +27,7 @@ import { seed } from "../prisma/seed";
 import { env } from "./env";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
+const dataDir = env.DEV_DATA_DIR ?? `${root}/.data`;
 const DEV_DATABASE = "app";
 const say = (message: string) => console.log(`\x1b[36m[dev]\x1b[0m ${message}`);
 
@@ -42,7 +43,7 @@ async function main(): Promise<void> {
     );
   } else {
     postgres = await startDevPostgres({
-      dataDir: env.DEV_DATA_DIR ?? `${root}/.data/postgres`,
+      dataDir: `${dataDir}/postgres`,
       port: env.DEV_POSTGRES_PORT,
       preferredPort: 54329,
       onProgress: say,
@@ -92,6 +93,8 @@ async function main(): Promise<void> {
       ELECTRIC_PORT: String(electricPort),
       ELECTRIC_SECRET: electricSecret,
       ELECTRIC_URL: electricUrl,
+      // Shape logs live next to the database they came from: delete .data and both go.
+      ELECTRIC_STORAGE_DIR: `${dataDir}/sync-server`,
       NEXT_TELEMETRY_DISABLED: "1",
     },
   });

@@ -10,7 +10,7 @@ export const env = createEnv({
       .optional(),
     /** Port of the embedded PostgreSQL (default: 54329, or any free port if taken). */
     DEV_POSTGRES_PORT: z.coerce.number().int().min(1).max(65535).optional(),
-    /** Where the embedded PostgreSQL keeps its data (default .data/postgres). */
+    /** Data of `pnpm dev`: the embedded PostgreSQL and the sync server's shape logs (default .data). */
     DEV_DATA_DIR: z.string().min(1).optional(),
     /** Port of the sync server (default: 3001, or any free port if taken). */
     ELECTRIC_PORT: z.coerce.number().int().min(1).max(65535).optional(),
