@@ -37,6 +37,7 @@ import {
   SHAPE_HANDLE_HEADER,
   SHAPE_PATH,
   SHAPE_SCHEMA_HEADER,
+  SUBSET_PARAM_PREFIX,
 } from "./protocol/constants";
 import { nextCursor } from "./protocol/cursor";
 import {
@@ -56,6 +57,7 @@ import { parseColumnList, parseTableName } from "./shapes/identifiers";
 import { loadPgParser } from "./shapes/pg-parser";
 import { ShapeManager } from "./shapes/shape-manager";
 import { DiskShapeStorage, MemoryShapeStorage } from "./shapes/shape-storage";
+import { parseSubsetRequest, runSubsetSnapshot } from "./shapes/subset";
 
 export interface SyncServerOptions {
   databaseUrl: string;
@@ -174,6 +176,7 @@ export async function startSyncServer(
     secret: options.secret,
     allowShapeDeletion: options.allowShapeDeletion ?? false,
     liveResponses: new Set(),
+    pool,
     stopping: false,
     isHealthy: () => replicationHealthy,
   };
@@ -265,6 +268,7 @@ interface RequestContext {
   allowShapeDeletion: boolean;
   /** Callbacks that end each held (long-poll / SSE) response, for shutdown. */
   liveResponses: Set<() => void>;
+  pool: pg.Pool;
   /** Set at shutdown: new requests get 503 so clients retry later. */
   stopping: boolean;
   isHealthy: () => boolean;
@@ -334,8 +338,12 @@ async function handleRequest(
     return;
   }
   try {
-    if (method === "GET" || method === "HEAD")
+    if ((method === "GET" || method === "HEAD") && hasSubsetParams(url))
+      await serveSubset(context, url, response, subsetFromQuery(url));
+    else if (method === "GET" || method === "HEAD")
       await serveShape(context, url, request, response);
+    else if (method === "POST")
+      await serveSubset(context, url, response, await readJsonBody(request));
     else if (method === "DELETE") await deleteShape(context, url, response);
     else
       sendJson(
@@ -343,7 +351,7 @@ async function handleRequest(
         405,
         JSON.stringify({ message: `Method ${method} not allowed` }),
         {
-          allow: "GET, HEAD, DELETE, OPTIONS",
+          allow: "GET, HEAD, POST, DELETE, OPTIONS",
           "cache-control": "no-store",
         },
       );
@@ -361,7 +369,14 @@ function sendError(
     response.destroy();
     return;
   }
-  if (error instanceof InvalidRequestError) {
+  if (error instanceof PayloadTooLargeError) {
+    sendJson(
+      response,
+      413,
+      JSON.stringify({ message: "Request body too large" }),
+      errorCacheHeaders(),
+    );
+  } else if (error instanceof InvalidRequestError) {
     sendJson(response, 400, error.body(), errorCacheHeaders());
   } else if (error instanceof MustRefetchError) {
     const headers: Record<string, string> = {
@@ -740,6 +755,70 @@ function serveSse(
   response.on("close", end);
   shape.lastUsedAt = Date.now();
   flush();
+}
+
+// --- Subset snapshots (GET subset__* / POST) ---------------------------------------------
+
+function hasSubsetParams(url: URL): boolean {
+  for (const key of url.searchParams.keys())
+    if (key.startsWith(SUBSET_PARAM_PREFIX)) return true;
+  return false;
+}
+
+function subsetFromQuery(url: URL): Record<string, unknown> {
+  const source: Record<string, unknown> = {};
+  for (const [key, value] of url.searchParams)
+    if (key.startsWith(SUBSET_PARAM_PREFIX))
+      source[key.slice(SUBSET_PARAM_PREFIX.length)] = value;
+  return source;
+}
+
+const MAX_BODY_BYTES = 1024 * 1024;
+
+async function readJsonBody(
+  request: IncomingMessage,
+): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) throw new PayloadTooLargeError();
+    chunks.push(chunk);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}");
+  } catch {
+    throw InvalidRequestError.of("body", "must be a JSON object");
+  }
+  if (!parsed || typeof parsed !== "object" || Array.isArray(parsed))
+    throw InvalidRequestError.of("body", "must be a JSON object");
+  return parsed as Record<string, unknown>;
+}
+
+class PayloadTooLargeError extends Error {
+  override name = "PayloadTooLargeError";
+}
+
+async function serveSubset(
+  context: RequestContext,
+  url: URL,
+  response: ServerResponse,
+  source: Record<string, unknown>,
+): Promise<void> {
+  const shapeRequest = parseShapeRequest(url.searchParams);
+  const subset = parseSubsetRequest(source);
+  const definition = toDefinition(shapeRequest);
+  const shape = await resolveShape(context, shapeRequest, definition);
+  shape.lastUsedAt = Date.now();
+  const result = await runSubsetSnapshot(context.pool, shape, subset);
+  sendJson(response, 200, result.body, {
+    "cache-control": "no-cache",
+    "electric-snapshot": "true",
+    [SHAPE_HANDLE_HEADER]: shape.handle,
+    [CHUNK_LAST_OFFSET_HEADER]: formatOffset(shape.log.lastOffset),
+    [SHAPE_SCHEMA_HEADER]: shape.schemaHeader,
+  });
 }
 
 // --- DELETE /v1/shape -------------------------------------------------------------------

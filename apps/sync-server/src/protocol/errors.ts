@@ -10,12 +10,15 @@ export class SyncServerError extends Error {
 export class InvalidRequestError extends SyncServerError {
   override name = "InvalidRequestError";
   constructor(
-    readonly errors: Record<string, string[]>,
+    readonly errors: Record<string, string[] | Record<string, string[]>>,
     options?: ErrorOptions,
   ) {
     super(
       Object.entries(errors)
-        .map(([field, messages]) => `${field}: ${messages.join("; ")}`)
+        .map(
+          ([field, messages]) =>
+            `${field}: ${Array.isArray(messages) ? messages.join("; ") : JSON.stringify(messages)}`,
+        )
         .join(", "),
       options,
     );

@@ -40,6 +40,8 @@ export function compileWhere(
   where: string,
   columns: readonly ColumnInfo[],
   params: Readonly<Record<string, string>>,
+  /** Added to `$n` in the SQL (a subset WHERE's params follow the shape's own). */
+  paramOffset = 0,
 ): CompiledWhere {
   const byName = new Map(columns.map((column) => [column.name, column]));
   const { expr, paramTypes } = analyzeWhere(where, (name) => {
@@ -84,7 +86,7 @@ export function compileWhere(
   collectColumns(expr, referencedColumns);
   return {
     expr,
-    sql: toSql(expr),
+    sql: toSql(expr, paramOffset),
     paramTexts,
     paramValues,
     referencedColumns,

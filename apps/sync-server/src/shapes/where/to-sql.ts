@@ -8,7 +8,15 @@ import type { Expr } from "./ast";
 import type { SqlType, Value } from "./types";
 import { quoteIdentifier, quoteLiteral } from "../identifiers";
 
-export function toSql(expr: Expr): string {
+/** `paramOffset` shifts `$n` (a subset WHERE's params follow the shape's own). */
+export function toSql(expr: Expr, paramOffset = 0): string {
+  const render = (inner: Expr) => toSql(inner, paramOffset);
+  const collated = (inner: Expr) => {
+    const sql = render(inner);
+    return inner.type.family === "text" && inner.type.dims === 0
+      ? `(${sql} COLLATE "C")`
+      : sql;
+  };
   switch (expr.kind) {
     case "column":
       return quoteIdentifier(expr.name);
@@ -17,46 +25,39 @@ export function toSql(expr: Expr): string {
         ? `NULL::${typeSql(expr.type)}`
         : `${quoteLiteral(literalText(expr.value, expr.type))}::${typeSql(expr.type)}`;
     case "param":
-      return `$${expr.index}::${typeSql(expr.type)}`;
+      return `$${expr.index + paramOffset}::${typeSql(expr.type)}`;
     case "cast":
-      return `(${toSql(expr.arg)})::${typeSql(expr.type)}`;
+      return `(${render(expr.arg)})::${typeSql(expr.type)}`;
     case "and":
     case "or":
       return `(${expr.args.map(toSql).join(expr.kind === "and" ? " AND " : " OR ")})`;
     case "not":
-      return `(NOT ${toSql(expr.arg)})`;
+      return `(NOT ${render(expr.arg)})`;
     case "isNull":
-      return `(${toSql(expr.arg)} IS ${expr.negated ? "NOT " : ""}NULL)`;
+      return `(${render(expr.arg)} IS ${expr.negated ? "NOT " : ""}NULL)`;
     case "boolTest":
-      return `(${toSql(expr.arg)} IS ${expr.negated ? "NOT " : ""}${expr.test.toUpperCase()})`;
+      return `(${render(expr.arg)} IS ${expr.negated ? "NOT " : ""}${expr.test.toUpperCase()})`;
     case "compare":
       return `(${collated(expr.left)} ${expr.op} ${collated(expr.right)})`;
     case "distinct":
-      return `(${toSql(expr.left)} IS ${expr.negated ? "NOT " : ""}DISTINCT FROM ${toSql(expr.right)})`;
+      return `(${render(expr.left)} IS ${expr.negated ? "NOT " : ""}DISTINCT FROM ${render(expr.right)})`;
     case "arith":
-      return `(${toSql(expr.left)} ${expr.op} ${toSql(expr.right)})`;
+      return `(${render(expr.left)} ${expr.op} ${render(expr.right)})`;
     case "negate":
-      return `(- ${toSql(expr.arg)})`;
+      return `(- ${render(expr.arg)})`;
     case "concat":
-      return `(${toSql(expr.left)} || ${toSql(expr.right)})`;
+      return `(${render(expr.left)} || ${render(expr.right)})`;
     case "like":
-      return `(${toSql(expr.arg)} ${expr.negated ? "NOT " : ""}${expr.caseInsensitive ? "ILIKE" : "LIKE"} ${toSql(expr.pattern)})`;
+      return `(${render(expr.arg)} ${expr.negated ? "NOT " : ""}${expr.caseInsensitive ? "ILIKE" : "LIKE"} ${render(expr.pattern)})`;
     case "in":
-      return `(${toSql(expr.arg)} ${expr.negated ? "NOT " : ""}IN (${expr.list.map(toSql).join(", ")}))`;
+      return `(${render(expr.arg)} ${expr.negated ? "NOT " : ""}IN (${expr.list.map(toSql).join(", ")}))`;
     case "quantified":
-      return `(${collated(expr.left)} ${expr.op} ${expr.quantifier.toUpperCase()} (${toSql(expr.array)}))`;
+      return `(${collated(expr.left)} ${expr.op} ${expr.quantifier.toUpperCase()} (${render(expr.array)}))`;
     case "arrayOp":
-      return `(${toSql(expr.left)} ${expr.op} ${toSql(expr.right)})`;
+      return `(${render(expr.left)} ${expr.op} ${render(expr.right)})`;
     case "call":
       return `${expr.name}(${expr.args.map(toSql).join(", ")})`;
   }
-}
-
-function collated(expr: Expr): string {
-  const sql = toSql(expr);
-  return expr.type.family === "text" && expr.type.dims === 0
-    ? `(${sql} COLLATE "C")`
-    : sql;
 }
 
 function typeSql(type: SqlType): string {

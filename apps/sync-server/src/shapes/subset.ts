@@ -1,0 +1,236 @@
+/**
+ * Subset snapshots (`requestSnapshot` / `fetchSnapshot` of the client; TanStack DB's on-demand
+ * mode): rows of the shape narrowed by an extra WHERE (ANDed, so it can only narrow), ordered,
+ * limited, read in a REPEATABLE READ transaction with its `pg_current_snapshot()` so the client
+ * can drop stream changes the subset already contains.
+ *
+ * @see electric-protocol.md §5.6
+ */
+import { randomInt } from "node:crypto";
+import type pg from "pg";
+
+import type { Shape } from "./shape";
+import { InvalidRequestError } from "../protocol/errors";
+import { lsnToBigInt } from "../protocol/offset";
+import { RAW_TEXT_TYPES } from "../replication/postgres-settings";
+import { qualifiedSql, quoteIdentifier } from "./identifiers";
+import { buildKey, relationPrefix } from "./key";
+import { parseSql, singleSelect, SqlParseError } from "./pg-parser";
+import { parsePgSnapshot } from "./snapshot-visibility";
+import { compileWhere, WhereClauseError, WhereParamsError } from "./where";
+
+export interface SubsetRequest {
+  where: string | undefined;
+  params: Record<string, string>;
+  limit: number | undefined;
+  offset: number | undefined;
+  orderBy: string | undefined;
+}
+
+const invalid = (field: string, message: string) =>
+  new InvalidRequestError({ subset: { [field]: [message] } });
+
+/** Reads subset parameters from `subset__*` query params or a POST JSON body. */
+export function parseSubsetRequest(
+  source: Record<string, unknown>,
+): SubsetRequest {
+  const text = (key: string): string | undefined => {
+    const value = source[key];
+    if (value === undefined || value === null || value === "") return undefined;
+    if (typeof value === "string") return value;
+    if (typeof value === "number") return String(value);
+    throw invalid(key, "must be a string");
+  };
+  const integer = (key: string, min: number): number | undefined => {
+    const value = text(key);
+    if (value === undefined) return undefined;
+    if (!/^\d+$/.test(value) || Number(value) < min)
+      throw invalid(key, `must be an integer greater than or equal to ${min}`);
+    return Number(value);
+  };
+  let params: Record<string, string> = {};
+  const rawParams = source.params;
+  const parsedParams: unknown =
+    typeof rawParams === "string" ? safeJson(rawParams) : rawParams;
+  if (parsedParams !== undefined && parsedParams !== null) {
+    if (Array.isArray(parsedParams))
+      params = Object.fromEntries(
+        parsedParams.map((value, index) => [String(index + 1), String(value)]),
+      );
+    else if (typeof parsedParams === "object")
+      params = Object.fromEntries(
+        Object.entries(parsedParams as Record<string, unknown>).map(
+          ([key, value]) => [key, String(value)],
+        ),
+      );
+    else throw invalid("params", 'must be a JSON object like {"1": "value"}');
+  }
+  const request: SubsetRequest = {
+    where: text("where"),
+    params,
+    limit: integer("limit", 1),
+    offset: integer("offset", 0),
+    orderBy: text("order_by"),
+  };
+  if (
+    (request.limit !== undefined || request.offset !== undefined) &&
+    !request.orderBy
+  )
+    throw invalid(
+      "order_by",
+      "order_by is required when limit or offset is present",
+    );
+  return request;
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw invalid("params", 'must be a JSON object like {"1": "value"}');
+  }
+}
+
+/** `ORDER BY` restricted to column names with ASC/DESC and NULLS FIRST/LAST. */
+function orderBySql(orderBy: string, columns: ReadonlySet<string>): string {
+  let select;
+  try {
+    select = singleSelect(parseSql(`SELECT 1 FROM t ORDER BY ${orderBy}`));
+  } catch (error) {
+    if (error instanceof SqlParseError)
+      throw invalid("order_by", error.message);
+    throw error;
+  }
+  const items = select?.sortClause ?? [];
+  if (!select || items.length === 0 || select.limitCount || select.whereClause)
+    throw invalid("order_by", "expected a list of columns");
+  return items
+    .map((item) => {
+      const sortBy = "SortBy" in item ? item.SortBy : undefined;
+      const fields =
+        sortBy?.node && "ColumnRef" in sortBy.node
+          ? sortBy.node.ColumnRef.fields
+          : undefined;
+      const field = fields?.length === 1 ? fields[0] : undefined;
+      const name = field && "String" in field ? field.String.sval : undefined;
+      if (!sortBy || name === undefined || sortBy.useOp)
+        throw invalid(
+          "order_by",
+          "only column names with ASC/DESC and NULLS FIRST/LAST are supported",
+        );
+      if (!columns.has(name))
+        throw invalid("order_by", `unknown column ${name}`);
+      const direction =
+        sortBy.sortby_dir === "SORTBY_DESC"
+          ? " DESC"
+          : sortBy.sortby_dir === "SORTBY_ASC"
+            ? " ASC"
+            : "";
+      const nulls =
+        sortBy.sortby_nulls === "SORTBY_NULLS_FIRST"
+          ? " NULLS FIRST"
+          : sortBy.sortby_nulls === "SORTBY_NULLS_LAST"
+            ? " NULLS LAST"
+            : "";
+      return `${quoteIdentifier(name)}${direction}${nulls}`;
+    })
+    .join(", ");
+}
+
+export interface SubsetResult {
+  body: string;
+}
+
+export async function runSubsetSnapshot(
+  pool: pg.Pool,
+  shape: Shape,
+  request: SubsetRequest,
+): Promise<SubsetResult> {
+  const shapeWhere = shape.where;
+  const shapeParamCount = shapeWhere?.paramTexts.length ?? 0;
+  let subsetWhere;
+  try {
+    subsetWhere = request.where
+      ? compileWhere(
+          request.where,
+          shape.table.columns,
+          request.params,
+          shapeParamCount,
+        )
+      : undefined;
+  } catch (error) {
+    if (error instanceof WhereClauseError)
+      throw invalid("where", error.message);
+    if (error instanceof WhereParamsError)
+      throw invalid("params", error.message);
+    throw error;
+  }
+  if (!request.where && Object.keys(request.params).length > 0)
+    throw invalid("params", "params were given but there is no where clause");
+  const conditions = [shapeWhere?.sql, subsetWhere?.sql].filter(
+    (sql): sql is string => !!sql,
+  );
+  const columns = shape.selectedColumnNames;
+  const orderBy = request.orderBy
+    ? ` ORDER BY ${orderBySql(request.orderBy, new Set(shape.table.columns.map((column) => column.name)))}`
+    : "";
+  const query =
+    `SELECT ${columns.map(quoteIdentifier).join(", ")} FROM ${qualifiedSql(shape.table)}` +
+    (conditions.length ? ` WHERE ${conditions.join(" AND ")}` : "") +
+    orderBy +
+    (request.limit !== undefined ? ` LIMIT ${request.limit}` : "") +
+    (request.offset !== undefined ? ` OFFSET ${request.offset}` : "");
+  const values = [
+    ...(shapeWhere?.paramTexts ?? []),
+    ...(subsetWhere?.paramTexts ?? []),
+  ];
+
+  const client = await pool.connect();
+  try {
+    await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    const { rows } = await client.query<{ snapshot: string; lsn: string }>(
+      "SELECT pg_current_snapshot()::text AS snapshot, pg_current_wal_lsn()::text AS lsn",
+    );
+    const result = await client.query<(string | null)[]>({
+      text: query,
+      values,
+      rowMode: "array",
+      types: RAW_TEXT_TYPES,
+    });
+    await client.query("COMMIT");
+    const snapshot = parsePgSnapshot(rows[0]?.snapshot ?? "");
+    const snapshotMark = randomInt(0, 2 ** 31 - 1);
+    const prefix = relationPrefix(shape.table.schema, shape.table.name);
+    const headers = {
+      operation: "insert",
+      relation: shape.relation,
+      snapshot_mark: snapshotMark,
+    };
+    const data = result.rows.map((values) => {
+      const row: Record<string, string | null> = {};
+      columns.forEach((name, index) => (row[name] = values[index] ?? null));
+      return {
+        key: buildKey(prefix, shape.table.primaryKey, row),
+        value: row,
+        headers,
+      };
+    });
+    return {
+      body: JSON.stringify({
+        metadata: {
+          xmin: snapshot.xmin.toString(),
+          xmax: snapshot.xmax.toString(),
+          xip_list: [...snapshot.xip].map(String),
+          snapshot_mark: snapshotMark,
+          database_lsn: lsnToBigInt(rows[0]?.lsn ?? "0/0").toString(),
+        },
+        data,
+      }),
+    };
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}

@@ -1,0 +1,139 @@
+/**
+ * `log=changes_only`, `offset=now` and subset snapshots (`requestSnapshot` / `fetchSnapshot`,
+ * GET and POST) as TanStack DB's on-demand mode uses them.
+ */
+import { FetchError, ShapeStream } from "@electric-sql/client";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+
+import type { Harness } from "./support/harness";
+import {
+  changeMessages,
+  record,
+  startHarness,
+  upToDateCount,
+} from "./support/harness";
+
+let h: Harness;
+
+beforeAll(async () => {
+  h = await startHarness();
+  await h.sql.query(`
+    CREATE TABLE products (id int PRIMARY KEY, category text NOT NULL, price int NOT NULL);
+    ALTER TABLE products REPLICA IDENTITY FULL;
+    INSERT INTO products SELECT g, CASE WHEN g % 2 = 0 THEN 'even' ELSE 'odd' END, g * 10 FROM generate_series(1, 20) g;
+  `);
+});
+
+afterAll(async () => {
+  await h.close();
+});
+
+describe("changes_only and subsets", () => {
+  test("log=changes_only delivers no snapshot rows, only later changes", async () => {
+    const recorded = record({
+      url: h.shapeUrl,
+      params: { table: "products" },
+      log: "changes_only",
+    });
+    await recorded.until((messages) => upToDateCount(messages) >= 1);
+    expect(changeMessages(recorded.messages)).toHaveLength(0);
+    await h.write("UPDATE products SET price = 11 WHERE id = 1");
+    await recorded.until((messages) => changeMessages(messages).length === 1);
+    expect(changeMessages(recorded.messages)[0]?.value).toMatchObject({
+      id: 1,
+      price: 11,
+    });
+    recorded.stop();
+  });
+
+  test("offset=now starts at the log end", async () => {
+    const recorded = record({
+      url: h.shapeUrl,
+      params: { table: "products", where: "category = 'odd'" },
+      offset: "now",
+    });
+    await recorded.until((messages) => upToDateCount(messages) >= 1);
+    expect(changeMessages(recorded.messages)).toHaveLength(0);
+    await h.write("UPDATE products SET price = 31 WHERE id = 3");
+    await recorded.until((messages) => changeMessages(messages).length === 1);
+    recorded.stop();
+  });
+
+  test.each(["GET", "POST"] as const)(
+    "requestSnapshot via %s: ordered, limited, narrowed subset, then live changes",
+    async (method) => {
+      const controller = new AbortController();
+      const stream = new ShapeStream({
+        url: h.shapeUrl,
+        params: { table: "products", where: "category = $1", params: ["even"] },
+        log: "changes_only",
+        offset: "now",
+        subsetMethod: method,
+        signal: controller.signal,
+      });
+      const seen: unknown[] = [];
+      stream.subscribe((messages) => {
+        seen.push(...messages);
+      });
+      const { metadata, data } = await stream.requestSnapshot({
+        where: "price > $1",
+        params: { "1": "100" },
+        orderBy: "price DESC",
+        limit: 3,
+      });
+      const { rows: expected } = await h.sql.query<{
+        id: number;
+        category: string;
+        price: number;
+      }>(
+        "SELECT id, category, price FROM products WHERE category = 'even' AND price > 100 ORDER BY price DESC LIMIT 3",
+      );
+      expect(expected).toHaveLength(3);
+      expect(data.map((m) => m.value)).toEqual(expected);
+      expect(typeof metadata.xmin).toBe("string");
+      expect(typeof metadata.xmax).toBe("string");
+      expect(BigInt(metadata.database_lsn)).toBeGreaterThan(0n);
+      const top = expected[0];
+      const newPrice = (top?.price ?? 0) + 1;
+      await h.write(
+        `UPDATE products SET price = ${newPrice} WHERE id = ${top?.id}`,
+      );
+      await new Promise<void>((resolve) => {
+        const check = () => {
+          if (
+            seen.some(
+              (m) =>
+                (m as { value?: { price?: number } }).value?.price === newPrice,
+            )
+          )
+            resolve();
+          else setTimeout(check, 20);
+        };
+        check();
+      });
+      controller.abort();
+    },
+  );
+
+  test("limit without order_by → 400 under errors.subset", async () => {
+    const stream = new ShapeStream({
+      url: h.shapeUrl,
+      params: { table: "products" },
+      log: "changes_only",
+      offset: "now",
+    });
+    const error = await stream
+      .fetchSnapshot({ limit: 2 })
+      .catch((failure: unknown) => failure);
+    expect(error).toBeInstanceOf(FetchError);
+    expect((error as FetchError).status).toBe(400);
+    expect((error as FetchError).json).toEqual({
+      message: "Invalid request",
+      errors: {
+        subset: {
+          order_by: ["order_by is required when limit or offset is present"],
+        },
+      },
+    });
+  });
+});
