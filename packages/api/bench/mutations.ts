@@ -12,7 +12,9 @@
  * `createCaller` (session, authorisation, mutation log, superjson; no HTTP). A 404 from the API
  * server calibrates what a bare HTTP round trip costs on the machine.
  *
- * Flags: --seconds <n> per measurement (default 5), --callers <list> (default 1,32),
+ * Flags: --seconds <n> per measurement (default 5), --warmup <n> seconds before each (default 3),
+ * --jit-warmup <n> seconds of traffic through every path before the first row (default 15),
+ * --callers <list> (default 1,32),
  * --pool <n> connections of server and baseline (default 10), --durable (fsync on; default off,
  * like the test cluster), --cpu-prof (write a V8 CPU profile of the server to bench/profiles/).
  */
@@ -40,6 +42,8 @@ import {
 const { values } = parseArgs({
   options: {
     seconds: { type: "string", default: "5" },
+    warmup: { type: "string", default: "3" },
+    "jit-warmup": { type: "string", default: "15" },
     callers: { type: "string", default: "1,32" },
     pool: { type: "string", default: "10" },
     durable: { type: "boolean", default: false },
@@ -47,6 +51,13 @@ const { values } = parseArgs({
   },
 });
 const SECONDS = Number(values.seconds);
+/** Warm-up before each row. */
+const WARMUP_SECONDS = Number(values.warmup);
+/**
+ * Traffic through the whole stack before the first row: on the dev VM, V8 needed about 15 s of
+ * load before the server's CPU per mutation settled (4.3 ms in the first 5 s, 1.9 ms after 15 s).
+ */
+const JIT_WARMUP_SECONDS = Number(values["jit-warmup"]);
 const CALLER_COUNTS = values.callers.split(",").map(Number);
 const POOL = Number(values.pool);
 const migrationsDir = new URL("../../../prisma/migrations", import.meta.url)
@@ -58,15 +69,17 @@ interface Measurement {
   latenciesMs: number[];
 }
 
-/** Runs `callers` loops of `op` for `seconds` (after a 1 s warm-up) and records each latency. */
+/** Runs `callers` loops of `op` for `seconds` (after the warm-up) and records each latency. */
 async function measure(
   callers: number,
   seconds: number,
   op: (caller: number, sequence: number) => Promise<unknown>,
+  afterWarmUp: () => Promise<void>,
 ): Promise<Measurement> {
+  // Per caller, across warm-up and measurement: the op's mutation ids must keep increasing.
+  const sequences = new Array<number>(callers).fill(0);
   const run = async (durationMs: number, record: boolean) => {
     const latencies: number[] = [];
-    const sequences = new Array<number>(callers).fill(0);
     const end = performance.now() + durationMs;
     const started = performance.now();
     await Promise.all(
@@ -84,8 +97,17 @@ async function measure(
       latenciesMs: latencies,
     };
   };
-  await run(1000, false);
+  await run(WARMUP_SECONDS * 1000, false);
+  await afterWarmUp();
   return run(seconds * 1000, true);
+}
+
+/** A replayed call answers with the original row: the bench must measure fresh writes only. */
+function assertApplied(returnedId: string, sentId: string): void {
+  if (returnedId !== sentId)
+    throw new Error(
+      "a call was answered from the mutation log: ids must keep increasing",
+    );
 }
 
 const quantile = (sorted: number[], q: number) =>
@@ -208,20 +230,16 @@ async function main() {
       }),
     }));
 
-    const viaTrpc = (caller: number, sequence: number) => {
+    const viaTrpc = async (caller: number, sequence: number) => {
       const client = clients[caller];
       if (!client) throw new Error("no client");
-      return client.trpc.issues.create.mutate({
+      const args = issueArgs(sequence);
+      const { data } = await client.trpc.issues.create.mutate({
         clientId: client.clientId,
         mutationId: sequence,
-        args: {
-          id: randomUUID(),
-          projectId,
-          title: `Issue ${sequence}`,
-          sortKey: `a${sequence}`,
-          at: new Date(),
-        },
+        args,
       });
+      assertApplied(data.id, args.id);
     };
     const db = createDb(url, { max: POOL });
     cleanups.unshift(() => db.$disconnect());
@@ -243,15 +261,17 @@ async function main() {
       sortKey: `a${sequence}`,
       at: new Date(),
     });
-    const viaCaller = (caller: number, sequence: number) => {
+    const viaCaller = async (caller: number, sequence: number) => {
       const client = clients[caller];
       const procedures = callers[caller];
       if (!client || !procedures) throw new Error("no caller");
-      return procedures.issues.create({
+      const args = issueArgs(sequence);
+      const { data } = await procedures.issues.create({
         clientId: client.clientId,
         mutationId: sequence,
-        args: issueArgs(sequence),
+        args,
       });
+      assertApplied(data.id, args.id);
     };
     const viaPrisma = (caller: number, sequence: number) =>
       withTxid(db, (tx) =>
@@ -293,7 +313,7 @@ async function main() {
     };
 
     console.log(
-      `issues.create, ${SECONDS} s per row after 1 s warm-up, pool ${POOL}, ` +
+      `issues.create, ${SECONDS} s per row after ${WARMUP_SECONDS} s warm-up, pool ${POOL}, ` +
         `fsync ${values.durable ? "on" : "off"}, PostgreSQL ${postgres.port}, 2-core share\n`,
     );
     console.log(
@@ -304,6 +324,17 @@ async function main() {
     );
     const fmt = (n: number, width: number, digits = 2) =>
       n.toFixed(digits).padStart(width);
+    if (JIT_WARMUP_SECONDS > 0)
+      // Half the callers through HTTP (warms the server), half in-process (warms this process).
+      await measure(
+        Math.min(16, clients.length),
+        JIT_WARMUP_SECONDS,
+        (caller, sequence) =>
+          caller % 2 === 0
+            ? viaTrpc(caller, sequence)
+            : viaCaller(caller, sequence),
+        async () => undefined,
+      );
     for (const callerCount of CALLER_COUNTS) {
       let raw = 0;
       for (const [label, op] of [
@@ -315,14 +346,19 @@ async function main() {
       ] as const) {
         // Fresh client ids per row: mutation ids restart at 1.
         for (const client of clients) client.clientId = randomUUID();
-        const cpuBefore = {
+        let cpuBefore = {
           bench: process.cpuUsage(),
-          server: await cpuSeconds(server.pid),
-          postgres: await postgresCpuSeconds(postgres.pid),
+          server: 0,
+          postgres: 0,
         };
-        const measured = await measure(callerCount, SECONDS, op);
+        const measured = await measure(callerCount, SECONDS, op, async () => {
+          cpuBefore = {
+            bench: process.cpuUsage(),
+            server: await cpuSeconds(server.pid),
+            postgres: await postgresCpuSeconds(postgres.pid),
+          };
+        });
         const bench = process.cpuUsage(cpuBefore.bench);
-        // Per measured op; the 1 s warm-up's CPU is included, so these slightly overstate.
         const perOp = (seconds: number) =>
           fmt((seconds * 1000) / measured.ops, 6);
         const cpu = [
