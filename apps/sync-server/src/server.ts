@@ -471,6 +471,15 @@ async function resolveShape(
   const shape = await context.shapes.getOrCreate(definition);
   await shape.ready;
   if (shape.state === "invalid") {
+    const failure = shape.snapshotError as
+      { code?: string; message?: string } | undefined;
+    // Data exceptions and bad references come from the query, not the database's health: the
+    // client must not retry forever.
+    if (failure?.code?.startsWith("22") || failure?.code?.startsWith("42"))
+      throw InvalidRequestError.of(
+        "where",
+        `the shape query failed: ${failure.message ?? ""}`,
+      );
     if (shape.invalidReason?.startsWith("snapshot failed"))
       throw new UnavailableError(
         `Shape snapshot failed: ${shape.invalidReason}`,

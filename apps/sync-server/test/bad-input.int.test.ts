@@ -115,6 +115,12 @@ describe("400 with Electric's error body", () => {
       "params",
       /invalid input syntax for type int4/,
     ],
+    [
+      "where failing at run time (division by zero)",
+      { where: "id / (id - id) > 0" },
+      "where",
+      /division by zero/,
+    ],
     ["bad replica", { replica: "partial" }, "replica", /is invalid/],
   ])("%s", async (_name, params, field, message) => {
     const { status, body } = await errorFor(params);

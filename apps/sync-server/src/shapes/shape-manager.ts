@@ -221,8 +221,19 @@ export class ShapeManager {
     const touched = new Set<number>();
     for (const change of transaction.changes) touched.add(change.relationOid);
     for (const oid of touched) {
-      for (const shape of this.byRelation.get(oid) ?? [])
-        shape.handleTransaction(transaction);
+      for (const shape of [...(this.byRelation.get(oid) ?? [])]) {
+        try {
+          shape.handleTransaction(transaction);
+        } catch (error) {
+          // E.g. a WHERE clause that divides by zero on this row: this shape can't follow the
+          // table any more; its clients refetch (and get the error from the snapshot query).
+          // The other shapes are unaffected.
+          this.remove(
+            shape,
+            `could not apply a change: ${error instanceof Error ? error.message : String(error)}`,
+          );
+        }
+      }
     }
   }
 

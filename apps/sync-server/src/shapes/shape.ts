@@ -141,7 +141,11 @@ export class Shape {
     this.settleReady();
   }
 
+  /** Why the snapshot failed, if it did (the request that waited for it reports this). */
+  snapshotError: Error | undefined;
+
   failSnapshot(error: Error): void {
+    this.snapshotError = error;
     this.invalidate(`snapshot failed: ${error.message}`);
     if (!this.readySettled) {
       this.readySettled = true;

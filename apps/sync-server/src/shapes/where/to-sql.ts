@@ -30,7 +30,7 @@ export function toSql(expr: Expr, paramOffset = 0): string {
       return `(${render(expr.arg)})::${typeSql(expr.type)}`;
     case "and":
     case "or":
-      return `(${expr.args.map(toSql).join(expr.kind === "and" ? " AND " : " OR ")})`;
+      return `(${expr.args.map((item) => render(item)).join(expr.kind === "and" ? " AND " : " OR ")})`;
     case "not":
       return `(NOT ${render(expr.arg)})`;
     case "isNull":
@@ -50,13 +50,13 @@ export function toSql(expr: Expr, paramOffset = 0): string {
     case "like":
       return `(${render(expr.arg)} ${expr.negated ? "NOT " : ""}${expr.caseInsensitive ? "ILIKE" : "LIKE"} ${render(expr.pattern)})`;
     case "in":
-      return `(${render(expr.arg)} ${expr.negated ? "NOT " : ""}IN (${expr.list.map(toSql).join(", ")}))`;
+      return `(${render(expr.arg)} ${expr.negated ? "NOT " : ""}IN (${expr.list.map((item) => render(item)).join(", ")}))`;
     case "quantified":
       return `(${collated(expr.left)} ${expr.op} ${expr.quantifier.toUpperCase()} (${render(expr.array)}))`;
     case "arrayOp":
       return `(${render(expr.left)} ${expr.op} ${render(expr.right)})`;
     case "call":
-      return `${expr.name}(${expr.args.map(toSql).join(", ")})`;
+      return `${expr.name}(${expr.args.map((item) => render(item)).join(", ")})`;
   }
 }
 
