@@ -69,6 +69,41 @@ export default tseslint.config(
     rules: { "no-restricted-properties": "off" },
   },
   {
+    // Isomorphic packages (browser, server, any app): nothing but their declared imports.
+    files: ["packages/schema/src/**/*.ts"],
+    ignores: ["**/*.test.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              regex: "^(?!zod$|\\.{1,2}/)",
+              message: "@repo/schema imports zod only.",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ["packages/mutations/src/**/*.ts"],
+    ignores: ["**/*.test.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              regex: "^(?!zod$|@repo/schema$|\\.{1,2}/)",
+              message: "@repo/mutations imports zod and @repo/schema only.",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // The app reaches data through @repo/api (procedures, authorisation), never Prisma directly.
     files: ["apps/web/**/*.{ts,tsx}"],
     plugins: { "@next/next": nextPlugin },

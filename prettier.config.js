@@ -9,6 +9,8 @@ export default {
     "<TYPES>^@repo",
     "^@repo/(.*)$",
     "",
+    "^~/(.*)$",
+    "",
     "<TYPES>^[.]",
     "^[.]",
   ],

@@ -3,14 +3,21 @@
  * through turbo; the web app answers; Ctrl-C stops every process; a second run reuses the data.
  */
 import { spawn } from "node:child_process";
+import { randomBytes, randomUUID } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createTRPCClient, httpLink } from "@trpc/client";
+import superjson from "superjson";
 import { afterAll, expect, it } from "vitest";
 
+import type { AppRouter } from "@repo/api";
+import { MAX_REQUEST_BYTES } from "@repo/api";
 import { readMigrationsDir } from "@repo/db/migrate";
-import { freePort } from "@repo/dev-postgres";
+import { freePort, withClient } from "@repo/dev-postgres";
 import { migrationsDir, repoRoot } from "@repo/test-support";
+
+import { DEMO_USERS } from "../prisma/seed";
 
 const dataDir = await mkdtemp(join(tmpdir(), "kit-dev-stack-"));
 const running = new Set<DevRun>();
@@ -105,6 +112,62 @@ function isAlive(pid: number): boolean {
   }
 }
 
+/**
+ * A real write through the dev stack: a session for a demo user, a typed mutation over HTTP to
+ * Next's /api/trpc, and the returned txid is the xid that wrote the row.
+ */
+async function writeThroughTheApp(run: DevRun): Promise<void> {
+  const databaseUrl = /ready: (postgres:\/\/\S+)/.exec(run.output())?.[1];
+  if (!databaseUrl) throw new Error(`no database URL in:\n${run.output()}`);
+  const token = randomBytes(16).toString("hex");
+  const [alice] = DEMO_USERS;
+  await withClient(databaseUrl, (client) =>
+    client.query(
+      `INSERT INTO sessions (token, user_id, expires_at) VALUES ($1, $2, now() + interval '1 hour')`,
+      [token, alice.id],
+    ),
+  );
+  const url = `http://localhost:${run.webPort}/api/trpc`;
+  const api = createTRPCClient<AppRouter>({
+    links: [
+      httpLink({
+        url,
+        transformer: superjson,
+        headers: { authorization: `Bearer ${token}` },
+      }),
+    ],
+  });
+
+  const id = randomUUID();
+  const { txid } = await api.projects.create.mutate({
+    clientId: randomUUID(),
+    mutationId: 1,
+    args: {
+      id,
+      ownerMemberId: randomUUID(),
+      name: "Written through pnpm dev",
+      at: new Date(),
+    },
+  });
+
+  const rows = await withClient(
+    databaseUrl,
+    async (client) =>
+      (
+        await client.query<{ xmin: string }>(
+          "SELECT xmin::text FROM projects WHERE id = $1",
+          [id],
+        )
+      ).rows,
+  );
+  expect(rows.map((row) => Number(row.xmin))).toEqual([txid]);
+  const oversized = await fetch(`${url}/projects.create`, {
+    method: "POST",
+    body: "x".repeat(MAX_REQUEST_BYTES + 1),
+  });
+  expect(oversized.status).toBe(413);
+}
+
 function postmasterPid(output: string): number {
   const match = /\(pid (\d+)\) ready/.exec(output);
   if (!match?.[1]) throw new Error(`no PostgreSQL pid in:\n${output}`);
@@ -132,6 +195,8 @@ it("starts everything, serves the app, stops cleanly, and reuses its data", asyn
   expect(html).toContain("logical");
   const migrations = await readMigrationsDir(migrationsDir);
   expect(html).toContain(migrations.at(-1)?.name);
+
+  await writeThroughTheApp(first);
 
   const pid = postmasterPid(first.output());
   expect(isAlive(pid)).toBe(true);

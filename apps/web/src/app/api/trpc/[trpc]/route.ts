@@ -1,10 +1,14 @@
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
+
+import { appRouter, createTRPCContext, MAX_REQUEST_BYTES } from "@repo/api";
+
 import { db, resolveSession } from "~/server/api";
+import { limitBody } from "~/server/limit-body";
 
-import { appRouter, createTRPCContext } from "@repo/api";
-
-const handler = (req: Request) =>
-  fetchRequestHandler({
+const handler = async (request: Request) => {
+  const req = await limitBody(request, MAX_REQUEST_BYTES);
+  if (req instanceof Response) return req;
+  return fetchRequestHandler({
     endpoint: "/api/trpc",
     router: appRouter,
     req,
@@ -15,5 +19,6 @@ const handler = (req: Request) =>
         console.error(`tRPC ${path ?? "?"} failed`, error);
     },
   });
+};
 
 export { handler as GET, handler as POST };
