@@ -13,7 +13,15 @@ export type {
   SessionResolver,
   SessionUser,
 } from "./trpc";
-export { createBearerSessionResolver, findSessionUser } from "./auth/session";
+export {
+  createBearerSessionResolver,
+  DEFAULT_SESSION_CACHE_MS,
+  findSessionUser,
+} from "./auth/session";
+export type {
+  BearerSessionResolver,
+  BearerSessionResolverOptions,
+} from "./auth/session";
 export { mutationProcedure } from "./mutation/procedure";
 export type {
   MutationHandler,

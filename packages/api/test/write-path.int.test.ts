@@ -177,6 +177,29 @@ describe("authentication", () => {
     }
   });
 
+  it("caches found sessions for cacheMs: a deleted one works until forgotten, 0 disables", async () => {
+    const token = `cached-${newId()}`;
+    await db.session.create({
+      data: {
+        token,
+        userId: member.id,
+        expiresAt: new Date(Date.now() + 60_000),
+      },
+    });
+    const headers = new Headers({ authorization: `Bearer ${token}` });
+    const cached = createBearerSessionResolver(db, { cacheMs: 60_000 });
+    const uncached = createBearerSessionResolver(db, { cacheMs: 0 });
+    expect((await cached(headers))?.id).toBe(member.id);
+    expect((await uncached(headers))?.id).toBe(member.id);
+    await db.session.delete({ where: { token } });
+    // The documented revocation delay: this process still knows the session...
+    expect((await cached(headers))?.id).toBe(member.id);
+    // ...until it is told, and a resolver without a cache sees the deletion at once.
+    cached.forget(token);
+    expect(await cached(headers)).toBeNull();
+    expect(await uncached(headers)).toBeNull();
+  });
+
   it("accepts the scheme in any case", async () => {
     const caller = await callerFor(db, {
       authorization: `bearer ${member.token}`,

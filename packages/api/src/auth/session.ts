@@ -1,32 +1,72 @@
 import type { Db } from "@repo/db";
 
 import type { SessionResolver, SessionUser } from "../trpc";
+import { SessionCache } from "./session-cache";
 
 /** `Authorization: Bearer <token>`; the scheme is case-insensitive (RFC 9110 §11.1). */
 const BEARER = /^bearer +(\S+)$/i;
 
 /**
+ * How long a resolved session is reused without asking the database, by default. Also the
+ * longest a deleted session keeps working in a process that did not `forget` it.
+ */
+export const DEFAULT_SESSION_CACHE_MS = 5_000;
+
+export interface BearerSessionResolverOptions {
+  /** Cache lifetime of a found session in ms (see `SessionCache`); 0 looks up every request. */
+  cacheMs?: number;
+}
+
+/** A `SessionResolver` that can drop a token from its cache (sign-out in this process). */
+export interface BearerSessionResolver extends SessionResolver {
+  forget(token: string): void;
+}
+
+/**
  * Resolves the user from `Authorization: Bearer <session token>`: a row of `sessions` with that
  * token that has not expired. For Node clients and tests; the web app's cookie sign-in
  * (better-auth) stores its sessions in the same table, so its resolver can reuse the lookup.
+ * Found sessions are cached for `cacheMs` (default 5 s): one indexed join per request was a
+ * seventh of a mutation's database work.
  */
-export function createBearerSessionResolver(db: Db): SessionResolver {
-  return async (headers) => {
+export function createBearerSessionResolver(
+  db: Db,
+  { cacheMs = DEFAULT_SESSION_CACHE_MS }: BearerSessionResolverOptions = {},
+): BearerSessionResolver {
+  const cache = new SessionCache(cacheMs);
+  const resolve = async (headers: Headers) => {
     const match = BEARER.exec(headers.get("authorization") ?? "");
     const token = match?.[1];
     if (!token) return null;
-    return findSessionUser(db, token);
+    const cached = cache.get(token);
+    if (cached) return cached;
+    const found = await findSession(db, token);
+    if (!found) return null;
+    cache.set(token, found.user, found.expiresAt);
+    return found.user;
   };
+  return Object.assign(resolve, {
+    forget: (token: string) => cache.forget(token),
+  });
 }
 
-/** The user of an unexpired session token, or null. One indexed join: it runs per request. */
+/** The user of an unexpired session token, or null. One indexed join. */
 export async function findSessionUser(
   db: Db,
   token: string,
 ): Promise<SessionUser | null> {
-  const [user] = await db.$queryRaw<SessionUser[]>`
-    SELECT u.id::text AS id, u.name, u.email
+  return (await findSession(db, token))?.user ?? null;
+}
+
+async function findSession(
+  db: Db,
+  token: string,
+): Promise<{ user: SessionUser; expiresAt: Date } | null> {
+  const [row] = await db.$queryRaw<(SessionUser & { expires_at: Date })[]>`
+    SELECT u.id::text AS id, u.name, u.email, s.expires_at
       FROM sessions s JOIN users u ON u.id = s.user_id
      WHERE s.token = ${token} AND s.expires_at > now()`;
-  return user ?? null;
+  if (!row) return null;
+  const { expires_at: expiresAt, ...user } = row;
+  return { user, expiresAt };
 }
