@@ -620,6 +620,8 @@ function sendShapeChunk(
     return;
   }
   const body = `[${inner}]`;
+  // A client busy applying a big chunk is still using the shape.
+  shape.lastUsedAt = Date.now();
   headers["content-type"] = "application/json; charset=utf-8";
   response.writeHead(200, headers);
   response.end(request.method === "HEAD" ? undefined : body);

@@ -152,7 +152,9 @@ export function record(options: ShapeStreamOptions): Recorded {
         const timer = setTimeout(() => {
           waiters.delete(check);
           reject(
-            new Error(`timed out; got ${JSON.stringify(messages, bigintJson)}`),
+            new Error(
+              `timed out after ${messages.length} messages in ${batches.length} batches; last: ${JSON.stringify(messages.slice(-3), bigintJson)}`,
+            ),
           );
         }, timeoutMs);
         waiters.add(check);
