@@ -1,7 +1,7 @@
 export { createDb } from "./client";
 export type { Db, CreateDbOptions } from "./client";
-export { withTxid } from "./with-txid";
-export type { Txid, TxClient, WithTxidOptions } from "./with-txid";
+export { runWithTxid, withTxid } from "./with-txid";
+export type { Txid, TxClient, TxQuery, WithTxidOptions } from "./with-txid";
 export { pruneMutationLog, runLoggedMutation } from "./mutation-log";
 export type {
   JsonValue,

@@ -25,7 +25,27 @@ import {
   MutationOrderError,
   RecordedRejectionError,
 } from "./errors";
-import { withTxid } from "./with-txid";
+import { runWithTxid } from "./with-txid";
+
+/**
+ * Inserts the call's row only if the client has no row with this or a later id and none of
+ * another user ($1 client, $2 mutation id, $3 user, $4 name, $5 result). A prepared statement:
+ * it runs once per mutation.
+ */
+const LOG_INSERT_SQL = `
+  WITH latest AS (
+    SELECT mutation_id, user_id FROM mutation_log
+     WHERE client_id = $1::uuid
+     ORDER BY mutation_id DESC LIMIT 1
+  ), logged AS (
+    INSERT INTO mutation_log (client_id, mutation_id, user_id, name, txid, outcome, result)
+    SELECT $1::uuid, $2::int, $3::uuid, $4::text,
+           pg_current_xact_id()::xid::text::bigint, 'ok', $5::jsonb
+     WHERE NOT EXISTS (SELECT 1 FROM latest
+                        WHERE mutation_id >= $2::int OR user_id <> $3::uuid)
+    RETURNING 1
+  )
+  SELECT count(*)::int AS inserted FROM logged`;
 
 /** JSON as Postgres `jsonb` stores it. */
 export type JsonValue =
@@ -94,25 +114,21 @@ export async function runLoggedMutation<T>(
 ): Promise<LoggedMutationResult<T>> {
   const { encode, decode, classifyRejection, ...txOptions } = options;
   try {
-    const { data, txid } = await withTxid(
+    const { data, txid } = await runWithTxid(
       db,
-      async (tx) => {
+      async (tx, query) => {
         const data = await fn(tx);
-        const [row] = await tx.$queryRaw<{ inserted: number }[]>`
-          WITH latest AS (
-            SELECT mutation_id, user_id FROM mutation_log
-             WHERE client_id = ${call.clientId}::uuid
-             ORDER BY mutation_id DESC LIMIT 1
-          ), logged AS (
-            INSERT INTO mutation_log (client_id, mutation_id, user_id, name, txid, outcome, result)
-            SELECT ${call.clientId}::uuid, ${call.mutationId}, ${call.userId}::uuid, ${call.name},
-                   pg_current_xact_id()::xid::text::bigint, 'ok', ${JSON.stringify(encode(data))}::jsonb
-             WHERE NOT EXISTS (SELECT 1 FROM latest
-                                WHERE mutation_id >= ${call.mutationId}
-                                   OR user_id <> ${call.userId}::uuid)
-            RETURNING 1
-          )
-          SELECT count(*)::int AS inserted FROM logged`;
+        const [row] = await query<{ inserted: number }>(
+          LOG_INSERT_SQL,
+          [
+            call.clientId,
+            call.mutationId,
+            call.userId,
+            call.name,
+            JSON.stringify(encode(data)),
+          ],
+          "mutation_log_insert",
+        );
         if (row?.inserted !== 1) throw new LogAnswers();
         return data;
       },

@@ -1,6 +1,9 @@
+import { escapeLiteral } from "pg";
+
 import type { Db } from "./client";
 import type { Prisma } from "./generated/prisma/client";
 import { isRetryableTransactionError } from "./errors";
+import { TransactionSlot, withTransactionSlot } from "./transaction-connection";
 
 /** A Postgres transaction id as Electric reports it in `txids`: the 32-bit xid. */
 export type Txid = number;
@@ -27,6 +30,17 @@ export interface WithTxidOptions {
 }
 
 /**
+ * Runs one statement in the transaction: on its pg connection directly when `createDb` made
+ * the client (fast path), else through Prisma's transaction client.
+ */
+export type TxQuery = <R extends Record<string, unknown>>(
+  sql: string,
+  values: unknown[],
+  /** Prepared-statement name for the direct path: the same name must mean the same SQL. */
+  name?: string,
+) => Promise<R[]>;
+
+/**
  * Namespace of our advisory locks: the two-integer form `(namespace, hashtext(key))` keeps them
  * apart from single-bigint locks such as the migration runner's.
  */
@@ -50,30 +64,60 @@ export async function withTxid<T>(
   fn: (tx: TxClient) => Promise<T>,
   options: WithTxidOptions = {},
 ): Promise<{ data: T; txid: Txid }> {
+  return runWithTxid(db, (tx) => fn(tx), options);
+}
+
+/**
+ * `withTxid` whose callback also gets `query`, for statements the caller writes in SQL (the
+ * mutation log): they skip Prisma's per-statement overhead but stay in the transaction.
+ */
+export async function runWithTxid<T>(
+  db: Db,
+  fn: (tx: TxClient, query: TxQuery) => Promise<T>,
+  options: WithTxidOptions = {},
+): Promise<{ data: T; txid: Txid }> {
   const maxAttempts = options.maxAttempts ?? 4;
+  const txidSql =
+    options.lockKey === undefined
+      ? `SELECT pg_current_xact_id()::xid::text AS txid`
+      : // One round trip for both: the lock does not change the txid, and waiting for the
+        // lock before `fn` reads anything is what serialises same-key transactions.
+        `SELECT pg_current_xact_id()::xid::text AS txid,
+                pg_advisory_xact_lock(${LOCK_NAMESPACE}, hashtext(${escapeLiteral(options.lockKey)}))::text AS locked`;
   for (let attempt = 1; ; attempt++) {
+    // Sent with BEGIN in one round trip, unless an isolation level must come first (Prisma
+    // sets it in a statement of its own after BEGIN).
+    let txidFromBegin: string | undefined;
+    const slot = new TransactionSlot(
+      options.isolationLevel === undefined
+        ? {
+            sql: txidSql,
+            onRows: (rows) => (txidFromBegin = String(rows[0]?.txid)),
+          }
+        : undefined,
+    );
     try {
-      return await db.$transaction(
-        async (tx) => {
-          // One round trip for both: the lock does not change the txid, and waiting for the
-          // lock before `fn` reads anything is what serialises same-key transactions.
-          const rows =
-            options.lockKey === undefined
-              ? await tx.$queryRaw<
-                  { txid: string }[]
-                >`SELECT pg_current_xact_id()::xid::text AS txid`
-              : await tx.$queryRaw<{ txid: string }[]>`
-                  SELECT pg_current_xact_id()::xid::text AS txid,
-                         pg_advisory_xact_lock(${LOCK_NAMESPACE}::int, hashtext(${options.lockKey}))::text AS locked`;
-          const txid = Number(rows[0]?.txid);
-          const data = await fn(tx);
-          return { data, txid };
-        },
-        {
-          isolationLevel: options.isolationLevel,
-          timeout: options.timeout,
-          maxWait: options.maxWait,
-        },
+      return await withTransactionSlot(slot, () =>
+        db.$transaction(
+          async (tx) => {
+            const query: TxQuery = slot.isOpen
+              ? (sql, values, name) => slot.query(sql, values, name)
+              : (sql, values) => tx.$queryRawUnsafe(sql, ...values);
+            const txid = Number(
+              txidFromBegin ??
+                (await query<{ txid: string }>(txidSql, []))[0]?.txid,
+            );
+            if (!Number.isInteger(txid) || txid <= 0)
+              throw new Error("withTxid: could not read the transaction id");
+            const data = await fn(tx, query);
+            return { data, txid };
+          },
+          {
+            isolationLevel: options.isolationLevel,
+            timeout: options.timeout,
+            maxWait: options.maxWait,
+          },
+        ),
       );
     } catch (error) {
       if (attempt >= maxAttempts || !isRetryableTransactionError(error))

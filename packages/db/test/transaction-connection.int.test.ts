@@ -1,0 +1,143 @@
+/**
+ * The direct path of `withTxid` (transaction-connection.ts): its own statements go straight to
+ * the pg connection of the Prisma transaction. These tests pin down that they really share the
+ * transaction, under concurrency, with and without an isolation level, and that nothing can
+ * run on the connection once the transaction is over.
+ */
+import { PrismaPg } from "@prisma/adapter-pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import type { TestDatabase } from "@repo/test-support";
+import { createTestDatabase } from "@repo/test-support";
+
+import type { Db, TxClient, TxQuery } from "../src";
+import { createDb, runWithTxid } from "../src";
+import { PrismaClient } from "../src/generated/prisma/client";
+
+let database: TestDatabase;
+let db: Db;
+let plainDb: Db;
+let ownerId: string;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  db = createDb(database.url, { max: 8 });
+  // A client built without createDb: no direct path, everything through Prisma.
+  plainDb = new PrismaClient({
+    adapter: new PrismaPg({ connectionString: database.url }),
+  });
+  ({ id: ownerId } = await db.user.create({
+    data: { name: "Owner", email: "owner@example.com" },
+  }));
+});
+afterAll(async () => {
+  await db.$disconnect();
+  await plainDb.$disconnect();
+  await database.drop();
+});
+
+/** Backend pid and xid as seen by `query` and by Prisma's `tx`, plus the row written. */
+async function probe(tx: TxClient, query: TxQuery) {
+  const project = await tx.project.create({
+    data: { name: "probe", ownerId },
+    select: { id: true },
+  });
+  const [direct] = await query<{ pid: number; xid: string; big: unknown }>(
+    `SELECT pg_backend_pid() AS pid, pg_current_xact_id()::xid::text AS xid, 1::bigint AS big`,
+    [],
+  );
+  const [viaPrisma] = await tx.$queryRaw<{ pid: number; xid: string }[]>`
+    SELECT pg_backend_pid() AS pid, pg_current_xact_id()::xid::text AS xid`;
+  return { project, direct, viaPrisma };
+}
+
+async function xminOf(id: string): Promise<number> {
+  const [row] = await db.$queryRaw<{ xmin: string }[]>`
+    SELECT xmin::text AS xmin FROM projects WHERE id = ${id}::uuid`;
+  return Number(row?.xmin);
+}
+
+describe("withTxid's direct statements", () => {
+  it("run on the transaction's own connection, in its transaction, for 40 concurrent calls", async () => {
+    const results = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        runWithTxid(db, probe, { lockKey: `client-${i % 5}` }),
+      ),
+    );
+    for (const { data, txid } of results) {
+      expect(data.direct?.pid).toBe(data.viaPrisma?.pid);
+      expect(data.direct?.xid).toBe(data.viaPrisma?.xid);
+      expect(txid).toBe(Number(data.direct?.xid));
+      expect(txid).toBe(await xminOf(data.project.id));
+      // pg's own result (bigint as text): the statement did not go through Prisma.
+      expect(data.direct?.big).toBe("1");
+    }
+    expect(new Set(results.map((r) => r.txid)).size).toBe(40);
+  });
+
+  it("still share the transaction when an isolation level is set (txid read after BEGIN)", async () => {
+    const { data, txid } = await runWithTxid(db, probe, {
+      isolationLevel: "Serializable",
+      lockKey: "client-x",
+    });
+    expect(data.direct?.xid).toBe(data.viaPrisma?.xid);
+    expect(txid).toBe(await xminOf(data.project.id));
+    const isolation = (options: Parameters<typeof runWithTxid>[2]) =>
+      runWithTxid(
+        db,
+        (_tx, query) =>
+          query<{ transaction_isolation: string }>(
+            `SHOW transaction_isolation`,
+            [],
+          ),
+        options,
+      ).then(({ data }) => data[0]?.transaction_isolation);
+    expect(await isolation({ isolationLevel: "Serializable" })).toBe(
+      "serializable",
+    );
+    expect(await isolation({})).toBe("read committed");
+  });
+
+  it("fall back to Prisma's transaction client when the Db was not made by createDb", async () => {
+    const { data, txid } = await runWithTxid(plainDb, probe, {
+      lockKey: "client-plain",
+    });
+    expect(data.direct?.xid).toBe(data.viaPrisma?.xid);
+    expect(txid).toBe(await xminOf(data.project.id));
+    expect(data.direct?.big).toBe(1n);
+  });
+
+  it("refuse to run once the transaction is over (committed or rolled back)", async () => {
+    const { data: kept } = await runWithTxid(db, async (_tx, query) => query);
+    await expect(kept(`SELECT 1`, [])).rejects.toThrow(
+      "the transaction is no longer open",
+    );
+    let leaked: TxQuery | undefined;
+    await expect(
+      runWithTxid(db, async (_tx, query) => {
+        leaked = query;
+        throw new Error("handler failed");
+      }),
+    ).rejects.toThrow("handler failed");
+    await expect(
+      leaked?.(
+        `INSERT INTO projects (name, owner_id) VALUES ('leak', $1::uuid)`,
+        [ownerId],
+      ),
+    ).rejects.toThrow("the transaction is no longer open");
+    expect(await db.project.count({ where: { name: "leak" } })).toBe(0);
+  });
+
+  it("roll back with the transaction when the handler fails after a direct write", async () => {
+    await expect(
+      runWithTxid(db, async (_tx, query) => {
+        await query(
+          `INSERT INTO projects (name, owner_id) VALUES ('undone', $1::uuid)`,
+          [ownerId],
+        );
+        throw new Error("later failure");
+      }),
+    ).rejects.toThrow("later failure");
+    expect(await db.project.count({ where: { name: "undone" } })).toBe(0);
+  });
+});
