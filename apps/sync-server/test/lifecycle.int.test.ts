@@ -250,3 +250,31 @@ describe("secret", () => {
     }
   });
 });
+
+describe("replica identity", () => {
+  test("a table without REPLICA IDENTITY FULL locked by an open transaction → 503 with a clear message, then works", async () => {
+    await h.sql.query(
+      "CREATE TABLE plain (id int PRIMARY KEY); INSERT INTO plain VALUES (1)",
+    );
+    const blocker = await h.sql.connect();
+    try {
+      await blocker.query("BEGIN");
+      await blocker.query("SELECT * FROM plain"); // holds a lock that ALTER TABLE must wait for
+      const response = await fetch(`${h.shapeUrl}?table=plain&offset=-1`);
+      expect(response.status).toBe(503);
+      expect(response.headers.get("retry-after")).toBe("5");
+      const body = (await response.json()) as { message: string };
+      expect(body.message).toMatch(
+        /REPLICA IDENTITY FULL.*could not be set.*migration/,
+      );
+    } finally {
+      await blocker.query("ROLLBACK");
+      blocker.release();
+    }
+    const shape = new Shape(
+      new ShapeStream({ url: h.shapeUrl, params: { table: "plain" } }),
+    );
+    expect(await shape.rows).toEqual([{ id: 1 }]);
+    shape.unsubscribeAll();
+  }, 20_000);
+});

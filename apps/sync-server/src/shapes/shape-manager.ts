@@ -12,7 +12,8 @@ import type { ShapeDefinition } from "./definition";
 import type { ShapeStorage } from "./shape-storage";
 import type { ColumnInfo, TableInfo } from "./table-info";
 import type { CompiledWhere } from "./where";
-import { InvalidRequestError } from "../protocol/errors";
+import { InvalidRequestError, UnavailableError } from "../protocol/errors";
+import { ReplicationSetupError } from "../replication/replication-stream";
 import { definitionKey } from "./definition";
 import { Shape } from "./shape";
 import { MemoryShapeStorage } from "./shape-storage";
@@ -144,7 +145,15 @@ export class ShapeManager {
         "params",
         "params were given but there is no where clause",
       );
-    await this.options.ensurePublished(table);
+    try {
+      await this.options.ensurePublished(table);
+    } catch (error) {
+      // Typically REPLICA IDENTITY FULL waiting behind an open transaction: say so, and let
+      // the client retry (503) instead of queueing behind the lock.
+      if (error instanceof ReplicationSetupError)
+        throw new UnavailableError(error.message, 5, { cause: error });
+      throw error;
+    }
     const handle = this.newHandle(key);
     const shape = new Shape(
       handle,
