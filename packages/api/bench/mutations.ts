@@ -16,10 +16,12 @@
  * --jit-warmup <n> seconds of traffic through every path before the first row (default 15),
  * --callers <list> (default 1,32),
  * --pool <n> connections of server and baseline (default 10), --durable (fsync on; default off,
- * like the test cluster), --cpu-prof (write a V8 CPU profile of the server to bench/profiles/).
+ * like the test cluster), --cpu-prof (write a V8 CPU profile of the server to bench/profiles/),
+ * --paths <list> rows to run after the raw pg baseline (default pg,prisma,caller,404,trpc,lean).
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { Agent, request } from "node:http";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -48,6 +50,7 @@ const { values } = parseArgs({
     pool: { type: "string", default: "10" },
     durable: { type: "boolean", default: false },
     "cpu-prof": { type: "boolean", default: false },
+    paths: { type: "string", default: "pg,prisma,caller,404,trpc,lean" },
   },
 });
 const SECONDS = Number(values.seconds);
@@ -60,6 +63,8 @@ const WARMUP_SECONDS = Number(values.warmup);
 const JIT_WARMUP_SECONDS = Number(values["jit-warmup"]);
 const CALLER_COUNTS = values.callers.split(",").map(Number);
 const POOL = Number(values.pool);
+/** Rows to measure (the raw pg baseline is always measured first). */
+const PATHS = new Set(values.paths.split(","));
 const migrationsDir = new URL("../../../prisma/migrations", import.meta.url)
   .pathname;
 
@@ -285,6 +290,60 @@ async function main() {
           select: { id: true },
         }),
       );
+    /**
+     * The same tRPC call without @trpc/client: a keep-alive node:http request with the body
+     * superjson would send, built by hand. The load generator shares the 2 cores with the
+     * server, and @trpc/client over undici's fetch costs it about 1.3 ms per call.
+     */
+    const agent = new Agent({ keepAlive: true, maxSockets: maxCallers });
+    cleanups.unshift(async () => agent.destroy());
+    const leanPath = new URL("/issues.create?batch=1", server.url);
+    const viaLeanHttp = async (caller: number, sequence: number) => {
+      const client = clients[caller];
+      const user = users[caller];
+      if (!client || !user) throw new Error("no client");
+      const { at, ...args } = issueArgs(sequence);
+      const body = JSON.stringify({
+        0: {
+          json: {
+            clientId: client.clientId,
+            mutationId: sequence,
+            args: { ...args, at: at.toISOString() },
+          },
+          meta: { values: { "args.at": ["Date"] } },
+        },
+      });
+      const text = await new Promise<string>((resolve, reject) => {
+        const req = request(
+          leanPath,
+          {
+            method: "POST",
+            agent,
+            headers: {
+              authorization: `Bearer ${user.token}`,
+              "content-type": "application/json",
+              "content-length": Buffer.byteLength(body),
+            },
+          },
+          (res) => {
+            let data = "";
+            res.setEncoding("utf8");
+            res.on("data", (chunk: string) => (data += chunk));
+            res.on("end", () =>
+              res.statusCode === 200
+                ? resolve(data)
+                : reject(new Error(`HTTP ${res.statusCode}: ${data}`)),
+            );
+          },
+        );
+        req.on("error", reject);
+        req.end(body);
+      });
+      const [answer] = JSON.parse(text) as [
+        { result: { data: { json: { data: { id: string } } } } },
+      ];
+      assertApplied(answer.result.data.json.data.id, args.id);
+    };
     /** Calibration: what any HTTP request costs on this machine, with no tRPC and no SQL. */
     const viaHttp404 = async () => {
       const response = await fetch(`${server.url}/no-such-procedure`);
@@ -337,13 +396,18 @@ async function main() {
       );
     for (const callerCount of CALLER_COUNTS) {
       let raw = 0;
-      for (const [label, op] of [
-        ["raw pg BEGIN/INSERT/COMMIT (baseline)", viaPg],
-        ["Prisma withTxid + insert, in-process", viaPrisma],
-        ["procedure via createCaller, in-process", viaCaller],
-        ["HTTP 404 from the server (HTTP floor)", viaHttp404],
-        ["tRPC over HTTP (server process)", viaTrpc],
-      ] as const) {
+      for (const [label, op] of (
+        [
+          ["pg", "raw pg BEGIN/INSERT/COMMIT (baseline)", viaPg],
+          ["prisma", "Prisma withTxid + insert, in-process", viaPrisma],
+          ["caller", "procedure via createCaller, in-process", viaCaller],
+          ["404", "HTTP 404 from the server (HTTP floor)", viaHttp404],
+          ["trpc", "tRPC over HTTP, @trpc/client", viaTrpc],
+          ["lean", "tRPC over HTTP, lean node:http client", viaLeanHttp],
+        ] as const
+      )
+        .filter(([key]) => key === "pg" || PATHS.has(key))
+        .map(([, label, op]) => [label, op] as const)) {
         // Fresh client ids per row: mutation ids restart at 1.
         for (const client of clients) client.clientId = randomUUID();
         let cpuBefore = {
