@@ -10,7 +10,34 @@ export interface QualifiedName {
   name: string;
 }
 
+/**
+ * Live clients send the same `table`/`columns` text on every request; parsing it once per
+ * distinct text keeps the parser off the hot path. Bounded so odd inputs can't grow it.
+ */
+const MEMO_LIMIT = 1000;
+const tableMemo = new Map<string, QualifiedName>();
+const columnsMemo = new Map<string, string[]>();
+
+function remember<T>(memo: Map<string, T>, key: string, value: T): T {
+  if (memo.size >= MEMO_LIMIT) memo.clear();
+  memo.set(key, value);
+  return value;
+}
+
 export function parseTableName(text: string): QualifiedName {
+  const known = tableMemo.get(text);
+  if (known) return known;
+  return remember(tableMemo, text, parseTableNameUncached(text));
+}
+
+/** Splits `columns` (`id,"Title",name`) into column names. */
+export function parseColumnList(text: string): string[] {
+  const known = columnsMemo.get(text);
+  if (known) return [...known];
+  return [...remember(columnsMemo, text, parseColumnListUncached(text))];
+}
+
+function parseTableNameUncached(text: string): QualifiedName {
   const invalid = (detail: string) =>
     InvalidRequestError.of("table", `Invalid table name "${text}": ${detail}`);
   if (text.trim() === "")
@@ -47,8 +74,7 @@ export function parseTableName(text: string): QualifiedName {
   return { schema: range.schemaname ?? "public", name: range.relname };
 }
 
-/** Splits `columns` (`id,"Title",name`) into column names. */
-export function parseColumnList(text: string): string[] {
+function parseColumnListUncached(text: string): string[] {
   const invalid = (detail: string) =>
     InvalidRequestError.of("columns", `Invalid column list: ${detail}`);
   if (text.trim() === "")
