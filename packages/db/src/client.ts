@@ -1,6 +1,7 @@
 import { PrismaPg } from "@prisma/adapter-pg";
 
 import { PrismaClient } from "./generated/prisma/client";
+import { createStatementNamer } from "./statement-names";
 import { TransactionAwareClient } from "./transaction-connection";
 
 export type Db = PrismaClient;
@@ -8,22 +9,35 @@ export type Db = PrismaClient;
 export interface CreateDbOptions {
   /** Pool size of the pg adapter. Default: pg's own (10). */
   max?: number;
+  /**
+   * Distinct parameterised statements to prepare per connection (see statement-names.ts);
+   * 0 prepares none. Default 1000.
+   */
+  preparedStatements?: number;
 }
 
 /**
  * A Prisma client over `pg` (Prisma 7 always goes through a driver adapter). Its connections
  * let `withTxid` send its own statements straight to a transaction's connection (see
- * transaction-connection.ts); everything else is plain Prisma.
+ * transaction-connection.ts) and prepare Prisma's statements; everything else is plain Prisma.
  */
 export function createDb(
   databaseUrl: string,
   options: CreateDbOptions = {},
 ): Db {
+  const prepared = options.preparedStatements ?? 1000;
   return new PrismaClient({
-    adapter: new PrismaPg({
-      connectionString: databaseUrl,
-      max: options.max,
-      Client: TransactionAwareClient,
-    }),
+    adapter: new PrismaPg(
+      {
+        connectionString: databaseUrl,
+        max: options.max,
+        Client: TransactionAwareClient,
+      },
+      {
+        // An empty name means an unnamed statement to pg (it tests the name for truthiness).
+        statementNameGenerator:
+          prepared > 0 ? createStatementNamer(prepared) : undefined,
+      },
+    ),
   });
 }
