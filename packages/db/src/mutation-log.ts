@@ -18,7 +18,7 @@
  * run of the mutation, which is rare.
  */
 import type { Db } from "./client";
-import type { TxClient, Txid, WithTxidOptions } from "./with-txid";
+import type { TxClient, Txid, TxQuery, WithTxidOptions } from "./with-txid";
 import {
   ClientIdOwnerError,
   MutationIdReusedError,
@@ -109,7 +109,8 @@ class LogAnswers extends Error {
 export async function runLoggedMutation<T>(
   db: Db,
   call: MutationCall,
-  fn: (tx: TxClient) => Promise<T>,
+  /** `query` runs SQL in the same transaction without Prisma's per-statement work. */
+  fn: (tx: TxClient, query: TxQuery) => Promise<T>,
   options: LoggedMutationOptions<T>,
 ): Promise<LoggedMutationResult<T>> {
   const { encode, decode, classifyRejection, ...txOptions } = options;
@@ -117,7 +118,7 @@ export async function runLoggedMutation<T>(
     const { data, txid } = await runWithTxid(
       db,
       async (tx, query) => {
-        const data = await fn(tx);
+        const data = await fn(tx, query);
         const [row] = await query<{ inserted: number }>(
           LOG_INSERT_SQL,
           [

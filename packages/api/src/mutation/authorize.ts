@@ -1,4 +1,4 @@
-import type { TxClient } from "@repo/db";
+import type { TxQuery } from "@repo/db";
 import type { ProjectRole } from "@repo/schema";
 
 import { forbidden, notFound } from "../errors";
@@ -9,14 +9,17 @@ import { forbidden, notFound } from "../errors";
  * project) → NOT_FOUND: projects a user does not belong to are invisible to them.
  */
 export async function roleIn(
-  tx: TxClient,
+  sql: TxQuery,
   projectId: string,
   userId: string,
 ): Promise<ProjectRole> {
-  const [row] = await tx.$queryRaw<{ role: ProjectRole }[]>`
-    SELECT role::text AS role FROM project_members
-     WHERE project_id = ${projectId}::uuid AND user_id = ${userId}::uuid
-       FOR SHARE`;
+  const [row] = await sql<{ role: ProjectRole }>(
+    `SELECT role::text AS role FROM project_members
+      WHERE project_id = $1::uuid AND user_id = $2::uuid
+        FOR SHARE`,
+    [projectId, userId],
+    "api_role_in",
+  );
   if (!row) throw notFound("Project not found");
   return row.role;
 }

@@ -13,7 +13,7 @@ import type { SuperJSONResult } from "superjson";
 import type { z } from "zod";
 import superjson from "superjson";
 
-import type { JsonValue, TxClient, Txid } from "@repo/db";
+import type { JsonValue, TxClient, Txid, TxQuery } from "@repo/db";
 import type { MutationDefinition } from "@repo/mutations";
 import { runLoggedMutation } from "@repo/db";
 import { MutationEnvelopeSchema } from "@repo/schema";
@@ -29,6 +29,12 @@ const clientOrder = new ClientOrder();
 export interface MutationHandlerOptions<TArgs> {
   /** The transaction: every read and write of the handler goes through it. */
   tx: TxClient;
+  /**
+   * Raw SQL in the same transaction (`$1`-style parameters), for the handler's authorisation
+   * reads: straight to the connection, without Prisma's per-statement work. Give a
+   * statement a `name` (unique per SQL text) to prepare it once per connection.
+   */
+  sql: TxQuery;
   /** The validated input (after the definition's zod transforms). */
   args: TArgs;
   /** The signed-in user. */
@@ -50,8 +56,8 @@ export interface MutationResult<TData> {
  * Builds the procedure of `definition`, with `handler` doing the writes.
  *
  * @example
- * create: mutationProcedure(mutations.issues.create, async ({ tx, args, user }) => {
- *   await requireRole(tx, args.projectId, user.id, WRITER_ROLES);
+ * create: mutationProcedure(mutations.issues.create, async ({ tx, sql, args, user }) => {
+ *   requireRole(await roleIn(sql, args.projectId, user.id), WRITER_ROLES, "create issues");
  *   return tx.issue.create({ data: { ... }, select: issueSelect });
  * }),
  */
@@ -78,7 +84,7 @@ export function mutationProcedure<
             runLoggedMutation(
               ctx.db,
               call,
-              (tx) => handler({ tx, args, user: ctx.user }),
+              (tx, sql) => handler({ tx, sql, args, user: ctx.user }),
               {
                 // superjson keeps dates (and bigints) of the data through the log's jsonb.
                 encode: (value) =>

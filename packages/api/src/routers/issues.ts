@@ -1,4 +1,4 @@
-import type { TxClient } from "@repo/db";
+import type { TxQuery } from "@repo/db";
 import type { IssueStatus, ProjectRole } from "@repo/schema";
 import { completedAtAfter, mutations } from "@repo/mutations";
 import { WRITER_ROLES } from "@repo/schema";
@@ -13,34 +13,39 @@ import { issueSelect } from "./selects";
  * An issue (locked for update) with the user's role in its project (membership share-locked),
  * in one round trip; NOT_FOUND if either is missing.
  */
-async function lockIssue(tx: TxClient, id: string, userId: string) {
-  const [row] = await tx.$queryRaw<
-    {
-      project_id: string;
-      status: IssueStatus;
-      completed_at: Date | null;
-      role: ProjectRole;
-    }[]
-  >`SELECT i.project_id::text AS project_id, i.status::text AS status, i.completed_at,
-           m.role::text AS role
-      FROM issues i
-      JOIN project_members m ON m.project_id = i.project_id AND m.user_id = ${userId}::uuid
-     WHERE i.id = ${id}::uuid
-       FOR UPDATE OF i FOR SHARE OF m`;
+async function lockIssue(sql: TxQuery, id: string, userId: string) {
+  const [row] = await sql<{
+    project_id: string;
+    status: IssueStatus;
+    completed_at: Date | null;
+    role: ProjectRole;
+  }>(
+    `SELECT i.project_id::text AS project_id, i.status::text AS status, i.completed_at,
+            m.role::text AS role
+       FROM issues i
+       JOIN project_members m ON m.project_id = i.project_id AND m.user_id = $2::uuid
+      WHERE i.id = $1::uuid
+        FOR UPDATE OF i FOR SHARE OF m`,
+    [id, userId],
+    "api_lock_issue",
+  );
   if (!row) throw notFound("Issue not found");
   return row;
 }
 
 /** Assignees must be members of the issue's project (any role). */
 async function requireAssignable(
-  tx: TxClient,
+  sql: TxQuery,
   projectId: string,
   assigneeId: string | null | undefined,
 ): Promise<void> {
   if (!assigneeId) return;
-  const rows = await tx.$queryRaw<unknown[]>`
-    SELECT 1 FROM project_members
-     WHERE project_id = ${projectId}::uuid AND user_id = ${assigneeId}::uuid FOR SHARE`;
+  const rows = await sql(
+    `SELECT 1 FROM project_members
+      WHERE project_id = $1::uuid AND user_id = $2::uuid FOR SHARE`,
+    [projectId, assigneeId],
+    "api_assignable",
+  );
   if (rows.length === 0)
     throw invalidField(
       "assigneeId",
@@ -51,10 +56,10 @@ async function requireAssignable(
 export const issuesRouter = createTRPCRouter({
   create: mutationProcedure(
     mutations.issues.create,
-    async ({ tx, args, user }) => {
-      const role = await roleIn(tx, args.projectId, user.id);
+    async ({ tx, sql, args, user }) => {
+      const role = await roleIn(sql, args.projectId, user.id);
       requireRole(role, WRITER_ROLES, "create issues");
-      await requireAssignable(tx, args.projectId, args.assigneeId);
+      await requireAssignable(sql, args.projectId, args.assigneeId);
       return tx.issue.create({
         data: {
           id: args.id,
@@ -77,10 +82,10 @@ export const issuesRouter = createTRPCRouter({
 
   update: mutationProcedure(
     mutations.issues.update,
-    async ({ tx, args, user }) => {
-      const current = await lockIssue(tx, args.id, user.id);
+    async ({ tx, sql, args, user }) => {
+      const current = await lockIssue(sql, args.id, user.id);
       requireRole(current.role, WRITER_ROLES, "edit issues");
-      await requireAssignable(tx, current.project_id, args.assigneeId);
+      await requireAssignable(sql, current.project_id, args.assigneeId);
       const { id, at, ...fields } = args;
       return tx.issue.update({
         where: { id },
@@ -101,8 +106,8 @@ export const issuesRouter = createTRPCRouter({
   /** Deletes an issue and (ON DELETE CASCADE) its comments. */
   delete: mutationProcedure(
     mutations.issues.delete,
-    async ({ tx, args, user }) => {
-      const current = await lockIssue(tx, args.id, user.id);
+    async ({ tx, sql, args, user }) => {
+      const current = await lockIssue(sql, args.id, user.id);
       requireRole(current.role, WRITER_ROLES, "delete issues");
       return tx.issue.delete({ where: { id: args.id }, select: { id: true } });
     },

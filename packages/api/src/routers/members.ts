@@ -1,4 +1,4 @@
-import type { TxClient } from "@repo/db";
+import type { TxQuery } from "@repo/db";
 import type { ProjectRole } from "@repo/schema";
 import { mutations } from "@repo/mutations";
 import { MANAGER_ROLES } from "@repo/schema";
@@ -10,40 +10,49 @@ import { createTRPCRouter } from "../trpc";
 import { projectMemberSelect } from "./selects";
 
 /** A membership row, locked for update, or NOT_FOUND. */
-async function lockMembership(tx: TxClient, id: string) {
-  const [row] = await tx.$queryRaw<
-    { project_id: string; user_id: string; role: ProjectRole }[]
-  >`SELECT project_id::text AS project_id, user_id::text AS user_id, role::text AS role
-      FROM project_members WHERE id = ${id}::uuid FOR UPDATE`;
+async function lockMembership(sql: TxQuery, id: string) {
+  const [row] = await sql<{
+    project_id: string;
+    user_id: string;
+    role: ProjectRole;
+  }>(
+    `SELECT project_id::text AS project_id, user_id::text AS user_id, role::text AS role
+       FROM project_members WHERE id = $1::uuid FOR UPDATE`,
+    [id],
+    "api_lock_membership",
+  );
   if (!row) throw notFound("Membership not found");
   return row;
 }
 
 export const membersRouter = createTRPCRouter({
   /** Owners and admins add users as admin, member or viewer. */
-  add: mutationProcedure(mutations.members.add, async ({ tx, args, user }) => {
-    const role = await roleIn(tx, args.projectId, user.id);
-    requireRole(role, MANAGER_ROLES, "add members");
-    // An unknown user fails the foreign key (CONFLICT parent_missing); a user who is already a
-    // member fails the (project, user) unique key (CONFLICT duplicate).
-    return tx.projectMember.create({
-      data: {
-        id: args.id,
-        projectId: args.projectId,
-        userId: args.userId,
-        role: args.role,
-        createdAt: args.at,
-        updatedAt: args.at,
-      },
-      select: projectMemberSelect,
-    });
-  }),
+  add: mutationProcedure(
+    mutations.members.add,
+    async ({ tx, sql, args, user }) => {
+      const role = await roleIn(sql, args.projectId, user.id);
+      requireRole(role, MANAGER_ROLES, "add members");
+      // An unknown user fails the foreign key (CONFLICT parent_missing); a user who is already a
+      // member fails the (project, user) unique key (CONFLICT duplicate).
+      return tx.projectMember.create({
+        data: {
+          id: args.id,
+          projectId: args.projectId,
+          userId: args.userId,
+          role: args.role,
+          createdAt: args.at,
+          updatedAt: args.at,
+        },
+        select: projectMemberSelect,
+      });
+    },
+  ),
 
   changeRole: mutationProcedure(
     mutations.members.changeRole,
-    async ({ tx, args, user }) => {
-      const target = await lockMembership(tx, args.id);
-      const role = await roleIn(tx, target.project_id, user.id);
+    async ({ tx, sql, args, user }) => {
+      const target = await lockMembership(sql, args.id);
+      const role = await roleIn(sql, target.project_id, user.id);
       requireRole(role, MANAGER_ROLES, "change roles");
       if (target.role === "owner")
         throw invalidState("The owner's role cannot change");
@@ -58,9 +67,9 @@ export const membersRouter = createTRPCRouter({
   /** Owners and admins remove members; any member but the owner may leave. */
   remove: mutationProcedure(
     mutations.members.remove,
-    async ({ tx, args, user }) => {
-      const target = await lockMembership(tx, args.id);
-      const role = await roleIn(tx, target.project_id, user.id);
+    async ({ tx, sql, args, user }) => {
+      const target = await lockMembership(sql, args.id);
+      const role = await roleIn(sql, target.project_id, user.id);
       if (target.user_id !== user.id)
         requireRole(role, MANAGER_ROLES, "remove other members");
       if (target.role === "owner")

@@ -39,8 +39,8 @@ export const projectsRouter = createTRPCRouter({
 
   update: mutationProcedure(
     mutations.projects.update,
-    async ({ tx, args, user }) => {
-      const role = await roleIn(tx, args.id, user.id);
+    async ({ tx, sql, args, user }) => {
+      const role = await roleIn(sql, args.id, user.id);
       requireRole(role, MANAGER_ROLES, "edit the project");
       return tx.project.update({
         where: { id: args.id },
@@ -56,8 +56,8 @@ export const projectsRouter = createTRPCRouter({
 
   archive: mutationProcedure(
     mutations.projects.archive,
-    async ({ tx, args, user }) => {
-      const role = await roleIn(tx, args.id, user.id);
+    async ({ tx, sql, args, user }) => {
+      const role = await roleIn(sql, args.id, user.id);
       requireRole(role, MANAGER_ROLES, "archive the project");
       return tx.project.update({
         where: { id: args.id },
