@@ -642,6 +642,17 @@ function maxLsn(context: RequestContext, shape: Shape): bigint {
   return global > own ? global : own;
 }
 
+/**
+ * SSE resume point: the client reconnects from `<global_last_seen_lsn>_0`, so this must be past
+ * every entry sent and before any future commit: one past the last commit LSN (commit records
+ * are far more than one byte apart), never a keepalive position a commit could start at.
+ */
+function sseResumeLsn(context: RequestContext, shape: Shape): bigint {
+  const commit = context.replication.lastCommitLsn;
+  const own = shape.log.lastOffset.tx;
+  return (commit > own ? commit : own) + 1n;
+}
+
 /** Long-poll: answer as soon as the shape gets entries, or with up-to-date at the timeout. */
 function holdUntilChange(
   context: RequestContext,
@@ -742,7 +753,7 @@ function serveSse(
     }
     if (wrote) {
       response.write(
-        `data: ${upToDateMessage(maxLsn(context, shape) + 1n)}\n\n`,
+        `data: ${upToDateMessage(sseResumeLsn(context, shape))}\n\n`,
       );
     }
   };

@@ -265,3 +265,52 @@ describe("columns and replica", () => {
     shape.unsubscribeAll();
   });
 });
+
+describe("SSE reconnects", () => {
+  test("changes across many short SSE connections arrive exactly once", async () => {
+    // Connections last 1.1 s (the client falls back to long-polling below 1 s), so the
+    // writes below span several SSE reconnects.
+    const quick = await startHarness({ sseTimeoutMs: 1_100 });
+    try {
+      await quick.sql.query(
+        "CREATE TABLE ticks (id int PRIMARY KEY, n int NOT NULL); ALTER TABLE ticks REPLICA IDENTITY FULL",
+      );
+      const { fetchClient, responses } = recordingFetch();
+      const recorded = record({
+        url: quick.shapeUrl,
+        params: { table: "ticks" },
+        liveSse: true,
+        fetchClient,
+      });
+      await recorded.until((messages) => upToDateCount(messages) >= 1);
+      for (let index = 1; index <= 12; index++) {
+        await quick.write(
+          `INSERT INTO ticks VALUES (${index}, 0)`,
+          `UPDATE ticks SET n = n + 1 WHERE id = ${index}`,
+        );
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      }
+      await recorded.until(
+        (messages) => changeMessages(messages).length >= 24,
+        15_000,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 700));
+      const changes = changeMessages(recorded.messages);
+      expect(
+        changes.map((m) => `${m.headers.operation}:${m.value.id as number}`),
+      ).toEqual(
+        Array.from({ length: 12 }, (_, i) => [
+          `insert:${i + 1}`,
+          `update:${i + 1}`,
+        ]).flat(),
+      );
+      const sseResponses = responses.filter((r) =>
+        r.headers.get("content-type")?.startsWith("text/event-stream"),
+      );
+      expect(sseResponses.length).toBeGreaterThanOrEqual(3);
+      recorded.stop();
+    } finally {
+      await quick.close();
+    }
+  });
+});

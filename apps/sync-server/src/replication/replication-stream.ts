@@ -51,6 +51,7 @@ export class ReplicationStream {
   private service: LogicalReplicationService | undefined;
   private current: Transaction | undefined;
   private lastProcessedLsn = 0n;
+  private lastCommit = 0n;
   private stopped = false;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private publicationQueue: Promise<void> = Promise.resolve();
@@ -72,6 +73,15 @@ export class ReplicationStream {
   /** Commit LSN of the last transaction handed to `onTransaction` (or the slot's start). */
   get lastSeenLsn(): bigint {
     return this.lastProcessedLsn;
+  }
+
+  /**
+   * Commit LSN (start of the commit record) of the last transaction handed on, 0 before the
+   * first. Unlike `lastSeenLsn` (which keepalives advance to the end of the WAL read so far),
+   * no later commit can start at or right after it, so `<this + 1>_0` is a safe resume point.
+   */
+  get lastCommitLsn(): bigint {
+    return this.lastCommit;
   }
 
   /** Checks prerequisites, creates the publication and slot if needed, starts streaming. */
@@ -298,6 +308,8 @@ export class ReplicationStream {
         this.options.onTransaction(transaction);
         if (transaction.lsn > this.lastProcessedLsn)
           this.lastProcessedLsn = transaction.lsn;
+        if (transaction.lsn > this.lastCommit)
+          this.lastCommit = transaction.lsn;
         // Every shape log has it now: the slot may drop WAL up to the end of this commit.
         if (message.commitEndLsn)
           void this.service?.acknowledge(message.commitEndLsn);
