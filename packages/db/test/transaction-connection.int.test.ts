@@ -11,7 +11,7 @@ import type { TestDatabase } from "@repo/test-support";
 import { createTestDatabase } from "@repo/test-support";
 
 import type { Db, TxClient, TxQuery } from "../src";
-import { createDb, runWithTxid } from "../src";
+import { createDb, runWithTxid, sqlStateOf, withTxid } from "../src";
 import { PrismaClient } from "../src/generated/prisma/client";
 
 let database: TestDatabase;
@@ -139,5 +139,38 @@ describe("withTxid's direct statements", () => {
       }),
     ).rejects.toThrow("later failure");
     expect(await db.project.count({ where: { name: "undone" } })).toBe(0);
+  });
+
+  it("a failed lock in the BEGIN round trip fails the call cleanly and leaves the pool usable", async () => {
+    // lock_timeout makes the advisory-lock wait (sent with BEGIN) fail after 150 ms.
+    const url = new URL(database.url);
+    url.searchParams.set("options", "-c lock_timeout=150");
+    const impatient = createDb(url.toString(), { max: 1 });
+    try {
+      let release = () => undefined as void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      const holder = withTxid(db, () => gate, { lockKey: "contended" });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const failure = await withTxid(impatient, async () => "never", {
+        lockKey: "contended",
+      }).catch((error: unknown) => error);
+      expect(sqlStateOf(failure)).toBe("55P03");
+      release();
+      await holder;
+      // The only connection of the pool was discarded with its transaction: the next call
+      // gets a clean one and its txid is the writer's.
+      const { data, txid } = await runWithTxid(
+        impatient,
+        (tx) =>
+          tx.project.create({
+            data: { name: "after timeout", ownerId },
+            select: { id: true },
+          }),
+        { lockKey: "contended" },
+      );
+      expect(txid).toBe(await xminOf(data.id));
+    } finally {
+      await impatient.$disconnect();
+    }
   });
 });
