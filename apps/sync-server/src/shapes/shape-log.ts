@@ -9,7 +9,9 @@
  */
 import {
   closeSync,
+  existsSync,
   fdatasyncSync,
+  ftruncateSync,
   openSync,
   readSync,
   statSync,
@@ -84,7 +86,8 @@ export class FilePayloads implements PayloadStore {
 
   /** Opens (or creates) the file; returns the store and the offsets of existing entries. */
   static open(path: string): { store: FilePayloads; offsets: LogOffset[] } {
-    const fd = openSync(path, "a+");
+    // Not O_APPEND: writes go to explicit positions (after a torn tail is cut off).
+    const fd = openSync(path, existsSync(path) ? "r+" : "w+");
     const store = new FilePayloads(fd, statSync(path).size);
     const offsets = store.scan();
     return { store, offsets };
@@ -115,7 +118,8 @@ export class FilePayloads implements PayloadStore {
       this.lengths.push(newline - tab - 1);
       position = newline + 1;
     }
-    // Anything after the last complete line is dropped by writing from there on.
+    // A torn last line (crash mid-append) is cut off; the slot resends that transaction.
+    if (position < this.size) ftruncateSync(this.fd, position);
     this.size = position;
     return offsets;
   }
@@ -189,6 +193,7 @@ export class FilePayloads implements PayloadStore {
 }
 
 const NEWLINE = Buffer.from("\n");
+const READ_CACHE_BYTES = 16 * 1024 * 1024;
 
 export class ShapeLog {
   private readonly offsets: LogOffset[];
@@ -197,6 +202,7 @@ export class ShapeLog {
    * (and its joined JSON) is built once and shared until the next append.
    */
   private readonly readCache = new Map<string, LogChunk>();
+  private readCacheBytes = 0;
 
   constructor(
     private readonly payloads: PayloadStore = new MemoryPayloads(),
@@ -224,6 +230,7 @@ export class ShapeLog {
     this.payloads.append(entries);
     for (const entry of entries) this.offsets.push(entry.offset);
     this.readCache.clear();
+    this.readCacheBytes = 0;
   }
 
   /** Entries strictly after `after`, up to about `maxBytes` of JSON (at least one entry). */
@@ -232,8 +239,19 @@ export class ShapeLog {
     const cached = this.readCache.get(cacheKey);
     if (cached) return cached;
     const chunk = this.readUncached(after, maxBytes);
-    if (this.readCache.size > 64) this.readCache.clear();
-    this.readCache.set(cacheKey, chunk);
+    // Bounded: a few recent chunks, at most READ_CACHE_BYTES of JSON per shape.
+    const size = chunk.joined.length;
+    if (size <= READ_CACHE_BYTES) {
+      if (
+        this.readCache.size >= 16 ||
+        this.readCacheBytes + size > READ_CACHE_BYTES
+      ) {
+        this.readCache.clear();
+        this.readCacheBytes = 0;
+      }
+      this.readCache.set(cacheKey, chunk);
+      this.readCacheBytes += size;
+    }
     return chunk;
   }
 
