@@ -2,6 +2,7 @@
  * The API as another Node app uses it: `@trpc/client` with httpBatchLink + superjson, over real
  * HTTP, against the server running in its own process.
  */
+import { request } from "node:http";
 import { createTRPCClient, httpBatchLink, TRPCClientError } from "@trpc/client";
 import superjson from "superjson";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -180,6 +181,61 @@ describe("@trpc/client over HTTP", () => {
       code: "PAYLOAD_TOO_LARGE",
       httpStatus: 413,
     });
+    expect(await rowCounts(db)).toEqual(before);
+  });
+
+  it("reads chunked bodies (no Content-Length) through tRPC's stream, with the same limit", async () => {
+    /** POSTs `body` in chunks of 64 KiB with Transfer-Encoding: chunked. */
+    const postChunked = (path: string, body: string) =>
+      new Promise<{ status: number; text: string }>((resolve, reject) => {
+        const req = request(
+          new URL(path, server.url),
+          {
+            method: "POST",
+            headers: {
+              authorization: `Bearer ${alice.token}`,
+              "content-type": "application/json",
+            },
+          },
+          (res) => {
+            let text = "";
+            res.setEncoding("utf8");
+            res.on("data", (chunk: string) => (text += chunk));
+            res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
+          },
+        );
+        req.on("error", reject);
+        for (let i = 0; i < body.length; i += 65_536)
+          req.write(body.slice(i, i + 65_536));
+        req.end();
+      });
+    const args = (title: string) => ({
+      0: {
+        json: {
+          clientId: newId(),
+          mutationId: 1,
+          args: {
+            id: newId(),
+            ownerMemberId: newId(),
+            name: title,
+            at: tick().toISOString(),
+          },
+        },
+        meta: { values: { "args.at": ["Date"] } },
+      },
+    });
+    const ok = await postChunked(
+      "/projects.create?batch=1",
+      JSON.stringify(args("Chunked")),
+    );
+    expect(ok.status).toBe(200);
+    expect(ok.text).toContain("Chunked");
+    const before = await rowCounts(db);
+    const tooLarge = await postChunked(
+      "/projects.create?batch=1",
+      JSON.stringify(args("y".repeat(MAX_REQUEST_BYTES))),
+    );
+    expect(tooLarge.status).toBe(413);
     expect(await rowCounts(db)).toEqual(before);
   });
 });
