@@ -112,6 +112,28 @@ describe("409 must-refetch", () => {
     shape.unsubscribeAll();
   });
 
+  test("ALTER COLUMN TYPE resets the shape; the new schema reaches the client", async () => {
+    await h.sql.query(
+      "CREATE TABLE retyped (id int PRIMARY KEY, n int NOT NULL); ALTER TABLE retyped REPLICA IDENTITY FULL; INSERT INTO retyped VALUES (1, 1)",
+    );
+    const shape = new Shape(
+      new ShapeStream({ url: h.shapeUrl, params: { table: "retyped" } }),
+    );
+    expect(await shape.rows).toEqual([{ id: 1, n: 1 }]);
+    const handle = shape.handle;
+    await h.sql.query("ALTER TABLE retyped ALTER COLUMN n TYPE int8");
+    await h.write("INSERT INTO retyped VALUES (2, 9007199254740993)");
+    const rows = await rowsWhen(shape, (rows) =>
+      rows.some((row) => row.id === 2),
+    );
+    expect(rows.sort((a, b) => Number(a.id) - Number(b.id))).toEqual([
+      { id: 1, n: 1n },
+      { id: 2, n: 9007199254740993n },
+    ]);
+    expect(shape.handle).not.toBe(handle);
+    shape.unsubscribeAll();
+  });
+
   test("DROP TABLE under a live shape → 409, then the refetch gets 400 unknown table", async () => {
     await h.sql.query(
       "CREATE TABLE doomed (id int PRIMARY KEY); INSERT INTO doomed VALUES (1)",

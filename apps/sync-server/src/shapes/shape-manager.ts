@@ -34,8 +34,6 @@ export class ShapeManager {
   private readonly byDefinition = new Map<string, Shape>();
   private readonly byHandle = new Map<string, Shape>();
   private readonly byRelation = new Map<number, Set<Shape>>();
-  /** Column signature last seen in a relation message, per table oid. */
-  private readonly relationSignatures = new Map<number, string>();
   private readonly creating = new Map<string, Promise<Shape>>();
   private handleCounter = 0;
   private readonly storage: ShapeStorage;
@@ -254,21 +252,15 @@ export class ShapeManager {
     const signature = relation.columns
       .map((column) => `${column.name}:${column.typeOid}:${column.typeMod}`)
       .join(",");
-    const previous = this.relationSignatures.get(relation.oid);
-    this.relationSignatures.set(relation.oid, signature);
     for (const shape of [...(this.byRelation.get(relation.oid) ?? [])]) {
+      // The shape's columns as read from the catalog when it was created.
       const shapeSignature = shape.table.columns
-        .map((column) => column.name)
+        .map((column) => `${column.name}:${column.typeOid}:${column.typmod}`)
         .join(",");
-      const names = relation.columns.map((column) => column.name).join(",");
       const renamed =
         relation.schema !== shape.table.schema ||
         relation.name !== shape.table.name;
-      if (
-        names !== shapeSignature ||
-        renamed ||
-        (previous !== undefined && previous !== signature)
-      )
+      if (signature !== shapeSignature || renamed)
         this.remove(shape, "table schema changed");
     }
   }

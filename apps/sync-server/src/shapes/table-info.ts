@@ -10,6 +10,8 @@ import { InvalidRequestError } from "../protocol/errors";
 
 export interface ColumnInfo {
   name: string;
+  /** pg_attribute.atttypid: compared with pgoutput relation messages to detect type changes. */
+  typeOid: number;
   /** pg_type.typname; for arrays the element type (Electric's convention). */
   type: string;
   /** 0 for scalars. */
@@ -41,6 +43,7 @@ const TABLE_QUERY = `
 
 const COLUMNS_QUERY = `
   SELECT a.attname AS name,
+         a.atttypid::int AS type_oid,
          CASE WHEN t.typcategory = 'A' THEN et.typname ELSE t.typname END AS type,
          CASE WHEN t.typcategory = 'A' THEN greatest(a.attndims, 1) ELSE 0 END AS dims,
          a.attnotnull AS not_null,
@@ -57,6 +60,7 @@ const COLUMNS_QUERY = `
 
 interface ColumnRow {
   name: string;
+  type_oid: number;
   type: string;
   dims: number;
   not_null: boolean;
@@ -86,6 +90,7 @@ export async function loadTableInfo(
   const { rows } = await db.query<ColumnRow>(COLUMNS_QUERY, [row.oid]);
   const columns = rows.map((column): ColumnInfo => ({
     name: column.name,
+    typeOid: column.type_oid,
     type: column.type,
     dims: column.dims,
     notNull: column.not_null,
