@@ -11,6 +11,7 @@
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ChildProcess } from "node:child_process";
 
@@ -27,7 +28,8 @@ import { seed } from "../prisma/seed";
 import { env } from "./env";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const dataDir = env.DEV_DATA_DIR ?? `${root}/.data`;
+// Absolute: the apps run with their own working directories.
+const dataDir = resolve(env.DEV_DATA_DIR ?? `${root}/.data`);
 const DEV_DATABASE = "app";
 const say = (message: string) => console.log(`\x1b[36m[dev]\x1b[0m ${message}`);
 
@@ -93,8 +95,9 @@ async function main(): Promise<void> {
       ELECTRIC_PORT: String(electricPort),
       ELECTRIC_SECRET: electricSecret,
       ELECTRIC_URL: electricUrl,
-      // Shape logs live next to the database they came from: delete .data and both go.
-      ELECTRIC_STORAGE_DIR: `${dataDir}/sync-server`,
+      // Shape logs live next to the database they came from (delete .data and both go), one
+      // directory per database, so logs of one database are never served for another.
+      ELECTRIC_STORAGE_DIR: `${dataDir}/sync-server/${databaseKey(databaseUrl)}`,
       NEXT_TELEMETRY_DISABLED: "1",
     },
   });
@@ -118,6 +121,15 @@ async function whenReady(url: string): Promise<void> {
     if (response?.ok) return;
     await new Promise((resolve) => setTimeout(resolve, 300));
   }
+}
+
+/** Host, port and database name of `url`, as a directory name (no credentials). */
+function databaseKey(url: string): string {
+  const { hostname, port, pathname } = new URL(url);
+  return `${hostname}-${port || "5432"}-${pathname.slice(1)}`.replace(
+    /[^\w.-]/g,
+    "_",
+  );
 }
 
 async function shutdown(exitCode: number): Promise<void> {
