@@ -145,17 +145,29 @@ export async function startSyncServer(
       replicationHealthy = true;
     },
   });
+  const storage = options.storageDir
+    ? new DiskShapeStorage(options.storageDir)
+    : new MemoryShapeStorage();
   const shapes = new ShapeManager({
     pool,
     logger,
     ensurePublished: (table) => replication.ensurePublished(table),
-    storage: options.storageDir
-      ? new DiskShapeStorage(options.storageDir)
-      : new MemoryShapeStorage(),
+    storage,
   });
   let replicationHealthy = false;
   try {
     await replication.prepare();
+    const discarded = storage.claim(
+      replication.source,
+      replication.createdSlot,
+    );
+    if (discarded > 0)
+      logger.warn("stored shapes discarded: their changes cannot be replayed", {
+        count: discarded,
+        reason: replication.createdSlot
+          ? "new replication slot"
+          : "another database",
+      });
     // Stored shapes must be back before streaming starts, so replayed transactions reach them.
     const restored = await shapes.restore();
     if (restored > 0)

@@ -1,7 +1,8 @@
 /**
  * Shape logs on disk: after a restart, clients resume from their offset under the same handle
  * and receive the changes committed while the server was down (replayed from the slot) exactly
- * once; a stored shape whose table changed meanwhile is dropped and its clients refetch (409).
+ * once; a stored shape whose table changed meanwhile, or whose slot had to be created anew, is
+ * dropped and its clients refetch (409).
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -113,6 +114,35 @@ describe("disk storage", () => {
       v: "x",
       extra: 5,
     });
+    expect(resumed.stream.shapeHandle).not.toBe(handle);
+    resumed.stop();
+  });
+
+  test("stored shapes are dropped when the slot had to be created anew (409, never a gap)", async () => {
+    const recorded = record({ url: h.shapeUrl, params: { table: "docs" } });
+    await recorded.until((messages) => upToDateCount(messages) >= 1);
+    const handle = recorded.stream.shapeHandle;
+    const offset = recorded.stream.lastOffset;
+    recorded.stop();
+    await h.server.stop();
+    // The slot is gone (dropped by hand, or a restored database): what is committed now can
+    // never be replayed to the stored log.
+    await h.sql.query(
+      "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = current_database()",
+    );
+    await h.write("INSERT INTO docs VALUES (200, 'in the gap')");
+    await h.restart();
+
+    const resumed = record({
+      url: h.shapeUrl,
+      params: { table: "docs" },
+      handle,
+      offset,
+    });
+    await resumed.until((messages) =>
+      changeMessages(messages).some((m) => m.value.id === 200),
+    );
+    expect(resumed.messages[0]?.headers).toEqual({ control: "must-refetch" });
     expect(resumed.stream.shapeHandle).not.toBe(handle);
     resumed.stop();
   });

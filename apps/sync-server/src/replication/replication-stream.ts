@@ -48,6 +48,10 @@ export class ReplicationSetupError extends Error {
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 
 export class ReplicationStream {
+  /** Whether `prepare()` had to create the slot: earlier positions cannot be replayed. */
+  createdSlot = false;
+  /** Which cluster, database and slot this stream reads (set by `prepare()`). */
+  source = "";
   private service: LogicalReplicationService | undefined;
   private current: Transaction | undefined;
   private lastProcessedLsn = 0n;
@@ -96,6 +100,7 @@ export class ReplicationStream {
     const { publicationName, slotName } = this.options;
     const client = await this.admin.connect();
     try {
+      this.source = `${await systemIdentifier(client)}/${slotName}`;
       const publication = await client.query(
         "SELECT 1 FROM pg_publication WHERE pubname = $1",
         [publicationName],
@@ -127,6 +132,7 @@ export class ReplicationStream {
           ? lsnToBigInt(existing.confirmed)
           : 0n;
       } else {
+        this.createdSlot = true;
         const created = await client.query<{ lsn: string }>(
           "SELECT lsn::text AS lsn FROM pg_create_logical_replication_slot($1, 'pgoutput')",
           [slotName],
@@ -453,4 +459,24 @@ function isDuplicate(error: unknown): boolean {
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * The cluster's system identifier and the database: shape logs stored for one are meaningless for
+ * another. pg_control_system() may be withheld from non-superusers; the server's address stands
+ * in then.
+ */
+async function systemIdentifier(client: pg.PoolClient): Promise<string> {
+  const { rows } = await client.query<{ id: string; db: string }>(
+    "SELECT current_database() AS db, coalesce(inet_server_addr()::text, 'local') || ':' || current_setting('port') AS id",
+  );
+  const fallback = `${rows[0]?.id ?? "?"}/${rows[0]?.db ?? "?"}`;
+  try {
+    const system = await client.query<{ id: string }>(
+      "SELECT system_identifier::text AS id FROM pg_control_system()",
+    );
+    return `${system.rows[0]?.id ?? "?"}/${rows[0]?.db ?? "?"}`;
+  } catch {
+    return fallback;
+  }
 }

@@ -4,7 +4,7 @@
  * - `MemoryShapeStorage`: nothing survives a restart; handles are unique per start, so clients
  *   of old handles get 409 and refetch (never a gap).
  * - `DiskShapeStorage(dir)`: `<dir>/<handle>/log` (entries) and `meta.json` (definition,
- *   snapshot). On restart, ready shapes are reopened and clients resume from their offset; the
+ *   snapshot), and `<dir>/source`, the cluster/database/slot the logs came from. On restart, ready shapes are reopened and clients resume from their offset; the
  *   replication slot is only confirmed after logs are synced, so the stream replays whatever a
  *   log might lack, and each shape skips transactions it already holds.
  */
@@ -41,6 +41,13 @@ export interface ShapeStorage {
   createLog(handle: string): ShapeLog;
   save(meta: PersistedShape): void;
   remove(handle: string): void;
+  /**
+   * Binds the storage to the stream it is fed from (cluster, database, slot). Stored shapes of
+   * another source, or all of them when `replayLost` (the slot was created anew, so what happened
+   * since the logs were written cannot be replayed), are discarded: their clients get 409 and
+   * refetch instead of silently missing changes. Returns how many were discarded.
+   */
+  claim(source: string, replayLost: boolean): number;
   /** Shapes saved by a previous run (logs opened). */
   restore(): RestoredShape[];
 }
@@ -55,6 +62,9 @@ export class MemoryShapeStorage implements ShapeStorage {
   }
   remove(): void {
     // The log is garbage once the shape is gone.
+  }
+  claim(): number {
+    return 0;
   }
   restore(): RestoredShape[] {
     return [];
@@ -93,6 +103,27 @@ export class DiskShapeStorage implements ShapeStorage {
     this.logs.get(handle)?.close();
     this.logs.delete(handle);
     rmSync(this.shapeDir(handle), { recursive: true, force: true });
+  }
+
+  claim(source: string, replayLost: boolean): number {
+    const file = join(this.dir, "source");
+    let previous: string | undefined;
+    try {
+      previous = readFileSync(file, "utf8");
+    } catch {
+      previous = undefined;
+    }
+    let discarded = 0;
+    if (replayLost || previous !== source) {
+      for (const handle of readdirSync(this.dir)) {
+        if (!HANDLE_PATTERN.test(handle)) continue;
+        this.remove(handle);
+        discarded++;
+      }
+    }
+    writeFileSync(`${file}.tmp`, source);
+    renameSync(`${file}.tmp`, file);
+    return discarded;
   }
 
   restore(): RestoredShape[] {
