@@ -95,9 +95,9 @@ async function main(): Promise<void> {
       ELECTRIC_PORT: String(electricPort),
       ELECTRIC_SECRET: electricSecret,
       ELECTRIC_URL: electricUrl,
-      // Shape logs live next to the database they came from (delete .data and both go), one
-      // directory per database, so logs of one database are never served for another.
-      ELECTRIC_STORAGE_DIR: `${dataDir}/sync-server/${databaseKey(databaseUrl)}`,
+      // Shape logs live next to the database (delete .data and both go). The sync server binds
+      // them to their cluster, database and slot, and drops them for any other.
+      ELECTRIC_STORAGE_DIR: `${dataDir}/sync-server`,
       NEXT_TELEMETRY_DISABLED: "1",
     },
   });
@@ -121,15 +121,6 @@ async function whenReady(url: string): Promise<void> {
     if (response?.ok) return;
     await new Promise((resolve) => setTimeout(resolve, 300));
   }
-}
-
-/** Host, port and database name of `url`, as a directory name (no credentials). */
-function databaseKey(url: string): string {
-  const { hostname, port, pathname } = new URL(url);
-  return `${hostname}-${port || "5432"}-${pathname.slice(1)}`.replace(
-    /[^\w.-]/g,
-    "_",
-  );
 }
 
 async function shutdown(exitCode: number): Promise<void> {
