@@ -7,6 +7,8 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Message, Row } from "@electric-sql/client";
+import { isChangeMessage, ShapeStream } from "@electric-sql/client";
 import { createTRPCClient, httpLink } from "@trpc/client";
 import superjson from "superjson";
 import { afterAll, expect, it } from "vitest";
@@ -20,6 +22,9 @@ import { migrationsDir, repoRoot } from "@repo/test-support";
 import { DEMO_USERS } from "../prisma/seed";
 
 const dataDir = await mkdtemp(join(tmpdir(), "kit-dev-stack-"));
+// Given to `pnpm dev` so the test can read shapes as the app's proxy would (dev makes one up
+// per run otherwise).
+const electricSecret = randomBytes(16).toString("hex");
 const running = new Set<DevRun>();
 
 afterAll(async () => {
@@ -53,6 +58,7 @@ async function startDev(): Promise<DevRun> {
       DEV_DATA_DIR: dataDir,
       DEV_POSTGRES_PORT: String(postgresPort),
       ELECTRIC_PORT: String(electricPort),
+      ELECTRIC_SECRET: electricSecret,
       PORT: String(webPort),
     },
   });
@@ -112,9 +118,39 @@ function isAlive(pid: number): boolean {
   }
 }
 
+/** The `projects` shape of the dev sync server, read by the official client from the start. */
+function watchProjects(run: DevRun) {
+  const messages: Message<Row>[] = [];
+  const controller = new AbortController();
+  const stream = new ShapeStream<Row>({
+    url: `http://127.0.0.1:${run.electricPort}/v1/shape`,
+    params: { table: "projects", secret: electricSecret },
+    signal: controller.signal,
+  });
+  const unsubscribe = stream.subscribe((batch) => {
+    messages.push(...batch);
+  });
+  const until = async (what: string, found: () => boolean) => {
+    for (const deadline = Date.now() + 30_000; !found();) {
+      if (Date.now() > deadline)
+        throw new Error(`shape stream: ${what} not seen`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  };
+  return {
+    messages,
+    until,
+    stop: () => {
+      unsubscribe();
+      controller.abort();
+    },
+  };
+}
+
 /**
  * A real write through the dev stack: a session for a demo user, a typed mutation over HTTP to
- * Next's /api/trpc, and the returned txid is the xid that wrote the row.
+ * Next's /api/trpc; the returned txid is the xid that wrote the row, and the row arrives in the
+ * sync server's shape stream carrying that txid.
  */
 async function writeThroughTheApp(run: DevRun): Promise<void> {
   const databaseUrl = /ready: (postgres:\/\/\S+)/.exec(run.output())?.[1];
@@ -127,6 +163,14 @@ async function writeThroughTheApp(run: DevRun): Promise<void> {
       [token, alice.id],
     ),
   );
+  const projects = watchProjects(run);
+  await projects.until("the seeded projects and up-to-date", () =>
+    projects.messages.some(
+      (message) => message.headers.control === "up-to-date",
+    ),
+  );
+  expect(projects.messages.filter(isChangeMessage).length).toBeGreaterThan(0);
+
   const url = `http://localhost:${run.webPort}/api/trpc`;
   const api = createTRPCClient<AppRouter>({
     links: [
@@ -161,6 +205,19 @@ async function writeThroughTheApp(run: DevRun): Promise<void> {
       ).rows,
   );
   expect(rows.map((row) => Number(row.xmin))).toEqual([txid]);
+  await projects.until("the new project", () =>
+    projects.messages.some(
+      (message) => isChangeMessage(message) && message.value.id === id,
+    ),
+  );
+  const synced = projects.messages
+    .filter(isChangeMessage)
+    .find((message) => message.value.id === id);
+  expect(synced?.headers.operation).toBe("insert");
+  expect(synced?.headers.txids).toEqual([txid]);
+  expect(synced?.value.name).toBe("Written through pnpm dev");
+  projects.stop();
+
   const oversized = await fetch(`${url}/projects.create`, {
     method: "POST",
     body: "x".repeat(MAX_REQUEST_BYTES + 1),
