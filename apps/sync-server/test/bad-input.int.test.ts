@@ -35,7 +35,7 @@ async function errorFor(
 ) {
   const error = await shapeError({
     url: h.shapeUrl,
-    params: { table: "items", ...params },
+    params: { table: h.table("items"), ...params },
     ...extra,
   });
   return {
@@ -140,7 +140,7 @@ describe("400 with Electric's error body", () => {
 
   test("table still intact and server still serving", async () => {
     const shape = new Shape(
-      new ShapeStream({ url: h.shapeUrl, params: { table: "items" } }),
+      new ShapeStream({ url: h.shapeUrl, params: { table: h.table("items") } }),
     );
     expect((await shape.rows).length).toBe(2);
     shape.unsubscribeAll();
@@ -151,7 +151,7 @@ describe("garbage handle", () => {
   test("a handle the server never issued → 409, then the client refetches the right rows", async () => {
     const recorded = record({
       url: h.shapeUrl,
-      params: { table: "items" },
+      params: { table: h.table("items") },
       offset: "0_inf" as never,
       handle: "123-456",
     });

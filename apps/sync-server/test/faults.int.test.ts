@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { Harness } from "./support/harness";
 import {
   changeMessages,
+  ourServerOnly,
   record,
   startHarness,
   upToDateCount,
@@ -28,8 +29,15 @@ afterAll(async () => {
 });
 
 describe("faults", () => {
-  test("the replication connection is killed: the server reconnects and nothing is lost", async () => {
-    const recorded = record({ url: h.shapeUrl, params: { table: "events" } });
+  test("the replication connection is killed: the server reconnects and nothing is lost", async (ctx) => {
+    ourServerOnly(
+      ctx,
+      "kills our server's replication connection (found by its slot) and reads its health",
+    );
+    const recorded = record({
+      url: h.shapeUrl,
+      params: { table: h.table("events") },
+    });
     await recorded.until((messages) => upToDateCount(messages) >= 1);
     await h.write("INSERT INTO events VALUES (1, 0, 'before')");
     await recorded.until((messages) => changeMessages(messages).length === 1);
@@ -58,19 +66,25 @@ describe("faults", () => {
   });
 
   test("clients aborting mid-request leave the server serving", async () => {
+    await h.write(
+      "INSERT INTO events VALUES (900, -1, 'kept'), (901, -1, 'kept'), (902, -1, 'kept')",
+    );
     const controllers = Array.from({ length: 50 }, () => new AbortController());
     const requests = controllers.map((controller) =>
-      fetch(`${h.shapeUrl}?table=events&offset=-1`, {
+      fetch(h.shapeRequestUrl({ table: h.table("events"), offset: "-1" }), {
         signal: controller.signal,
       })
         .then((response) => response.headers.get("electric-handle"))
         .then(async (handle) => {
           // Hold a live request, then vanish.
           const live = fetch(
-            `${h.shapeUrl}?table=events&offset=0_inf&handle=${handle}&live=true`,
-            {
-              signal: controller.signal,
-            },
+            h.shapeRequestUrl({
+              table: h.table("events"),
+              offset: "0_inf",
+              handle: handle ?? "",
+              live: "true",
+            }),
+            { signal: controller.signal },
           );
           controller.abort();
           await live.catch(() => undefined);
@@ -80,7 +94,7 @@ describe("faults", () => {
     await Promise.all(requests);
     const recorded = record({
       url: h.shapeUrl,
-      params: { table: "events", where: "kind = 0" },
+      params: { table: h.table("events"), where: "kind = -1" },
     });
     await recorded.until((messages) => upToDateCount(messages) >= 1);
     expect(changeMessages(recorded.messages)).toHaveLength(3);
@@ -92,7 +106,7 @@ describe("faults", () => {
       Array.from({ length: 4 }, () =>
         record({
           url: h.shapeUrl,
-          params: { table: "events", where: `kind = ${kind + 1}` },
+          params: { table: h.table("events"), where: `kind = ${kind + 1}` },
         }),
       ),
     ).flat();

@@ -9,6 +9,7 @@ import type { Harness } from "./support/harness";
 import {
   changeMessages,
   isUpToDate,
+  ourServerOnly,
   record,
   startHarness,
   upToDateCount,
@@ -31,7 +32,10 @@ afterAll(async () => {
 
 describe("large transactions", () => {
   test("a 100,000-row transaction arrives complete, up-to-date only at its end", async () => {
-    const recorded = record({ url: h.shapeUrl, params: { table: "big" } });
+    const recorded = record({
+      url: h.shapeUrl,
+      params: { table: h.table("big") },
+    });
     await recorded.until((messages) => upToDateCount(messages) >= 1);
     const before = upToDateCount(recorded.messages);
     const xid = await h.write(
@@ -60,7 +64,11 @@ describe("large transactions", () => {
 });
 
 describe("cleanup", () => {
-  test("an unused shape is removed and its handle answers 409", async () => {
+  test("an unused shape is removed and its handle answers 409", async (ctx) => {
+    ourServerOnly(
+      ctx,
+      "needs a 1 s idle-shape limit and reads the server's shape registry",
+    );
     // Its own server with a 1 s idle limit (cleanup runs every second).
     const quick = await startHarness({ shapeIdleMs: 1_000 });
     try {

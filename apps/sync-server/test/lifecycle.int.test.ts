@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { Harness } from "./support/harness";
 import {
   changeMessages,
+  ourServerOnly,
   record,
   shapeError,
   startHarness,
@@ -55,8 +56,12 @@ function rowsWhen(
 }
 
 describe("409 must-refetch", () => {
-  test("after a server restart the client refetches and continues live", async () => {
-    const recorded = record({ url: h.shapeUrl, params: { table: "things" } });
+  test("after a server restart the client refetches and continues live", async (ctx) => {
+    ourServerOnly(ctx, "restarts the server process");
+    const recorded = record({
+      url: h.shapeUrl,
+      params: { table: h.table("things") },
+    });
     await recorded.until((messages) => upToDateCount(messages) >= 1);
     const handle = recorded.stream.shapeHandle;
     await h.restart();
@@ -78,9 +83,13 @@ describe("409 must-refetch", () => {
 
   test("TRUNCATE resets live shapes; Shape ends empty, then sees new rows", async () => {
     const shape = new Shape(
-      new ShapeStream({ url: h.shapeUrl, params: { table: "things" } }),
+      new ShapeStream({
+        url: h.shapeUrl,
+        params: { table: h.table("things") },
+      }),
     );
-    expect((await shape.rows).length).toBe(3);
+    const { rows: before } = await h.sql.query("SELECT id FROM things");
+    expect((await shape.rows).length).toBe(before.length);
     const handle = shape.handle;
     await h.write("TRUNCATE things");
     await h.write("INSERT INTO things VALUES (10, 'after truncate')");
@@ -95,7 +104,10 @@ describe("409 must-refetch", () => {
 
   test("ALTER TABLE ADD COLUMN resets the shape and the new column appears", async () => {
     const shape = new Shape(
-      new ShapeStream({ url: h.shapeUrl, params: { table: "things" } }),
+      new ShapeStream({
+        url: h.shapeUrl,
+        params: { table: h.table("things") },
+      }),
     );
     await shape.rows;
     await h.sql.query(
@@ -117,7 +129,10 @@ describe("409 must-refetch", () => {
       "CREATE TABLE retyped (id int PRIMARY KEY, n int NOT NULL); ALTER TABLE retyped REPLICA IDENTITY FULL; INSERT INTO retyped VALUES (1, 1)",
     );
     const shape = new Shape(
-      new ShapeStream({ url: h.shapeUrl, params: { table: "retyped" } }),
+      new ShapeStream({
+        url: h.shapeUrl,
+        params: { table: h.table("retyped") },
+      }),
     );
     expect(await shape.rows).toEqual([{ id: 1, n: 1 }]);
     const handle = shape.handle;
@@ -141,7 +156,7 @@ describe("409 must-refetch", () => {
     const error = new Promise<unknown>((resolve) => {
       const stream = new ShapeStream({
         url: h.shapeUrl,
-        params: { table: "doomed" },
+        params: { table: h.table("doomed") },
         onError: (failure) => {
           resolve(failure);
         },
@@ -163,25 +178,25 @@ describe("409 must-refetch", () => {
 
 describe("names and tables", () => {
   test("quoted, mixed-case, schema-qualified names with spaces and quotes", async () => {
+    const schema = h.schemaName("My Schema");
+    const table = `"${schema}"."Odd ""Table"""`;
     await h.sql.query(`
-      CREATE SCHEMA "My Schema";
-      CREATE TABLE "My Schema"."Odd ""Table""" ("Id" int PRIMARY KEY, "the value" text, "a/b" text);
-      ALTER TABLE "My Schema"."Odd ""Table""" REPLICA IDENTITY FULL;
-      INSERT INTO "My Schema"."Odd ""Table""" VALUES (1, 'x', 'slash/y');
+      CREATE SCHEMA "${schema}";
+      CREATE TABLE ${table} ("Id" int PRIMARY KEY, "the value" text, "a/b" text);
+      ALTER TABLE ${table} REPLICA IDENTITY FULL;
+      INSERT INTO ${table} VALUES (1, 'x', 'slash/y');
     `);
     const recorded = record({
       url: h.shapeUrl,
       params: {
-        table: `"My Schema"."Odd ""Table"""`,
+        table,
         where: `"the value" = $1`,
         params: ["x"],
         columns: ["Id", "the value", "a/b"],
       },
     });
     await recorded.until((messages) => upToDateCount(messages) >= 1);
-    await h.write(
-      `UPDATE "My Schema"."Odd ""Table""" SET "a/b" = 'z' WHERE "Id" = 1`,
-    );
+    await h.write(`UPDATE ${table} SET "a/b" = 'z' WHERE "Id" = 1`);
     await recorded.until((messages) => changeMessages(messages).length === 2);
     const [snapshot, update] = changeMessages(recorded.messages);
     expect(snapshot?.value).toEqual({
@@ -190,7 +205,7 @@ describe("names and tables", () => {
       "a/b": "slash/y",
     });
     // Electric doubles "/" and "." in relation names, nothing else (keys are opaque but stable).
-    expect(snapshot?.key).toBe(`"My Schema"."Odd "Table""/"1"`);
+    expect(snapshot?.key).toBe(`"${schema}"."Odd "Table""/"1"`);
     expect(update?.key).toBe(snapshot?.key);
     expect(update?.value).toEqual({ Id: 1, "a/b": "z" });
     recorded.stop();
@@ -200,7 +215,10 @@ describe("names and tables", () => {
     await h.sql.query(
       "CREATE TABLE fresh (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), v text)",
     );
-    const recorded = record({ url: h.shapeUrl, params: { table: "fresh" } });
+    const recorded = record({
+      url: h.shapeUrl,
+      params: { table: h.table("fresh") },
+    });
     await recorded.until((messages) => upToDateCount(messages) >= 1);
     await h.write("INSERT INTO fresh (v) VALUES ('hi')");
     await recorded.until((messages) => changeMessages(messages).length === 1);
@@ -211,13 +229,17 @@ describe("names and tables", () => {
 
 describe("operations endpoints", () => {
   test("health reports active", async () => {
-    const response = await fetch(`${h.server.url}/v1/health`);
+    const response = await fetch(`${h.baseUrl}/v1/health`);
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ status: "active" });
   });
 
-  test("DELETE of a shape makes its clients refetch under a new handle", async () => {
-    const recorded = record({ url: h.shapeUrl, params: { table: "things" } });
+  test("DELETE of a shape makes its clients refetch under a new handle", async (ctx) => {
+    ourServerOnly(ctx, "needs the server started with shape deletion allowed");
+    const recorded = record({
+      url: h.shapeUrl,
+      params: { table: h.table("things") },
+    });
     await recorded.until((messages) => upToDateCount(messages) >= 1);
     const handle = recorded.stream.shapeHandle ?? "";
     const response = await fetch(
@@ -243,7 +265,8 @@ describe("operations endpoints", () => {
 });
 
 describe("secret", () => {
-  test("with a secret configured, requests without it get 401 and with it succeed", async () => {
+  test("with a secret configured, requests without it get 401 and with it succeed", async (ctx) => {
+    ourServerOnly(ctx, "starts a second server with a secret");
     const secured = await startHarness({ secret: "s3cret", insecure: false });
     try {
       await secured.sql.query(
@@ -251,18 +274,18 @@ describe("secret", () => {
       );
       const error = await shapeError({
         url: secured.shapeUrl,
-        params: { table: "t" },
+        params: { table: secured.table("t") },
       });
       expect(error.status).toBe(401);
       const wrong = await shapeError({
         url: secured.shapeUrl,
-        params: { table: "t", secret: "nope" },
+        params: { table: secured.table("t"), secret: "nope" },
       });
       expect(wrong.status).toBe(401);
       const shape = new Shape(
         new ShapeStream({
           url: secured.shapeUrl,
-          params: { table: "t", secret: "s3cret" },
+          params: { table: secured.table("t"), secret: "s3cret" },
         }),
       );
       expect(await shape.rows).toEqual([{ id: 1 }]);
@@ -274,7 +297,11 @@ describe("secret", () => {
 });
 
 describe("replica identity", () => {
-  test("a table without REPLICA IDENTITY FULL locked by an open transaction → 503 with a clear message, then works", async () => {
+  test("a table without REPLICA IDENTITY FULL locked by an open transaction → 503 with a clear message, then works", async (ctx) => {
+    ourServerOnly(
+      ctx,
+      "our answer to a lock on REPLICA IDENTITY FULL (503 + retry-after); Electric waits on the lock",
+    );
     await h.sql.query(
       "CREATE TABLE plain (id int PRIMARY KEY); INSERT INTO plain VALUES (1)",
     );
@@ -282,7 +309,9 @@ describe("replica identity", () => {
     try {
       await blocker.query("BEGIN");
       await blocker.query("SELECT * FROM plain"); // holds a lock that ALTER TABLE must wait for
-      const response = await fetch(`${h.shapeUrl}?table=plain&offset=-1`);
+      const response = await fetch(
+        h.shapeRequestUrl({ table: h.table("plain"), offset: "-1" }),
+      );
       expect(response.status).toBe(503);
       expect(response.headers.get("retry-after")).toBe("5");
       const body = (await response.json()) as { message: string };
@@ -294,7 +323,7 @@ describe("replica identity", () => {
       blocker.release();
     }
     const shape = new Shape(
-      new ShapeStream({ url: h.shapeUrl, params: { table: "plain" } }),
+      new ShapeStream({ url: h.shapeUrl, params: { table: h.table("plain") } }),
     );
     expect(await shape.rows).toEqual([{ id: 1 }]);
     shape.unsubscribeAll();

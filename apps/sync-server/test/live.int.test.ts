@@ -11,6 +11,7 @@ import type { Harness } from "./support/harness";
 import {
   changeMessages,
   isUpToDate,
+  ourServerOnly,
   record,
   recordingFetch,
   startHarness,
@@ -37,7 +38,7 @@ describe("live modes", () => {
     const { fetchClient, responses } = recordingFetch();
     const recorded = record({
       url: h.shapeUrl,
-      params: { table: "notes" },
+      params: { table: h.table("notes") },
       liveSse: true,
       fetchClient,
     });
@@ -71,7 +72,10 @@ describe("live modes", () => {
   });
 
   test("long-poll: a 100-row transaction arrives whole, in one batch, before up-to-date", async () => {
-    const recorded = record({ url: h.shapeUrl, params: { table: "notes" } });
+    const recorded = record({
+      url: h.shapeUrl,
+      params: { table: h.table("notes") },
+    });
     await recorded.until((messages) => upToDateCount(messages) >= 1);
     const xid = await h.write(
       "INSERT INTO notes (id, body) SELECT g, 'bulk ' || g FROM generate_series(1000, 1099) g",
@@ -98,7 +102,10 @@ describe("live modes", () => {
   });
 
   test("resume from a stored offset and handle gets only later changes", async () => {
-    const first = record({ url: h.shapeUrl, params: { table: "notes" } });
+    const first = record({
+      url: h.shapeUrl,
+      params: { table: h.table("notes") },
+    });
     await first.until((messages) => upToDateCount(messages) >= 1);
     const offset = first.stream.lastOffset;
     const handle = first.stream.shapeHandle;
@@ -106,7 +113,7 @@ describe("live modes", () => {
     await h.write("INSERT INTO notes (id, body) VALUES (200, 'after')");
     const resumed = record({
       url: h.shapeUrl,
-      params: { table: "notes" },
+      params: { table: h.table("notes") },
       offset,
       handle,
     });
@@ -133,7 +140,7 @@ describe("snapshot and stream hand-over", () => {
       );
       const recorded = record({
         url: h.shapeUrl,
-        params: { table: "notes", where: "owner = 'zed'" },
+        params: { table: h.table("notes"), where: "owner = 'zed'" },
       });
       await recorded.until((messages) => upToDateCount(messages) >= 1);
       expect(changeMessages(recorded.messages)).toHaveLength(0);
@@ -176,7 +183,10 @@ describe("snapshot and stream hand-over", () => {
       shapes.push(
         record({
           url: h.shapeUrl,
-          params: { table: "notes", where: `owner = 'race' AND n = ${index}` },
+          params: {
+            table: h.table("notes"),
+            where: `owner = 'race' AND n = ${index}`,
+          },
         }),
       );
       // Same rows, different shape definitions (n = index only matches n = 0).
@@ -212,7 +222,7 @@ describe("columns and replica", () => {
     const recorded = record({
       url: h.shapeUrl,
       params: {
-        table: "notes",
+        table: h.table("notes"),
         columns: ["id", "body"],
         replica: "full",
         where: "id = 1",
@@ -251,7 +261,7 @@ describe("columns and replica", () => {
     const shape = new Shape(
       new ShapeStream({
         url: h.shapeUrl,
-        params: { table: "notes", where: "body = 'pk'" },
+        params: { table: h.table("notes"), where: "body = 'pk'" },
       }),
     );
     expect((await shape.rows).map((row: Row) => row.id)).toEqual([400]);
@@ -267,7 +277,11 @@ describe("columns and replica", () => {
 });
 
 describe("SSE reconnects", () => {
-  test("changes across many short SSE connections arrive exactly once", async () => {
+  test("changes across many short SSE connections arrive exactly once", async (ctx) => {
+    ourServerOnly(
+      ctx,
+      "needs a 1.1 s SSE timeout (Electric closes SSE after 60 s)",
+    );
     // Connections last 1.1 s (the client falls back to long-polling below 1 s), so the
     // writes below span several SSE reconnects.
     const quick = await startHarness({ sseTimeoutMs: 1_100 });
@@ -278,7 +292,7 @@ describe("SSE reconnects", () => {
       const { fetchClient, responses } = recordingFetch();
       const recorded = record({
         url: quick.shapeUrl,
-        params: { table: "ticks" },
+        params: { table: quick.table("ticks") },
         liveSse: true,
         fetchClient,
       });

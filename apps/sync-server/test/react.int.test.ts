@@ -37,7 +37,11 @@ test("useShape renders the initial rows, then every committed change", async () 
   const { result } = renderHook(() =>
     useShape<Todo>({
       url: h.shapeUrl,
-      params: { table: "todos", where: "done = $1", params: ["false"] },
+      params: {
+        table: h.table("todos"),
+        where: "done = $1",
+        params: ["false"],
+      },
     }),
   );
   const titles = () => result.current.data.map((todo) => todo.title).sort();

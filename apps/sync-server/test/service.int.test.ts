@@ -14,6 +14,8 @@ import type { TestDatabase } from "@repo/test-support";
 import { freePort } from "@repo/dev-postgres";
 import { createTestDatabase } from "@repo/test-support";
 
+import { ourServerOnly } from "./support/harness";
+
 const packageDir = fileURLToPath(new URL("..", import.meta.url));
 const tsxCli = fileURLToPath(
   new URL("../node_modules/tsx/dist/cli.mjs", import.meta.url),
@@ -74,7 +76,8 @@ async function slotExists(): Promise<boolean> {
 }
 
 describe("runnable service", () => {
-  test("refuses to start without a secret unless ELECTRIC_INSECURE is set", async () => {
+  test("refuses to start without a secret unless ELECTRIC_INSECURE is set", async (ctx) => {
+    ourServerOnly(ctx, "starts our service process (src/main.ts)");
     const service = run([], {
       DATABASE_URL: database.url,
       ELECTRIC_PORT: "0",
@@ -84,7 +87,8 @@ describe("runnable service", () => {
     expect(service.output()).toMatch(/a secret is required/);
   });
 
-  test("serves, shuts down on SIGTERM keeping the slot; drop-slot removes it", async () => {
+  test("serves, shuts down on SIGTERM keeping the slot; drop-slot removes it", async (ctx) => {
+    ourServerOnly(ctx, "starts our service process (src/main.ts)");
     const port = await freePort();
     const env = {
       DATABASE_URL: database.url,

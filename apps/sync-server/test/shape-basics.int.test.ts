@@ -34,7 +34,7 @@ function changes(messages: unknown[]): ChangeMessage<Row>[] {
 describe("initial sync and live changes through ShapeStream", () => {
   test("Shape resolves with the snapshot rows, parsed by the client", async () => {
     const shape = new Shape(
-      new ShapeStream({ url: h.shapeUrl, params: { table: "items" } }),
+      new ShapeStream({ url: h.shapeUrl, params: { table: h.table("items") } }),
     );
     const rows = await shape.rows;
     expect(rows.sort((a, b) => Number(a.id) - Number(b.id))).toEqual([
@@ -45,7 +45,10 @@ describe("initial sync and live changes through ShapeStream", () => {
   });
 
   test("live insert/update/delete arrive with the writer's txid", async () => {
-    const recorded = record({ url: h.shapeUrl, params: { table: "items" } });
+    const recorded = record({
+      url: h.shapeUrl,
+      params: { table: h.table("items") },
+    });
     await recorded.until((messages) => upToDateCount(messages) >= 1);
     const xid = await h.write("INSERT INTO items VALUES (3, 'three', false)");
     await recorded.until((messages) =>

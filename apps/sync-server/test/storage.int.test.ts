@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { Harness } from "./support/harness";
 import {
   changeMessages,
+  ourServerOnly,
   record,
   startHarness,
   upToDateCount,
@@ -38,10 +39,11 @@ afterAll(async () => {
 });
 
 describe("disk storage", () => {
-  test("clients resume across a restart without refetching and miss nothing", async () => {
+  test("clients resume across a restart without refetching and miss nothing", async (ctx) => {
+    ourServerOnly(ctx, "restarts our server with disk storage");
     const recorded = record({
       url: h.shapeUrl,
-      params: { table: "docs", where: "id > $1", params: ["10"] },
+      params: { table: h.table("docs"), where: "id > $1", params: ["10"] },
     });
     await recorded.until((messages) => upToDateCount(messages) >= 1);
     await h.write("INSERT INTO docs VALUES (100, 'before restart')");
@@ -62,7 +64,7 @@ describe("disk storage", () => {
 
     const resumed = record({
       url: h.shapeUrl,
-      params: { table: "docs", where: "id > $1", params: ["10"] },
+      params: { table: h.table("docs"), where: "id > $1", params: ["10"] },
       handle,
       offset,
     });
@@ -91,8 +93,12 @@ describe("disk storage", () => {
     resumed.stop();
   });
 
-  test("a stored shape whose table changed while stopped is dropped (409 → refetch)", async () => {
-    const recorded = record({ url: h.shapeUrl, params: { table: "other" } });
+  test("a stored shape whose table changed while stopped is dropped (409 → refetch)", async (ctx) => {
+    ourServerOnly(ctx, "restarts our server with disk storage");
+    const recorded = record({
+      url: h.shapeUrl,
+      params: { table: h.table("other") },
+    });
     await recorded.until((messages) => upToDateCount(messages) >= 1);
     const handle = recorded.stream.shapeHandle;
     const offset = recorded.stream.lastOffset;
@@ -103,7 +109,7 @@ describe("disk storage", () => {
     await h.restart();
     const resumed = record({
       url: h.shapeUrl,
-      params: { table: "other" },
+      params: { table: h.table("other") },
       handle,
       offset,
     });
@@ -118,8 +124,15 @@ describe("disk storage", () => {
     resumed.stop();
   });
 
-  test("stored shapes are dropped when the slot had to be created anew (409, never a gap)", async () => {
-    const recorded = record({ url: h.shapeUrl, params: { table: "docs" } });
+  test("stored shapes are dropped when the slot had to be created anew (409, never a gap)", async (ctx) => {
+    ourServerOnly(
+      ctx,
+      "restarts our server with disk storage and drops its slot",
+    );
+    const recorded = record({
+      url: h.shapeUrl,
+      params: { table: h.table("docs") },
+    });
     await recorded.until((messages) => upToDateCount(messages) >= 1);
     const handle = recorded.stream.shapeHandle;
     const offset = recorded.stream.lastOffset;
@@ -135,7 +148,7 @@ describe("disk storage", () => {
 
     const resumed = record({
       url: h.shapeUrl,
-      params: { table: "docs" },
+      params: { table: h.table("docs") },
       handle,
       offset,
     });

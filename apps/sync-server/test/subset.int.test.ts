@@ -32,7 +32,7 @@ describe("changes_only and subsets", () => {
   test("log=changes_only delivers no snapshot rows, only later changes", async () => {
     const recorded = record({
       url: h.shapeUrl,
-      params: { table: "products" },
+      params: { table: h.table("products") },
       log: "changes_only",
     });
     await recorded.until((messages) => upToDateCount(messages) >= 1);
@@ -49,7 +49,7 @@ describe("changes_only and subsets", () => {
   test("offset=now starts at the log end", async () => {
     const recorded = record({
       url: h.shapeUrl,
-      params: { table: "products", where: "category = 'odd'" },
+      params: { table: h.table("products"), where: "category = 'odd'" },
       offset: "now",
     });
     await recorded.until((messages) => upToDateCount(messages) >= 1);
@@ -65,7 +65,11 @@ describe("changes_only and subsets", () => {
       const controller = new AbortController();
       const stream = new ShapeStream({
         url: h.shapeUrl,
-        params: { table: "products", where: "category = $1", params: ["even"] },
+        params: {
+          table: h.table("products"),
+          where: "category = $1",
+          params: ["even"],
+        },
         log: "changes_only",
         offset: "now",
         subsetMethod: method,
@@ -118,7 +122,7 @@ describe("changes_only and subsets", () => {
   test("limit without order_by → 400 under errors.subset", async () => {
     const stream = new ShapeStream({
       url: h.shapeUrl,
-      params: { table: "products" },
+      params: { table: h.table("products") },
       log: "changes_only",
       offset: "now",
     });

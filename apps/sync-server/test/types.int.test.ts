@@ -74,7 +74,7 @@ describe("value encoding", () => {
     const { fetchClient, responses } = recordingFetch();
     const recorded = record({
       url: h.shapeUrl,
-      params: { table: "typed" },
+      params: { table: h.table("typed") },
       fetchClient,
     });
     await recorded.until((messages) => changeMessages(messages).length === 1);
@@ -104,7 +104,7 @@ describe("value encoding", () => {
 
   test("updates carry only changed columns (plus the key) and Shape merges them", async () => {
     const shape = new Shape(
-      new ShapeStream({ url: h.shapeUrl, params: { table: "typed" } }),
+      new ShapeStream({ url: h.shapeUrl, params: { table: h.table("typed") } }),
     );
     await shape.rows;
     const seen = new Promise<Row[]>((resolve) => {

@@ -40,7 +40,7 @@ async function rowsOf(params: Record<string, unknown>): Promise<Row[]> {
   const shape = new Shape(
     new ShapeStream({
       url: h.shapeUrl,
-      params: { table: "tasks", ...params },
+      params: { table: h.table("tasks"), ...params },
       signal: controller.signal,
     }),
   );
@@ -75,7 +75,11 @@ describe("where clauses on live changes", () => {
   test("inserts, move-in (update → insert), move-out (update → delete), deletes", async () => {
     const recorded = record({
       url: h.shapeUrl,
-      params: { table: "tasks", where: "status = $1", params: ["open"] },
+      params: {
+        table: h.table("tasks"),
+        where: "status = $1",
+        params: ["open"],
+      },
     });
     await recorded.until((messages) => upToDateCount(messages) >= 1);
     const before = changeMessages(recorded.messages).length;
