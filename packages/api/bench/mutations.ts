@@ -146,20 +146,18 @@ async function cpuSeconds(
 }
 
 /**
- * CPU seconds of the PostgreSQL cluster: the postmaster, its live children (backends, workers)
- * and the children it has reaped (backends that exited count there).
+ * CPU seconds of a process and its children: live ones (Postgres backends, API server
+ * workers) and those it has reaped (backends that exited count there).
  */
-async function postgresCpuSeconds(
-  postmaster: number | undefined,
-): Promise<number> {
-  if (postmaster === undefined) return NaN;
+async function treeCpuSeconds(root: number | undefined): Promise<number> {
+  if (root === undefined) return NaN;
   const children = await readFile(
-    `/proc/${postmaster}/task/${postmaster}/children`,
+    `/proc/${root}/task/${root}/children`,
     "utf8",
   ).catch(() => "");
-  const pids = [postmaster, ...children.split(" ").filter(Boolean).map(Number)];
+  const pids = [root, ...children.split(" ").filter(Boolean).map(Number)];
   const each = await Promise.all(
-    pids.map((pid) => cpuSeconds(pid, pid === postmaster)),
+    pids.map((pid) => cpuSeconds(pid, pid === root)),
   );
   return each.reduce((a, b) => a + b, 0);
 }
@@ -168,6 +166,31 @@ async function rssMb(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, "utf8").catch(() => "");
   const kb = /VmRSS:\s+(\d+)/.exec(status)?.[1];
   return kb ? Number(kb) / 1024 : NaN;
+}
+
+/** One request over a keep-alive agent; resolves with the status and the body as text. */
+function httpRequest(
+  agent: Agent,
+  url: URL,
+  method: "GET" | "POST",
+  { body, token }: { body?: string; token?: string },
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string | number> = {};
+    if (token) headers.authorization = `Bearer ${token}`;
+    if (body !== undefined) {
+      headers["content-type"] = "application/json";
+      headers["content-length"] = Buffer.byteLength(body);
+    }
+    const req = request(url, { method, agent, headers }, (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => (text += chunk));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
 }
 
 async function main() {
@@ -313,41 +336,21 @@ async function main() {
           meta: { values: { "args.at": ["Date"] } },
         },
       });
-      const text = await new Promise<string>((resolve, reject) => {
-        const req = request(
-          leanPath,
-          {
-            method: "POST",
-            agent,
-            headers: {
-              authorization: `Bearer ${user.token}`,
-              "content-type": "application/json",
-              "content-length": Buffer.byteLength(body),
-            },
-          },
-          (res) => {
-            let data = "";
-            res.setEncoding("utf8");
-            res.on("data", (chunk: string) => (data += chunk));
-            res.on("end", () =>
-              res.statusCode === 200
-                ? resolve(data)
-                : reject(new Error(`HTTP ${res.statusCode}: ${data}`)),
-            );
-          },
-        );
-        req.on("error", reject);
-        req.end(body);
+      const { status, text } = await httpRequest(agent, leanPath, "POST", {
+        body,
+        token: user.token,
       });
+      if (status !== 200) throw new Error(`HTTP ${status}: ${text}`);
       const [answer] = JSON.parse(text) as [
         { result: { data: { json: { data: { id: string } } } } },
       ];
       assertApplied(answer.result.data.json.data.id, args.id);
     };
     /** Calibration: what any HTTP request costs on this machine, with no tRPC and no SQL. */
+    const notFoundPath = new URL("/no-such-procedure", server.url);
     const viaHttp404 = async () => {
-      const response = await fetch(`${server.url}/no-such-procedure`);
-      await response.arrayBuffer();
+      const { status } = await httpRequest(agent, notFoundPath, "GET", {});
+      if (status !== 404) throw new Error(`HTTP ${status}, expected 404`);
     };
     const viaPg = async (caller: number, sequence: number) => {
       const connection = await pool.connect();
@@ -418,8 +421,8 @@ async function main() {
         const measured = await measure(callerCount, SECONDS, op, async () => {
           cpuBefore = {
             bench: process.cpuUsage(),
-            server: await cpuSeconds(server.pid),
-            postgres: await postgresCpuSeconds(postgres.pid),
+            server: await treeCpuSeconds(server.pid),
+            postgres: await treeCpuSeconds(postgres.pid),
           };
         });
         const bench = process.cpuUsage(cpuBefore.bench);
@@ -427,8 +430,8 @@ async function main() {
           fmt((seconds * 1000) / measured.ops, 6);
         const cpu = [
           perOp((bench.user + bench.system) / 1e6),
-          perOp((await cpuSeconds(server.pid)) - cpuBefore.server),
-          perOp((await postgresCpuSeconds(postgres.pid)) - cpuBefore.postgres),
+          perOp((await treeCpuSeconds(server.pid)) - cpuBefore.server),
+          perOp((await treeCpuSeconds(postgres.pid)) - cpuBefore.postgres),
         ];
         const row = summary(measured);
         raw ||= row.perSecond;

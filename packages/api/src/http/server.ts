@@ -1,10 +1,13 @@
 /**
- * The API over plain Node HTTP (tRPC's standalone adapter), for Node apps that serve it
- * themselves, the HTTP integration tests and the benchmark. Next.js serves the same router
+ * The API over plain Node HTTP, for Node apps that serve it themselves, the HTTP integration
+ * tests and the benchmark. JSON calls with a body of known length go through `lean-handler.ts`
+ * (tRPC's `resolveResponse` without web streams); anything else (chunked or oversized bodies,
+ * other content types) through tRPC's standalone adapter. Next.js serves the same router
  * through its route handler (apps/web), with the same context.
  */
 import { createServer } from "node:http";
-import type { IncomingHttpHeaders, IncomingMessage, Server } from "node:http";
+import type { TRPCError } from "@trpc/server";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 
 import type { Db } from "@repo/db";
@@ -14,6 +17,7 @@ import { createBearerSessionResolver } from "../auth/session";
 import { MAX_REQUEST_BYTES } from "../limits";
 import { appRouter } from "../root";
 import { createTRPCContext } from "../trpc";
+import { createLeanHandler, isLeanRequest, toHeaders } from "./lean-handler";
 
 export { MAX_REQUEST_BYTES };
 
@@ -35,6 +39,16 @@ export function createApiHttpServer(options: ApiHttpServerOptions): Server {
     options.onInternalError ??
     ((path, error) => console.error(`tRPC ${path ?? "?"} failed`, error));
   const maxBodySize = options.maxBodySize ?? MAX_REQUEST_BYTES;
+  const onError = ({
+    path,
+    error,
+  }: {
+    path: string | undefined;
+    error: TRPCError;
+  }) => {
+    if (error.code === "INTERNAL_SERVER_ERROR")
+      onInternalError(path, error.cause ?? error);
+  };
   const handle = createHTTPHandler({
     router: appRouter,
     maxBodySize,
@@ -44,17 +58,32 @@ export function createApiHttpServer(options: ApiHttpServerOptions): Server {
         headers: toHeaders(req.headers),
         resolveSession,
       }),
-    onError: ({ path, error }) => {
-      if (error.code === "INTERNAL_SERVER_ERROR")
-        onInternalError(path, error.cause ?? error);
-    },
+    onError,
   });
+  const lean = createLeanHandler({
+    router: appRouter,
+    createContext: (headers) =>
+      createTRPCContext({ db: options.db, headers, resolveSession }),
+    onError,
+  });
+  const serveLean = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    body: string | undefined,
+  ) =>
+    lean(req, res, body).catch(() => {
+      // Only a malformed URL or Host gets here (tRPC answers everything else itself).
+      if (res.headersSent) res.destroy();
+      else res.writeHead(400).end();
+    });
   return createServer((req, res) => {
-    // A body with a Content-Length within the limit is read here into a string: tRPC takes
-    // `req.body` as is, instead of wrapping the request in a web ReadableStream (a tenth of
-    // the adapter's CPU per call). Node's parser frames the body by that length, so it cannot
-    // exceed it. Anything else (no length, too long) goes to tRPC's own streaming path, which
-    // enforces `maxBodySize` (413).
+    if (isLeanRequest(req) && req.method === "GET") {
+      void serveLean(req, res, undefined);
+      return;
+    }
+    // A body with a Content-Length within the limit is read here into a string. Node's parser
+    // frames the body by that length, so it cannot exceed it. Anything else (no length, too
+    // long) goes to tRPC's own streaming path, which enforces `maxBodySize` (413).
     const length = Number(req.headers["content-length"]);
     if (
       req.method !== "POST" ||
@@ -66,6 +95,11 @@ export function createApiHttpServer(options: ApiHttpServerOptions): Server {
     }
     readBody(req).then(
       (body) => {
+        if (isLeanRequest(req)) {
+          void serveLean(req, res, body);
+          return;
+        }
+        // Other content types: tRPC takes `req.body` as is, without a web ReadableStream.
         (req as IncomingMessage & { body?: string }).body = body;
         handle(req, res);
       },
@@ -85,14 +119,4 @@ function readBody(req: IncomingMessage): Promise<string> {
       if (!req.complete) reject(new Error("request aborted"));
     });
   });
-}
-
-function toHeaders(incoming: IncomingHttpHeaders): Headers {
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(incoming)) {
-    if (value === undefined) continue;
-    for (const item of Array.isArray(value) ? value : [value])
-      headers.append(name, item);
-  }
-  return headers;
 }
