@@ -17,7 +17,8 @@
  * --callers <list> (default 1,32),
  * --pool <n> connections of server and baseline (default 10), --durable (fsync on; default off,
  * like the test cluster), --cpu-prof (write a V8 CPU profile of the server to bench/profiles/),
- * --paths <list> rows to run after the raw pg baseline (default pg,prisma,caller,404,trpc,lean).
+ * --paths <list> rows to run after the raw pg baseline (default pg,prisma,caller,404,trpc,lean),
+ * --workers <n> API server processes (node:cluster; default 1; server CPU counts them all).
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
@@ -51,6 +52,7 @@ const { values } = parseArgs({
     durable: { type: "boolean", default: false },
     "cpu-prof": { type: "boolean", default: false },
     paths: { type: "string", default: "pg,prisma,caller,404,trpc,lean" },
+    workers: { type: "string", default: "1" },
   },
 });
 const SECONDS = Number(values.seconds);
@@ -240,7 +242,7 @@ async function main() {
 
     const server = await startServerProcess(
       url,
-      ["--pool", String(POOL), "--quiet"],
+      ["--pool", String(POOL), "--quiet", "--workers", values.workers],
       values["cpu-prof"] ? ["--cpu-prof", "--cpu-prof-dir=bench/profiles"] : [],
     );
     cleanups.unshift(() => server.stop());
@@ -376,7 +378,7 @@ async function main() {
 
     console.log(
       `issues.create, ${SECONDS} s per row after ${WARMUP_SECONDS} s warm-up, pool ${POOL}, ` +
-        `fsync ${values.durable ? "on" : "off"}, PostgreSQL ${postgres.port}, 2-core share\n`,
+        `fsync ${values.durable ? "on" : "off"}, ${values.workers} API process(es), PostgreSQL ${postgres.port}, 2-core share\n`,
     );
     console.log(
       "callers | path                                   |    ops/s |  p50 ms |  p99 ms | vs raw | CPU ms/op: bench  server postgres",
