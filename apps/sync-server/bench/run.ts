@@ -4,18 +4,24 @@
  *
  * (a) floor: COMMIT → pgoutput message at a bare replication client;
  * (b) COMMIT → change delivered to live ShapeStream clients (1, 100, 2,000 clients on one shape;
- *     100 shapes × 10 clients), p50/p99 over every delivery;
+ *     100 shapes × 10 clients), p50/p99 over every delivery, long-poll and SSE side by side;
  * (c) initial sync of 100k rows through ShapeStream vs a plain SELECT of the same rows;
- * (d) sync-server RSS per 1,000 live clients (server runs as its own process).
+ * (d) sync-server RSS per 1,000 live clients.
+ *
+ * The server and the clients run in their own processes (`client-process.ts`, `--procs`
+ * of them, default 2), so the figures are not the load generator's event loop; timestamps are
+ * wall-clock ms with sub-ms resolution (`performance.timeOrigin + performance.now()`). CPU per
+ * write is read from /proc for the server and from `process.cpuUsage()` for the clients.
  */
 import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import type { Message, Row } from "@electric-sql/client";
+import { parseArgs } from "node:util";
+import type { ChildProcess } from "node:child_process";
 import type { Pgoutput } from "pg-logical-replication";
-import { ShapeStream } from "@electric-sql/client";
 import pg from "pg";
 import {
   LogicalReplicationService,
@@ -23,6 +29,8 @@ import {
 } from "pg-logical-replication";
 
 import { freePort, startDevPostgres } from "@repo/dev-postgres";
+
+import type { ClientCommand, ClientReply } from "./client-process";
 
 const packageDir = fileURLToPath(new URL("..", import.meta.url));
 const tsxCli = fileURLToPath(
@@ -49,7 +57,25 @@ function stats(samples: number[]): Stats {
 }
 
 const fmt = (ms: number) => `${ms.toFixed(2)} ms`;
+/** Wall-clock ms with sub-ms resolution, comparable with the client processes' timestamps. */
+const now = () => performance.timeOrigin + performance.now();
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * `pnpm bench -- --only=b1,b100,b2000,b100x10,c --live=long-poll|sse --procs=N --cpu-prof=DIR`
+ * runs a subset while iterating (the floor always runs); `--procs` is the number of client
+ * processes; `--cpu-prof` profiles the server.
+ */
+const { values: options } = parseArgs({
+  // pnpm passes the `--` separator through.
+  args: process.argv.slice(2).filter((arg) => arg !== "--"),
+  options: {
+    only: { type: "string" },
+    live: { type: "string" },
+    procs: { type: "string", default: "2" },
+    "cpu-prof": { type: "string" },
+  },
+});
 
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), "sync-bench-"));
@@ -63,6 +89,7 @@ async function main(): Promise<void> {
   // (an unhandled pool error would skip the cleanup below and leave Postgres running).
   sql.on("error", () => undefined);
   let server: { stop(): Promise<void>; pid: number; url: string } | undefined;
+  let clients: ClientPool | undefined;
   try {
     await sql.query(`
       CREATE TABLE bench_items (id bigserial PRIMARY KEY, shape_key int NOT NULL, payload text NOT NULL, sent_at float8 NOT NULL);
@@ -75,66 +102,92 @@ async function main(): Promise<void> {
     );
 
     server = await startServer(url);
+    const clientProcs = Number(options.procs);
+    clients = await ClientPool.start(clientProcs);
     const rssIdle = await rssOf(server.pid);
-    const results: [string, Stats][] = [];
+    const results: [string, DeliveryFigures][] = [];
     let rss2000 = 0;
-    for (const clients of [1, 100, 2000]) {
-      const streams = await openClients(server.url, clients, () => 0);
-      if (clients === 2000) rss2000 = await rssOf(server.pid);
-      const latency = await measureDelivery(
-        sql,
-        streams,
-        writes,
-        () => 0,
-        clients >= 1000 ? 40 : 15,
-      );
-      results.push([`${clients} client(s), 1 shape`, latency]);
-      closeClients(streams);
-      await sleep(500);
-    }
-    {
-      const streams = await openClients(
-        server.url,
-        1000,
-        (index) => index % 100,
-      );
-      const latency = await measureDelivery(
-        sql,
-        streams,
-        writes,
-        (index) => index % 100,
-        25,
-      );
-      results.push(["100 shapes × 10 clients", latency]);
-      closeClients(streams);
+    const only = options.only?.split(",");
+    const selected = (key: string) => !only || only.includes(key);
+    const runs = [
+      { key: "b1", label: "1 client, 1 shape", count: 1, shapes: 1, gapMs: 15 },
+      {
+        key: "b100",
+        label: "100 clients, 1 shape",
+        count: 100,
+        shapes: 1,
+        gapMs: 15,
+      },
+      {
+        key: "b2000",
+        label: "2,000 clients, 1 shape",
+        count: 2000,
+        shapes: 1,
+        // Each write is 2,000 deliveries, ~50 µs of CPU each in the official client (measured
+        // below): faster writes would measure the clients' backlog, not delivery latency.
+        gapMs: 250,
+        writes: 40,
+      },
+      {
+        key: "b100x10",
+        label: "100 shapes × 10 clients",
+        count: 1000,
+        shapes: 100,
+        gapMs: 25,
+      },
+    ].filter((run) => selected(run.key));
+    const liveModes = [false, true].filter(
+      (sse) => !options.live || options.live === (sse ? "sse" : "long-poll"),
+    );
+    for (const run of runs) {
+      for (const sse of liveModes) {
+        await clients.open(server.url, run.count, run.shapes, sse);
+        // Let every client settle into its live request.
+        await sleep(1000);
+        if (run.count === 2000 && !sse) rss2000 = await rssOf(server.pid);
+        const figures = await measureDelivery(
+          sql,
+          clients,
+          server.pid,
+          "writes" in run && run.writes ? run.writes : writes,
+          run.shapes,
+          run.gapMs,
+        );
+        results.push([`${run.label}, ${sse ? "SSE" : "long-poll"}`, figures]);
+        await clients.close();
+        await sleep(500);
+      }
     }
     console.log(
-      `(b) commit → delivered to live ShapeStream clients (floor p50 ${fmt(floor.p50)}, p99 ${fmt(floor.p99)}):`,
+      `(b) commit → delivered to live ShapeStream clients in ${clientProcs} client process(es) (floor p50 ${fmt(floor.p50)}, p99 ${fmt(floor.p99)}):`,
     );
-    for (const [label, s] of results)
+    for (const [label, f] of results)
       console.log(
-        `    ${label.padEnd(26)} p50 ${fmt(s.p50).padStart(10)}  p99 ${fmt(s.p99).padStart(10)}  max ${fmt(s.max).padStart(10)}  p50/floor ${(s.p50 / floor.p50).toFixed(1)}×  (deliveries=${s.count})`,
+        `    ${label.padEnd(36)} n=${String(f.writes).padStart(3)} writes  p50 ${fmt(f.latency.p50).padStart(10)}  p99 ${fmt(f.latency.p99).padStart(10)}  max ${fmt(f.latency.max).padStart(10)}  p50/floor ${(f.latency.p50 / floor.p50).toFixed(1)}×  deliveries ${f.latency.count}  CPU ms/write server ${f.serverCpuPerWrite.toFixed(1)} clients ${f.clientCpuPerWrite.toFixed(1)}  requests/delivery ${f.requestsPerDelivery.toFixed(2)}`,
       );
 
+    if (rss2000 > 0)
+      console.log(
+        `(d) server RSS: idle ${(rssIdle / 1048576).toFixed(1)} MB, with 2,000 live clients ${(rss2000 / 1048576).toFixed(1)} MB → ${((rss2000 - rssIdle) / 2 / 1048576).toFixed(1)} MB per 1,000 clients`,
+      );
+    if (!selected("c")) return;
     // Loaded only now: a large load right before the latency runs skews them (WAL writer,
     // checkpoints), and (c) needs it only here.
     await sql.query(`
       CREATE TABLE bench_bulk (id int PRIMARY KEY, title text NOT NULL, n int8 NOT NULL, at timestamptz NOT NULL DEFAULT now(), flag bool NOT NULL);
       INSERT INTO bench_bulk SELECT g, 'row ' || g, g * 7, now(), g % 2 = 0 FROM generate_series(1, 100000) g;
     `);
-    const sync = await measureInitialSync(server.url, sql);
+    const sync = await measureInitialSync(server.url, sql, clients, server.pid);
     const rate = (ms: number) =>
       Math.round(100_000 / (ms / 1000)).toLocaleString("en");
     console.log(
-      `(c) initial sync of 100k rows to up-to-date: ShapeStream ${fmt(sync.shapeMs)} = ${rate(sync.shapeMs)} rows/s;  floor plain SELECT ${fmt(sync.selectMs)} = ${rate(sync.selectMs)} rows/s`,
+      `(c) initial sync of 100k rows to up-to-date: ShapeStream (client in its own process) ${fmt(sync.shapeMs)} = ${rate(sync.shapeMs)} rows/s, CPU server ${sync.shapeServerCpuMs.toFixed(0)} ms client ${sync.shapeClientCpuMs.toFixed(0)} ms;  floor plain SELECT ${fmt(sync.selectMs)} = ${rate(sync.selectMs)} rows/s`,
     );
     console.log(
-      `    where time goes: server alone (fresh shape over plain HTTP) ${fmt(sync.serverMs)} = ${rate(sync.serverMs)} rows/s; official client on a ready shape ${fmt(sync.clientMs)} = ${rate(sync.clientMs)} rows/s`,
-    );
-    console.log(
-      `(d) server RSS: idle ${(rssIdle / 1048576).toFixed(1)} MB, with 2,000 live clients ${(rss2000 / 1048576).toFixed(1)} MB → ${((rss2000 - rssIdle) / 2 / 1048576).toFixed(1)} MB per 1,000 clients`,
+      `    where time goes: server alone (fresh shape over plain HTTP) ${fmt(sync.serverMs)} = ${rate(sync.serverMs)} rows/s, server CPU ${sync.serverCpuMs.toFixed(0)} ms; official client on a ready shape ${fmt(sync.clientMs)} = ${rate(sync.clientMs)} rows/s, client CPU ${sync.clientCpuMs.toFixed(0)} ms`,
     );
   } finally {
+    await clients?.stop();
     await server?.stop();
     await sql.end();
     await postgres.stop();
@@ -161,7 +214,7 @@ async function measureFloor(
   service.on("data", (_lsn: string, message: Pgoutput.Message) => {
     if (message.tag !== "insert") return;
     const started = pending.get(String(message.new.payload));
-    if (started !== undefined) samples.push(performance.now() - started);
+    if (started !== undefined) samples.push(now() - started);
   });
   const started = new Promise<void>((resolve) =>
     service.once("start", () => resolve()),
@@ -200,90 +253,197 @@ async function timedInsert(
       "INSERT INTO bench_items (shape_key, payload, sent_at) VALUES ($1, $2, 0)",
       [shapeKey, payload],
     );
-    pending.set(payload, performance.now());
+    pending.set(payload, now());
     await client.query("COMMIT");
   } finally {
     client.release();
   }
 }
 
-interface Client {
-  stream: ShapeStream;
-  controller: AbortController;
-  onChange?: (payload: string) => void;
-}
+/** The client processes (`client-process.ts`), each answering one JSON line per command. */
+class ClientPool {
+  private constructor(private readonly processes: ClientProcess[]) {}
 
-async function openClients(
-  serverUrl: string,
-  count: number,
-  shapeOf: (index: number) => number,
-): Promise<Client[]> {
-  const clients: Client[] = [];
-  const ready: Promise<void>[] = [];
-  for (let index = 0; index < count; index++) {
-    const controller = new AbortController();
-    const stream = new ShapeStream({
-      url: `${serverUrl}/v1/shape`,
-      params: {
-        table: "bench_items",
-        where: `shape_key = ${shapeOf(index)}`,
-        secret: "bench",
-      },
-      offset: "now",
-      signal: controller.signal,
-    });
-    const client: Client = { stream, controller };
-    ready.push(
-      new Promise<void>((resolve) => {
-        stream.subscribe((messages: Message<Row>[]) => {
-          for (const message of messages) {
-            if ("key" in message && message.headers.operation === "insert")
-              client.onChange?.(message.value.payload as string);
-          }
-          if (stream.isUpToDate) resolve();
-        });
-      }),
+  static async start(count: number): Promise<ClientPool> {
+    if (!Number.isInteger(count) || count < 1)
+      throw new Error("--procs must be a positive integer");
+    return new ClientPool(
+      await Promise.all(
+        Array.from({ length: count }, () => ClientProcess.start()),
+      ),
     );
-    clients.push(client);
-    if (index % 200 === 199) await sleep(50);
   }
-  await Promise.all(ready);
-  // Let every client settle into its live long-poll.
-  await sleep(1000);
-  return clients;
+
+  /** Opens `count` clients, client i on shape `i % shapes`, spread round-robin over processes. */
+  async open(
+    url: string,
+    count: number,
+    shapes: number,
+    sse: boolean,
+  ): Promise<void> {
+    const keys: number[][] = this.processes.map(() => []);
+    for (let index = 0; index < count; index++)
+      keys[index % this.processes.length]?.push(index % shapes);
+    await Promise.all(
+      this.processes.map((child, index) =>
+        (keys[index] ?? []).length === 0
+          ? Promise.resolve()
+          : child.send({
+              cmd: "open",
+              url,
+              table: "bench_items",
+              shapeKeys: keys[index] ?? [],
+              sse,
+            }),
+      ),
+    );
+  }
+
+  /** Deliveries since the last call, total client CPU ms so far, requests since the last call. */
+  async collect(): Promise<{
+    deliveries: [string, number][];
+    cpuMs: number;
+    requests: number;
+  }> {
+    const replies = await Promise.all(
+      this.processes.map((child) => child.send({ cmd: "collect" })),
+    );
+    const result = {
+      deliveries: [] as [string, number][],
+      cpuMs: 0,
+      requests: 0,
+    };
+    for (const reply of replies) {
+      if (!("ok" in reply) || reply.ok !== "collect")
+        throw new Error("unexpected reply to collect");
+      for (const delivery of reply.deliveries) result.deliveries.push(delivery);
+      result.cpuMs += reply.cpuMs;
+      result.requests += reply.requests;
+    }
+    return result;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(
+      this.processes.map((child) => child.send({ cmd: "close" })),
+    );
+  }
+
+  /** Initial sync in the first client process, so parsing overlaps the server's work. */
+  async sync(
+    url: string,
+    where: string,
+  ): Promise<{ rows: number; ms: number; cpuMs: number }> {
+    const child = this.processes[0];
+    if (!child) throw new Error("no client process");
+    const reply = await child.send({
+      cmd: "sync",
+      url,
+      table: "bench_bulk",
+      where,
+    });
+    if (!("ok" in reply) || reply.ok !== "sync")
+      throw new Error("unexpected reply to sync");
+    return reply;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.processes.map((child) => child.stop()));
+  }
 }
 
-function closeClients(clients: Client[]): void {
-  for (const client of clients) client.controller.abort();
+class ClientProcess {
+  private readonly waiting: ((reply: ClientReply) => void)[] = [];
+
+  private constructor(
+    private readonly child: ChildProcess,
+    private readonly exited: Promise<void>,
+  ) {
+    if (!child.stdout) throw new Error("client process without stdout");
+    createInterface({ input: child.stdout }).on("line", (line) => {
+      this.waiting.shift()?.(JSON.parse(line) as ClientReply);
+    });
+  }
+
+  static start(): Promise<ClientProcess> {
+    const child = spawn(process.execPath, [tsxCli, "bench/client-process.ts"], {
+      cwd: packageDir,
+      stdio: ["pipe", "pipe", "inherit"],
+    });
+    const exited = new Promise<void>((resolve) =>
+      child.on("exit", () => resolve()),
+    );
+    return Promise.resolve(new ClientProcess(child, exited));
+  }
+
+  /** Sends one command; replies come back in order. */
+  async send(command: ClientCommand): Promise<ClientReply> {
+    const reply = new Promise<ClientReply>((resolve) =>
+      this.waiting.push(resolve),
+    );
+    this.child.stdin?.write(`${JSON.stringify(command)}\n`);
+    const answer = await reply;
+    if ("error" in answer)
+      throw new Error(`client process: ${answer.error} (${command.cmd})`);
+    return answer;
+  }
+
+  async stop(): Promise<void> {
+    this.child.stdin?.end();
+    const timer = setTimeout(() => this.child.kill("SIGTERM"), 3000);
+    await this.exited;
+    clearTimeout(timer);
+  }
+}
+
+interface DeliveryFigures {
+  latency: Stats;
+  writes: number;
+  serverCpuPerWrite: number;
+  clientCpuPerWrite: number;
+  requestsPerDelivery: number;
 }
 
 /** (b) Sequential single-row transactions; latency = COMMIT sent → change at each client. */
 async function measureDelivery(
   sql: pg.Pool,
-  clients: Client[],
+  clients: ClientPool,
+  serverPid: number,
   writes: number,
-  shapeOfWrite: (index: number) => number,
+  shapes: number,
   gapMs: number,
-): Promise<Stats> {
+): Promise<DeliveryFigures> {
   const pending = new Map<string, number>();
-  const samples: number[] = [];
-  for (const client of clients) {
-    client.onChange = (payload) => {
-      const started = pending.get(payload);
-      if (started !== undefined) samples.push(performance.now() - started);
-    };
-  }
+  const before = await clients.collect();
+  const serverBefore = await cpuMsOf(serverPid);
   for (let index = 0; index < writes; index++) {
-    await timedInsert(sql, shapeOfWrite(index), `w-${Math.random()}`, pending);
+    await timedInsert(sql, index % shapes, `w-${Math.random()}`, pending);
     await sleep(gapMs);
   }
   await sleep(2000);
-  return stats(samples);
+  const serverAfter = await cpuMsOf(serverPid);
+  const after = await clients.collect();
+  const samples: number[] = [];
+  for (const [payload, at] of after.deliveries) {
+    const started = pending.get(payload);
+    if (started !== undefined) samples.push(at - started);
+  }
+  return {
+    latency: stats(samples),
+    writes,
+    serverCpuPerWrite: (serverAfter - serverBefore) / writes,
+    clientCpuPerWrite: (after.cpuMs - before.cpuMs) / writes,
+    requestsPerDelivery: after.requests / Math.max(1, samples.length),
+  };
 }
 
 interface SyncFigures {
   /** ShapeStream from nothing to up-to-date (snapshot + serving + client). */
   shapeMs: number;
+  shapeServerCpuMs: number;
+  shapeClientCpuMs: number;
+  serverCpuMs: number;
+  clientCpuMs: number;
   /** Plain SELECT of the same rows through node-postgres (the floor). */
   selectMs: number;
   /** A fresh shape read over plain HTTP: snapshot + serving, no client parsing. */
@@ -296,6 +456,8 @@ interface SyncFigures {
 async function measureInitialSync(
   serverUrl: string,
   sql: pg.Pool,
+  clients: ClientPool,
+  serverPid: number,
 ): Promise<SyncFigures> {
   const selectStarted = performance.now();
   const { rowCount } = await sql.query(
@@ -304,34 +466,35 @@ async function measureInitialSync(
   const selectMs = performance.now() - selectStarted;
   if (rowCount !== 100_000) throw new Error("bulk table incomplete");
   // Each `where` makes a distinct shape, so every measurement below starts cold where needed.
-  const shapeMs = await syncWithClient(serverUrl, "id > 0");
+  let cpu = await cpuMsOf(serverPid);
+  const shape = await syncWithClient(clients, serverUrl, "id > 0");
+  const shapeServerCpuMs = (await cpuMsOf(serverPid)) - cpu;
+  cpu = await cpuMsOf(serverPid);
   const serverMs = await syncOverHttp(serverUrl, "id > -1");
-  const clientMs = await syncWithClient(serverUrl, "id > -1");
-  return { shapeMs, selectMs, serverMs, clientMs };
+  const serverCpuMs = (await cpuMsOf(serverPid)) - cpu;
+  const client = await syncWithClient(clients, serverUrl, "id > -1");
+  return {
+    shapeMs: shape.ms,
+    shapeServerCpuMs,
+    shapeClientCpuMs: shape.cpuMs,
+    selectMs,
+    serverMs,
+    serverCpuMs,
+    clientMs: client.ms,
+    clientCpuMs: client.cpuMs,
+  };
 }
 
+/** One ShapeStream from nothing to up-to-date, in a client process. */
 async function syncWithClient(
+  clients: ClientPool,
   serverUrl: string,
   where: string,
-): Promise<number> {
-  const controller = new AbortController();
-  const started = performance.now();
-  let rows = 0;
-  await new Promise<void>((resolve) => {
-    const stream = new ShapeStream({
-      url: `${serverUrl}/v1/shape`,
-      params: { table: "bench_bulk", where, secret: "bench" },
-      signal: controller.signal,
-    });
-    stream.subscribe((messages) => {
-      rows += messages.filter((message) => "key" in message).length;
-      if (stream.isUpToDate) resolve();
-    });
-  });
-  const elapsed = performance.now() - started;
-  controller.abort();
-  if (rows !== 100_000) throw new Error(`initial sync delivered ${rows} rows`);
-  return elapsed;
+): Promise<{ ms: number; cpuMs: number }> {
+  const result = await clients.sync(serverUrl, where);
+  if (result.rows !== 100_000)
+    throw new Error(`initial sync delivered ${result.rows} rows`);
+  return result;
 }
 
 async function syncOverHttp(serverUrl: string, where: string): Promise<number> {
@@ -354,18 +517,27 @@ async function startServer(
   databaseUrl: string,
 ): Promise<{ stop(): Promise<void>; pid: number; url: string }> {
   const port = await freePort();
-  const child = spawn(process.execPath, [tsxCli, "src/main.ts"], {
-    cwd: packageDir,
-    env: {
-      DATABASE_URL: databaseUrl,
-      ELECTRIC_PORT: String(port),
-      ELECTRIC_SECRET: "bench",
-      ELECTRIC_LOG_LEVEL: "warn",
-      ELECTRIC_REPLICATION_SLOT: "bench_server",
-      ELECTRIC_PUBLICATION: "bench_server",
+  // Node itself with tsx's loader (not the tsx CLI, which would add a parent process), so
+  // `pid` is the server's and `--cpu-prof=DIR` can profile it.
+  const profile = options["cpu-prof"]
+    ? ["--cpu-prof", `--cpu-prof-dir=${options["cpu-prof"]}`]
+    : [];
+  const child = spawn(
+    process.execPath,
+    [...profile, "--import", "tsx", "src/main.ts"],
+    {
+      cwd: packageDir,
+      env: {
+        DATABASE_URL: databaseUrl,
+        ELECTRIC_PORT: String(port),
+        ELECTRIC_SECRET: "bench",
+        ELECTRIC_LOG_LEVEL: "warn",
+        ELECTRIC_REPLICATION_SLOT: "bench_server",
+        ELECTRIC_PUBLICATION: "bench_server",
+      },
+      stdio: ["ignore", "inherit", "inherit"],
     },
-    stdio: ["ignore", "inherit", "inherit"],
-  });
+  );
   const exited = new Promise<void>((resolve) =>
     child.on("exit", () => resolve()),
   );
@@ -381,10 +553,8 @@ async function startServer(
     if (attempt > 200) throw new Error("sync server did not start");
     await sleep(100);
   }
-  // tsx runs the server in a child of its own process; the RSS that matters is that child's.
-  const pid = (await childPid(child.pid ?? 0)) ?? child.pid ?? 0;
   return {
-    pid,
+    pid: child.pid ?? 0,
     url,
     stop: async () => {
       child.kill("SIGTERM");
@@ -393,17 +563,12 @@ async function startServer(
   };
 }
 
-async function childPid(parent: number): Promise<number | undefined> {
-  try {
-    const children = await readFile(
-      `/proc/${parent}/task/${parent}/children`,
-      "utf8",
-    );
-    const first = children.trim().split(/\s+/)[0];
-    return first ? Number(first) : undefined;
-  } catch {
-    return undefined;
-  }
+/** User + system CPU of a process so far (/proc, 10 ms ticks). */
+async function cpuMsOf(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+  // Fields after the parenthesised command name; utime and stime are the 14th and 15th.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 async function rssOf(pid: number): Promise<number> {
