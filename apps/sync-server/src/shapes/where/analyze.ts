@@ -13,6 +13,7 @@ import type { A_Expr, Node } from "libpg-query";
 import type { ArithOp, CallName, CompareOp, Expr } from "./ast";
 import type { SqlType, Value } from "./types";
 import { parseSql, singleSelect, SqlParseError } from "../pg-parser";
+import { Decimal } from "./decimal";
 import {
   BOOL,
   canonicalTypeName,
@@ -30,6 +31,34 @@ import {
 
 export class WhereClauseError extends Error {
   override name = "WhereClauseError";
+}
+
+/** A column whose type the evaluator cannot compare exactly like Postgres. */
+export interface UnsupportedColumn {
+  unsupportedType: string;
+}
+
+/**
+ * Why a column can't be used. Electric itself compares time and interval (interval only with
+ * = and <>, and not by Postgres' rules: '1 day' <> '24 hours' there, = in Postgres) and has no
+ * timetz/json/jsonb/bytea operators; rather than evaluate any of them differently from the
+ * snapshot query, the shape is refused.
+ */
+function unsupportedTypeMessage(
+  name: string,
+  { unsupportedType }: UnsupportedColumn,
+): string {
+  const reason: Record<string, string> = {
+    interval:
+      "interval comparisons are not supported (Postgres equates '1 day' and '24 hours'; cast to text to compare the text form)",
+    time: "time comparisons are not supported yet (cast to text to compare the text form)",
+    timetz:
+      "timetz is not supported in WHERE clauses (Electric does not support it either)",
+    json: "json values cannot be compared in WHERE clauses (JSON operators are not supported, as in Electric)",
+    jsonb:
+      "jsonb values cannot be compared in WHERE clauses (JSON operators are not supported, as in Electric)",
+  };
+  return `column ${name} has type ${unsupportedType}: ${reason[unsupportedType] ?? "this type cannot be used in a WHERE clause"}`;
 }
 
 export interface AnalyzedWhere {
@@ -50,7 +79,7 @@ const FUNCTIONS = new Set<string>([
 
 export function analyzeWhere(
   where: string,
-  columnType: (name: string) => SqlType | "unsupported" | undefined,
+  columnType: (name: string) => SqlType | UnsupportedColumn | undefined,
 ): AnalyzedWhere {
   let select;
   try {
@@ -99,7 +128,7 @@ class Analyzer {
   constructor(
     private readonly columnType: (
       name: string,
-    ) => SqlType | "unsupported" | undefined,
+    ) => SqlType | UnsupportedColumn | undefined,
     private readonly params: Map<number, SqlType>,
   ) {}
 
@@ -127,7 +156,7 @@ class Analyzer {
     if ("NullTest" in node) {
       const { arg, nulltesttype } = node.NullTest;
       if (!arg) throw new WhereClauseError("IS NULL without operand");
-      const inner = this.node(arg);
+      const inner = this.rawColumn(arg) ?? this.node(arg);
       return {
         kind: "isNull",
         arg: inner,
@@ -221,11 +250,29 @@ class Analyzer {
     const type = this.columnType(name);
     if (type === undefined)
       throw new WhereClauseError(`unknown reference ${name}`);
-    if (type === "unsupported")
-      throw new WhereClauseError(
-        `column ${name} has a type that cannot be used in a WHERE clause`,
-      );
+    if ("unsupportedType" in type)
+      throw new WhereClauseError(unsupportedTypeMessage(name, type));
     return { kind: "column", name, type };
+  }
+
+  /**
+   * A column whose type the evaluator can't compare (interval, time, json, …), where only its
+   * presence or its text matters (`col IS NULL`, `col::text`): the evaluator has the Postgres
+   * text output verbatim from the row, and the snapshot query produces it identically under
+   * the same session settings.
+   */
+  private rawColumn(arg: Node): Expr | undefined {
+    const fields = "ColumnRef" in arg ? (arg.ColumnRef.fields ?? []) : [];
+    const field = fields.length === 1 ? fields[0] : undefined;
+    const name = field && "String" in field ? field.String.sval : undefined;
+    if (name === undefined) return undefined;
+    const type = this.columnType(name);
+    if (!type || !("unsupportedType" in type)) return undefined;
+    return {
+      kind: "column",
+      name,
+      type: { family: "unknown", name: type.unsupportedType, dims: 0 },
+    };
   }
 
   private constant(node: Extract<Node, { A_Const: unknown }>["A_Const"]): Expr {
@@ -242,7 +289,12 @@ class Analyzer {
         if (value >= -(2n ** 63n) && value < 2n ** 63n)
           return { kind: "const", value, type: INT8 };
       }
-      return { kind: "const", value: Number(text), type: NUMERIC };
+      const value = Decimal.parse(text);
+      if (!value)
+        throw new WhereClauseError(
+          `invalid input syntax for type numeric: "${text}"`,
+        );
+      return { kind: "const", value, type: NUMERIC };
     }
     if (node.boolval !== undefined)
       return {
@@ -269,6 +321,11 @@ class Analyzer {
     const typeName = canonicalTypeName(names[names.length - 1] ?? "");
     const schema = names.length > 1 ? names[0] : "pg_catalog";
     const dims = node.typeName?.arrayBounds?.length ?? 0;
+    // numeric(10,2), varchar(3), ... round or cut the value; the evaluator does not.
+    if (node.typeName?.typmods?.length)
+      throw new WhereClauseError(
+        `casts with a type modifier (${names.join(".")}(...)) are not supported`,
+      );
     const target =
       schema === "pg_catalog" ? typeByName(typeName, dims) : undefined;
     if (!target)
@@ -276,6 +333,11 @@ class Analyzer {
         `casts to ${names.join(".")}${dims ? "[]" : ""} are not supported`,
       );
     if (!node.arg) throw new WhereClauseError("cast without operand");
+    const raw =
+      target.family === "text" && target.dims === 0
+        ? this.rawColumn(node.arg)
+        : undefined;
+    if (raw) return { kind: "cast", arg: raw, type: TEXT, toText: true };
     const inner = this.node(node.arg);
     if (inner.type.family === "unknown") return this.coerce(inner, target);
     if (sameType(inner.type, target)) return inner;
@@ -457,7 +519,11 @@ class Analyzer {
     }
     if (ARITH_OPS.has(operator)) {
       const [left, right] = this.unify(leftRaw, rightRaw);
-      if (!isNumeric(left.type) || left.type.dims > 0)
+      if (
+        !isNumeric(left.type) ||
+        left.type.dims > 0 ||
+        (operator === "%" && left.type.family === "float")
+      )
         throw new WhereClauseError(
           `operator does not exist: ${describeType(left.type)} ${operator} ${describeType(right.type)}`,
         );
@@ -466,7 +532,7 @@ class Analyzer {
         op: operator as ArithOp,
         left,
         right,
-        type: left.type,
+        type: widerNumeric(left.type, right.type),
       };
     }
     if (operator === "||") {
@@ -515,7 +581,8 @@ class Analyzer {
     if (isNumeric(left.type) && isNumeric(right.type)) {
       const wider = widerNumeric(left.type, right.type);
       return [left, right].map((expr) =>
-        expr.type.family === wider.family
+        expr.type.family === wider.family &&
+        (wider.family !== "float" || expr.type.name === wider.name)
           ? expr
           : {
               kind: "cast",
@@ -652,10 +719,13 @@ function isNumeric(type: SqlType): boolean {
   );
 }
 
+/** The common type Postgres resolves mixed numeric operands to (int → numeric → float8). */
 function widerNumeric(a: SqlType, b: SqlType): SqlType {
-  if (a.family === b.family) return a.name === "int8" ? a : b;
-  if (a.family === "float" || b.family === "float") return FLOAT8;
-  return NUMERIC;
+  if (a.family === "float" || b.family === "float")
+    return a.name === "float4" && b.name === "float4" ? a : FLOAT8;
+  if (a.family === "numeric" || b.family === "numeric") return NUMERIC;
+  const rank = (type: SqlType) => ["int2", "int4", "int8"].indexOf(type.name);
+  return rank(a) >= rank(b) ? a : b;
 }
 
 function sameType(a: SqlType, b: SqlType): boolean {

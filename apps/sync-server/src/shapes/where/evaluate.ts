@@ -5,6 +5,7 @@
  */
 import type { CompareOp, Expr } from "./ast";
 import type { SqlType, Value } from "./types";
+import { Decimal, DecimalError } from "./decimal";
 import { parseValue } from "./types";
 
 export type RowText = Readonly<Record<string, string | null>>;
@@ -96,12 +97,15 @@ function evaluate(expr: Expr, scope: Scope): Value {
       const left = evaluate(expr.left, scope);
       const right = evaluate(expr.right, scope);
       if (left === null || right === null) return null;
-      return arithmetic(expr.op, left, right);
+      return arithmetic(expr.op, left, right, expr.type);
     }
     case "negate": {
       const value = evaluate(expr.arg, scope);
       if (value === null) return null;
-      return typeof value === "bigint" ? -value : -Number(value);
+      if (value instanceof Decimal) return value.negate();
+      return typeof value === "bigint"
+        ? checkedInt(-value, expr.type)
+        : -Number(value);
     }
     case "concat": {
       const left = evaluate(expr.left, scope);
@@ -250,47 +254,121 @@ export function compare(left: Value, right: Value): number {
     return left < right ? -1 : left > right ? 1 : 0;
   if (typeof left === "boolean" && typeof right === "boolean")
     return Number(left) - Number(right);
-  const a = Number(left);
-  const b = Number(right);
+  if (left instanceof Decimal || right instanceof Decimal) {
+    // Operands are unified before evaluation; an integer next to a numeric is still exact.
+    if (typeof left !== "number" && typeof right !== "number")
+      return asDecimal(left).compare(asDecimal(right));
+  }
+  const a = toFloat(left);
+  const b = toFloat(right);
   // Postgres sorts NaN above every other number and treats NaN = NaN.
   if (Number.isNaN(a) || Number.isNaN(b))
     return Number.isNaN(a) && Number.isNaN(b) ? 0 : Number.isNaN(a) ? 1 : -1;
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function arithmetic(op: string, left: Value, right: Value): Value {
+function arithmetic(
+  op: string,
+  left: Value,
+  right: Value,
+  type: SqlType,
+): Value {
+  if (left instanceof Decimal || right instanceof Decimal) {
+    const a = asDecimal(left);
+    const b = asDecimal(right);
+    try {
+      switch (op) {
+        case "+":
+          return a.add(b);
+        case "-":
+          return a.subtract(b);
+        case "*":
+          return a.multiply(b);
+        case "/":
+          return a.divide(b);
+        default:
+          return a.modulo(b);
+      }
+    } catch (error) {
+      if (error instanceof DecimalError)
+        throw new EvaluationError(error.message);
+      throw error;
+    }
+  }
   if (typeof left === "bigint" && typeof right === "bigint") {
     switch (op) {
       case "+":
-        return left + right;
+        return checkedInt(left + right, type);
       case "-":
-        return left - right;
+        return checkedInt(left - right, type);
       case "*":
-        return left * right;
+        return checkedInt(left * right, type);
       case "/":
         if (right === 0n) throw new EvaluationError("division by zero");
-        return left / right; // BigInt division truncates toward zero, like Postgres.
+        // BigInt division truncates toward zero, like Postgres.
+        return checkedInt(left / right, type);
       case "%":
         if (right === 0n) throw new EvaluationError("division by zero");
         return left % right;
     }
   }
-  const a = Number(left);
-  const b = Number(right);
+  const a = toFloat(left);
+  const b = toFloat(right);
+  let result: number;
   switch (op) {
     case "+":
-      return a + b;
+      result = a + b;
+      break;
     case "-":
-      return a - b;
+      result = a - b;
+      break;
     case "*":
-      return a * b;
+      result = a * b;
+      break;
     case "/":
       if (b === 0) throw new EvaluationError("division by zero");
-      return a / b;
+      result = a / b;
+      break;
     default:
-      if (b === 0) throw new EvaluationError("division by zero");
-      return a % b;
+      throw new EvaluationError(
+        `operator does not exist: ${type.name} % ${type.name}`,
+      );
   }
+  return type.name === "float4" ? Math.fround(result) : result;
+}
+
+const INT_LIMITS: Record<string, [bigint, bigint, string]> = {
+  int2: [-(2n ** 15n), 2n ** 15n - 1n, "smallint out of range"],
+  int4: [-(2n ** 31n), 2n ** 31n - 1n, "integer out of range"],
+  int8: [-(2n ** 63n), 2n ** 63n - 1n, "bigint out of range"],
+};
+
+/** Integer results overflow like Postgres' (an error), never silently widen. */
+function checkedInt(value: bigint, type: SqlType): bigint {
+  const limits = INT_LIMITS[type.name] ?? INT_LIMITS.int8;
+  if (limits && (value < limits[0] || value > limits[1]))
+    throw new EvaluationError(limits[2]);
+  return value;
+}
+
+function asDecimal(value: Value): Decimal {
+  if (value instanceof Decimal) return value;
+  if (typeof value === "bigint") return Decimal.fromBigInt(value);
+  if (typeof value === "number") return Decimal.fromFloat(value);
+  throw new EvaluationError(`not a number: ${String(value)}`);
+}
+
+function toFloat(value: Value): number {
+  return value instanceof Decimal ? value.toNumber() : Number(value);
+}
+
+/** float → integer: Postgres rounds half to even (rint). */
+function roundHalfEven(value: number): number {
+  const floor = Math.floor(value);
+  const diff = value - floor;
+  if (diff < 0.5) return floor;
+  if (diff > 0.5) return floor + 1;
+  return floor % 2 === 0 ? floor : floor + 1;
 }
 
 function castValue(value: Value, from: Expr, to: SqlType, scope: Scope): Value {
@@ -301,12 +379,30 @@ function castValue(value: Value, from: Expr, to: SqlType, scope: Scope): Value {
     return scalarText(value, from.type);
   }
   if (to.family === "int") {
-    if (typeof value === "number") return BigInt(Math.round(value));
-    return value;
+    if (value instanceof Decimal) {
+      try {
+        return checkedInt(value.toBigInt(), to);
+      } catch (error) {
+        if (error instanceof DecimalError)
+          throw new EvaluationError(error.message);
+        throw error;
+      }
+    }
+    if (typeof value === "number") {
+      if (!Number.isFinite(value))
+        throw new EvaluationError(`${to.name} out of range`);
+      return checkedInt(BigInt(roundHalfEven(value)), to);
+    }
+    return typeof value === "bigint" ? checkedInt(value, to) : value;
   }
-  if (to.family === "float" || to.family === "numeric") {
-    if (typeof value === "bigint") return Number(value);
-    return value;
+  if (to.family === "numeric") {
+    if (typeof value === "number")
+      return Decimal.fromFloat(value, from.type.name === "float4" ? 6 : 15);
+    return asDecimal(value);
+  }
+  if (to.family === "float") {
+    const number = toFloat(value);
+    return to.name === "float4" ? Math.fround(number) : number;
   }
   return value;
 }
@@ -315,6 +411,7 @@ function scalarText(value: Value, type: SqlType): string {
   if (Array.isArray(value))
     return `{${value.map((item) => (item === null ? "NULL" : scalarText(item, type))).join(",")}}`;
   if (typeof value === "boolean") return value ? "true" : "false";
+  if (value instanceof Decimal) return value.toString();
   return String(value);
 }
 

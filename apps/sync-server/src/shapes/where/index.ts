@@ -47,7 +47,7 @@ export function compileWhere(
   const { expr, paramTypes } = analyzeWhere(where, (name) => {
     const column = byName.get(name);
     if (!column) return undefined;
-    return typeOfColumn(column) ?? "unsupported";
+    return typeOfColumn(column) ?? { unsupportedType: column.type };
   });
   const provided = Object.keys(params);
   for (const key of provided) {

@@ -7,6 +7,7 @@
 import type { Expr } from "./ast";
 import type { SqlType, Value } from "./types";
 import { quoteIdentifier, quoteLiteral } from "../identifiers";
+import { Decimal } from "./decimal";
 
 /** `paramOffset` shifts `$n` (a subset WHERE's params follow the shape's own). */
 export function toSql(expr: Expr, paramOffset = 0): string {
@@ -77,6 +78,7 @@ function literalText(value: Value, type: SqlType): string {
       )
       .join(",")}}`;
   if (value === null) return "NULL";
+  if (value instanceof Decimal) return value.toString();
   switch (type.family) {
     case "bool":
       return value ? "true" : "false";

@@ -2,11 +2,13 @@
  * Types the WHERE evaluator understands, and conversion of Postgres text output (what both the
  * snapshot query and pgoutput give us) into comparable JavaScript values.
  *
- * Representations: integers → bigint (int8 needs more than 2^53); float4/float8/numeric →
- * number (numeric comparisons are therefore exact only up to ~15 significant digits);
- * text-like, uuid and enums → string; date → days since epoch; timestamp/timestamptz →
- * microseconds since epoch (bigint); arrays → nested JS arrays.
+ * Representations: integers → bigint (int8 needs more than 2^53); numeric → exact `Decimal`;
+ * float8 → number, float4 → number rounded to single precision (what Postgres widens to
+ * float8 when it compares); text-like, uuid and enums → string; date → days since epoch;
+ * timestamp/timestamptz → microseconds since epoch (bigint); arrays → nested JS arrays.
  */
+import { Decimal } from "./decimal";
+
 export type Family =
   | "int"
   | "float"
@@ -28,7 +30,7 @@ export interface SqlType {
   dims: number;
 }
 
-export type Scalar = bigint | number | boolean | string;
+export type Scalar = bigint | number | boolean | string | Decimal;
 export type Value = Scalar | null | Value[];
 
 const FAMILY_BY_TYPE: Record<string, Family> = {
@@ -134,15 +136,24 @@ export function parseScalar(text: string, type: SqlType): Scalar {
         );
       return value;
     }
-    case "float":
-    case "numeric": {
+    case "float": {
       if (!NUMBER_PATTERN.test(text)) return fail();
       const trimmed = text.trim().toLowerCase();
-      if (trimmed === "nan") return NaN;
-      if (/^[+]?inf/.test(trimmed)) return Infinity;
-      if (trimmed.startsWith("-inf")) return -Infinity;
-      return Number(trimmed);
+      let value: number;
+      if (trimmed === "nan") value = NaN;
+      else if (/^[+]?inf/.test(trimmed)) value = Infinity;
+      else if (trimmed.startsWith("-inf")) value = -Infinity;
+      else value = Number(trimmed);
+      if (type.name === "float4") {
+        const single = Math.fround(value);
+        if (Number.isFinite(value) && !Number.isFinite(single))
+          throw new ValueSyntaxError(`"${text}" is out of range for type real`);
+        return single;
+      }
+      return value;
     }
+    case "numeric":
+      return Decimal.parse(text) ?? fail();
     case "bool": {
       const value = text.trim().toLowerCase();
       if (["t", "true", "y", "yes", "on", "1"].includes(value)) return true;
