@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { Harness } from "./support/harness";
 import {
   changeMessages,
+  ourServerOnly,
   record,
   startHarness,
   upToDateCount,
@@ -118,6 +119,77 @@ describe("changes_only and subsets", () => {
       controller.abort();
     },
   );
+
+  test.each(["GET", "POST"] as const)(
+    "fetchSnapshot with structured whereExpr/orderByExpr via %s (the client sends the SQL too)",
+    async (method) => {
+      const stream = new ShapeStream({
+        url: h.shapeUrl,
+        params: { table: h.table("products") },
+        log: "changes_only",
+        offset: "now",
+        subsetMethod: method,
+      });
+      const { data } = await stream.fetchSnapshot({
+        whereExpr: {
+          type: "func",
+          name: "and",
+          args: [
+            {
+              type: "func",
+              name: "gt",
+              args: [
+                { type: "ref", column: "price" },
+                { type: "val", paramIndex: 1 },
+              ],
+            },
+            {
+              type: "func",
+              name: "eq",
+              args: [
+                { type: "ref", column: "category" },
+                { type: "val", paramIndex: 2 },
+              ],
+            },
+          ],
+        },
+        params: { "1": "100", "2": "odd" },
+        orderByExpr: [{ column: "price", direction: "desc" }],
+        limit: 2,
+      });
+      const { rows: expected } = await h.sql.query(
+        "SELECT id, category, price FROM products WHERE price > 100 AND category = 'odd' ORDER BY price DESC LIMIT 2",
+      );
+      expect(expected).toHaveLength(2);
+      expect(data.map((m) => m.value)).toEqual(expected);
+    },
+  );
+
+  test("a where_expr without its SQL where → 400 (it would otherwise mean no filter)", async (ctx) => {
+    ourServerOnly(
+      ctx,
+      "Electric ignores where_expr and would answer with the unfiltered subset",
+    );
+    const response = await fetch(
+      h.shapeRequestUrl({
+        table: h.table("products"),
+        offset: "-1",
+        log: "full",
+        subset__where_expr: JSON.stringify({ type: "ref", column: "price" }),
+      }),
+    );
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({
+      message: "Invalid request",
+      errors: {
+        subset: {
+          where_expr: [
+            "is only accepted together with where: the server reads the SQL form (the official client sends both)",
+          ],
+        },
+      },
+    });
+  });
 
   test("limit without order_by → 400 under errors.subset", async () => {
     const stream = new ShapeStream({

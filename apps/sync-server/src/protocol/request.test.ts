@@ -29,6 +29,14 @@ describe("GET /v1/shape parameter validation (Electric's messages)", () => {
     ],
     ["table=t&offset=-1&replica=x", { replica: ["is invalid"] }],
     ["table=t&offset=-1&log=x", { log: ["is invalid"] }],
+    [
+      "table=t&offset=-1&queryable_columns=id",
+      {
+        queryable_columns: [
+          "is not supported by this server: it cannot restrict subset requests to these columns yet; restrict them in the proxy (columns, subset__where) instead",
+        ],
+      },
+    ],
   ])("%s", (query, errors) => {
     expect(errorsOf(query)).toEqual(errors);
   });

@@ -39,6 +39,14 @@ export interface ShapeRequest {
 /** Upper bound on any single parameter; longer ones are rejected rather than parsed. */
 const MAX_PARAM_LENGTH = 64 * 1024;
 
+/**
+ * Electric's allow-list of columns that client subset requests may filter, order and project
+ * by. Ignoring it would silently widen what a proxy meant to restrict, and enforcing it on
+ * subset requests needs the subset parser to see the shape's parameters, so until then it is
+ * refused outright.
+ */
+const QUERYABLE_COLUMNS_PARAM = "queryable_columns";
+
 export function parseShapeRequest(query: URLSearchParams): ShapeRequest {
   const errors: Record<string, string[]> = {};
   const add = (field: string, message: string) => {
@@ -94,6 +102,12 @@ export function parseShapeRequest(query: URLSearchParams): ShapeRequest {
   }
   if (query.has(WHERE_PARAMS_PARAM))
     add("params", "must be given as params[1]=value&params[2]=value ...");
+
+  if (query.has(QUERYABLE_COLUMNS_PARAM))
+    add(
+      QUERYABLE_COLUMNS_PARAM,
+      "is not supported by this server: it cannot restrict subset requests to these columns yet; restrict them in the proxy (columns, subset__where) instead",
+    );
 
   const where = query.get(WHERE_QUERY_PARAM) ?? undefined;
   if (where?.trim() === "") add("where", "can't be blank");

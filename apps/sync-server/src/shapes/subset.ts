@@ -65,6 +65,19 @@ export function parseSubsetRequest(
       );
     else throw invalid("params", 'must be a JSON object like {"1": "value"}');
   }
+  // The client sends structured `where_expr`/`order_by_expr` next to the SQL it compiled from
+  // them (with its column mapper applied); Electric reads only the SQL, and so do we. An expr
+  // without its SQL would silently mean "no filter"/"no order", so it is refused.
+  for (const [expr, sql] of [
+    ["where_expr", "where"],
+    ["order_by_expr", "order_by"],
+  ] as const) {
+    if (isPresent(source[expr]) && !isPresent(source[sql]))
+      throw invalid(
+        expr,
+        `is only accepted together with ${sql}: the server reads the SQL form (the official client sends both)`,
+      );
+  }
   const request: SubsetRequest = {
     where: text("where"),
     params,
@@ -81,6 +94,10 @@ export function parseSubsetRequest(
       "order_by is required when limit or offset is present",
     );
   return request;
+}
+
+function isPresent(value: unknown): boolean {
+  return value !== undefined && value !== null && value !== "";
 }
 
 function safeJson(text: string): unknown {
