@@ -1,7 +1,13 @@
 export { createDb } from "./client";
 export type { Db, CreateDbOptions } from "./client";
 export { runWithTxid, withTxid } from "./with-txid";
-export type { Txid, TxClient, TxQuery, WithTxidOptions } from "./with-txid";
+export type {
+  AtCommit,
+  Txid,
+  TxClient,
+  TxQuery,
+  WithTxidOptions,
+} from "./with-txid";
 export { pruneMutationLog, runLoggedMutation } from "./mutation-log";
 export type {
   JsonValue,

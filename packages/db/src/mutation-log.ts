@@ -7,18 +7,28 @@
  * 2. the mutation runs;
  * 3. one statement inserts the log row (txid, encoded data) only if the client has no row with
  *    this or a later id and no row of another user; it sees every committed call of the client,
- *    because the lock was taken in an earlier statement.
- * If it inserts nothing, the transaction rolls back and the log answers: a row for this call →
+ *    because the lock was taken in an earlier statement. On `createDb` clients it travels with
+ *    `COMMIT` (one round trip: `INSERT …; COMMIT`) and refuses by failing, which skips the
+ *    `COMMIT`; elsewhere it runs before `COMMIT` and refuses by inserting nothing.
+ * If it refuses, the transaction rolls back and the log answers: a row for this call →
  * its recorded data and txid (or its recorded rejection); else the ordering or ownership error.
  * Failures consult the log the same way first (a retried create fails on its duplicate id),
  * then, if the caller classifies the error as a definitive rejection, record it after the
  * rollback, so a retry gets the same answer; transient failures are not recorded.
  *
- * The happy path costs one statement beyond the mutation's own; a retry costs a rolled-back
+ * The happy path costs no round trip beyond the mutation's own; a retry costs a rolled-back
  * run of the mutation, which is rare.
  */
+import { escapeLiteral } from "pg";
+
 import type { Db } from "./client";
-import type { TxClient, Txid, TxQuery, WithTxidOptions } from "./with-txid";
+import type {
+  AtCommit,
+  TxClient,
+  Txid,
+  TxQuery,
+  WithTxidOptions,
+} from "./with-txid";
 import {
   ClientIdOwnerError,
   MutationIdReusedError,
@@ -29,8 +39,8 @@ import { runWithTxid } from "./with-txid";
 
 /**
  * Inserts the call's row only if the client has no row with this or a later id and none of
- * another user ($1 client, $2 mutation id, $3 user, $4 name, $5 result). A prepared statement:
- * it runs once per mutation.
+ * another user ($1 client, $2 mutation id, $3 user, $4 name, $5 result). A prepared statement,
+ * for clients without the direct path (not made by `createDb`), which cannot attach it to COMMIT.
  */
 const LOG_INSERT_SQL = `
   WITH latest AS (
@@ -46,6 +56,38 @@ const LOG_INSERT_SQL = `
     RETURNING 1
   )
   SELECT count(*)::int AS inserted FROM logged`;
+
+/**
+ * The same insert for the `COMMIT` round trip (simple protocol: values as literals), refusing
+ * by failing: the mutation id becomes NULL, which the column's NOT NULL constraint rejects
+ * (SQLSTATE 23502 on `mutation_log.mutation_id`), so Postgres skips the `COMMIT` that follows.
+ */
+function logInsertAtCommitSql(call: MutationCall, result: string): string {
+  if (!Number.isSafeInteger(call.mutationId))
+    throw new RangeError(`mutation id ${call.mutationId} is not an integer`);
+  const client = `${escapeLiteral(call.clientId)}::uuid`;
+  const user = `${escapeLiteral(call.userId)}::uuid`;
+  const id = `${call.mutationId}::int`;
+  return `INSERT INTO mutation_log (client_id, mutation_id, user_id, name, txid, outcome, result)
+    SELECT ${client},
+           CASE WHEN NOT EXISTS (
+             SELECT 1 FROM (SELECT mutation_id, user_id FROM mutation_log
+                             WHERE client_id = ${client}
+                             ORDER BY mutation_id DESC LIMIT 1) latest
+              WHERE latest.mutation_id >= ${id} OR latest.user_id <> ${user})
+           THEN ${id} END,
+           ${user}, ${escapeLiteral(call.name)},
+           pg_current_xact_id()::xid::text::bigint, 'ok', ${escapeLiteral(result)}::jsonb`;
+}
+
+/** Whether `error` is the refusal of `logInsertAtCommitSql` (pg's error, unwrapped). */
+function isLogRefusal(error: unknown): boolean {
+  if (typeof error !== "object" || error === null) return false;
+  const { code, table, column } = error as Record<string, unknown>;
+  return (
+    code === "23502" && table === "mutation_log" && column === "mutation_id"
+  );
+}
 
 /** JSON as Postgres `jsonb` stores it. */
 export type JsonValue =
@@ -117,17 +159,16 @@ export async function runLoggedMutation<T>(
   try {
     const { data, txid } = await runWithTxid(
       db,
-      async (tx, query) => {
+      async (tx, query, atCommit?: AtCommit) => {
         const data = await fn(tx, query);
+        const result = JSON.stringify(encode(data));
+        if (atCommit) {
+          atCommit(logInsertAtCommitSql(call, result));
+          return data;
+        }
         const [row] = await query<{ inserted: number }>(
           LOG_INSERT_SQL,
-          [
-            call.clientId,
-            call.mutationId,
-            call.userId,
-            call.name,
-            JSON.stringify(encode(data)),
-          ],
+          [call.clientId, call.mutationId, call.userId, call.name, result],
           "mutation_log_insert",
         );
         if (row?.inserted !== 1) throw new LogAnswers();
@@ -151,7 +192,7 @@ export async function runLoggedMutation<T>(
         call.mutationId,
         latest.mutation_id,
       );
-    if (error instanceof LogAnswers)
+    if (error instanceof LogAnswers || isLogRefusal(error))
       throw new Error("mutation log: refused a call it has no answer for", {
         cause: error,
       });

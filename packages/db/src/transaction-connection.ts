@@ -30,6 +30,13 @@ export class TransactionSlot {
   connection: pg.Client | undefined;
   /** Set once `COMMIT`/`ROLLBACK` was sent on it. */
   closed = false;
+  /**
+   * A statement (no parameters) to send with Prisma's `COMMIT` in one round trip:
+   * `<commitWith>; COMMIT`. If it fails, nothing commits (see `commitWith` below).
+   */
+  commitWith: string | undefined;
+  /** The error of `<commitWith>; COMMIT`, as pg reported it (Prisma wraps what it rethrows). */
+  commitFailure: unknown;
 
   constructor(readonly beginWith?: BeginWith) {}
 
@@ -88,6 +95,12 @@ Object.defineProperty(TransactionAwareClient.prototype, "query", {
       if (slot) {
         slot.closed = true;
         slotOfConnection.delete(this);
+        if (
+          text === "COMMIT" &&
+          slot.commitWith !== undefined &&
+          args.length === 1
+        )
+          return commitWith(this, args[0], slot, slot.commitWith);
       }
     } else if (text === "BEGIN") {
       const slot = waitingSlot.getStore();
@@ -133,4 +146,37 @@ async function beginWith(
   if (!begin || !first) throw new Error("BEGIN with a statement: no result");
   onRows(first.rows as Record<string, unknown>[]);
   return begin;
+}
+
+/**
+ * `<sql>; COMMIT` in one round trip; Prisma gets the result of `COMMIT`. If `sql` fails,
+ * Postgres skips the `COMMIT` and the transaction is left aborted: this sends `ROLLBACK`
+ * before rejecting, so the connection goes back to the pool clean (Prisma's adapter only
+ * releases it). The error is kept on the slot too, unwrapped.
+ */
+async function commitWith(
+  connection: pg.Client,
+  config: unknown,
+  slot: TransactionSlot,
+  sql: string,
+): Promise<unknown> {
+  const text = `${sql}; COMMIT`;
+  const merged =
+    typeof config === "object" && config !== null
+      ? { ...config, text, name: undefined, values: undefined }
+      : text;
+  try {
+    const results = (await Reflect.apply(baseQuery, connection, [
+      merged,
+    ])) as pg.QueryResult[];
+    return results[results.length - 1];
+  } catch (error) {
+    slot.commitFailure = error;
+    // After a failed COMMIT there is no transaction: Postgres only warns. A broken connection
+    // fails here too; the original error is the answer either way.
+    await (
+      Reflect.apply(baseQuery, connection, ["ROLLBACK"]) as Promise<unknown>
+    ).catch(() => undefined);
+    throw error;
+  }
 }

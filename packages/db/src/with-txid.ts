@@ -41,6 +41,13 @@ export type TxQuery = <R extends Record<string, unknown>>(
 ) => Promise<R[]>;
 
 /**
+ * Registers one statement (no parameters: values as escaped literals) to run in the `COMMIT`
+ * round trip, after everything else of the transaction. If it fails, nothing commits and the
+ * transaction's promise rejects with its error. Only on the direct path (`createDb` clients).
+ */
+export type AtCommit = (sql: string) => void;
+
+/**
  * Namespace of our advisory locks: the two-integer form `(namespace, hashtext(key))` keeps them
  * apart from single-bigint locks such as the migration runner's.
  */
@@ -73,7 +80,8 @@ export async function withTxid<T>(
  */
 export async function runWithTxid<T>(
   db: Db,
-  fn: (tx: TxClient, query: TxQuery) => Promise<T>,
+  /** `atCommit` is undefined when the client has no direct path (not made by `createDb`). */
+  fn: (tx: TxClient, query: TxQuery, atCommit?: AtCommit) => Promise<T>,
   options: WithTxidOptions = {},
 ): Promise<{ data: T; txid: Txid }> {
   const maxAttempts = options.maxAttempts ?? 4;
@@ -109,7 +117,10 @@ export async function runWithTxid<T>(
             );
             if (!Number.isInteger(txid) || txid <= 0)
               throw new Error("withTxid: could not read the transaction id");
-            const data = await fn(tx, query);
+            const atCommit: AtCommit | undefined = slot.isOpen
+              ? (sql) => (slot.commitWith = sql)
+              : undefined;
+            const data = await fn(tx, query, atCommit);
             return { data, txid };
           },
           {
@@ -119,7 +130,9 @@ export async function runWithTxid<T>(
           },
         ),
       );
-    } catch (error) {
+    } catch (caught) {
+      // A failed commit statement: its own error, not Prisma's wrapping of it.
+      const error = slot.commitFailure ?? caught;
       if (attempt >= maxAttempts || !isRetryableTransactionError(error))
         throw error;
       await sleep(backoffMs(attempt));

@@ -141,6 +141,63 @@ describe("withTxid's direct statements", () => {
     expect(await db.project.count({ where: { name: "undone" } })).toBe(0);
   });
 
+  it("run an atCommit statement in the COMMIT round trip, in the same transaction", async () => {
+    const { data, txid } = await runWithTxid(
+      db,
+      async (tx, _query, atCommit) => {
+        const project = await tx.project.create({
+          data: { name: "committed with", ownerId },
+          select: { id: true },
+        });
+        atCommit?.(
+          `INSERT INTO projects (name, owner_id) VALUES ('at commit', '${ownerId}'::uuid)`,
+        );
+        return { project, hadAtCommit: atCommit !== undefined };
+      },
+    );
+    expect(data.hadAtCommit).toBe(true);
+    const [atCommitRow] = await db.$queryRaw<{ xmin: string }[]>`
+      SELECT xmin::text AS xmin FROM projects WHERE name = 'at commit'`;
+    expect(Number(atCommitRow?.xmin)).toBe(txid);
+    expect(txid).toBe(await xminOf(data.project.id));
+    // Without the direct path there is nothing to attach to COMMIT.
+    const { data: plain } = await runWithTxid(
+      plainDb,
+      async (_tx, _query, atCommit) => atCommit,
+    );
+    expect(plain).toBeUndefined();
+  });
+
+  it("a failing atCommit statement commits nothing, rejects with its own error and leaves the pool usable", async () => {
+    const single = createDb(database.url, { max: 1 });
+    try {
+      const failure = await runWithTxid(
+        single,
+        async (tx, _query, atCommit) => {
+          await tx.project.create({
+            data: { name: "not committed", ownerId },
+            select: { id: true },
+          });
+          atCommit?.(`SELECT 1 / 0`);
+        },
+      ).catch((error: unknown) => error);
+      expect(sqlStateOf(failure)).toBe("22012");
+      expect(await db.project.count({ where: { name: "not committed" } })).toBe(
+        0,
+      );
+      // The pool's only connection is out of the failed transaction.
+      const { data, txid } = await withTxid(single, (tx) =>
+        tx.project.create({
+          data: { name: "after failed commit", ownerId },
+          select: { id: true },
+        }),
+      );
+      expect(txid).toBe(await xminOf(data.id));
+    } finally {
+      await single.$disconnect();
+    }
+  });
+
   it("a failed lock in the BEGIN round trip fails the call cleanly and leaves the pool usable", async () => {
     // lock_timeout makes the advisory-lock wait (sent with BEGIN) fail after 150 ms.
     const url = new URL(database.url);
