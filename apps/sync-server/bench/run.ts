@@ -64,7 +64,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /**
  * `pnpm bench -- --only=b1,b100,b2000,b100x10,c --live=long-poll|sse --procs=N --cpu-prof=DIR`
  * runs a subset while iterating (the floor always runs); `--procs` is the number of client
- * processes; `--cpu-prof` profiles the server.
+ * processes; `--cpu-prof` profiles the server; `--server-dir` runs the server from another
+ * checkout's `apps/sync-server` (A/B comparisons on the same machine).
  */
 const { values: options } = parseArgs({
   // pnpm passes the `--` separator through.
@@ -74,6 +75,7 @@ const { values: options } = parseArgs({
     live: { type: "string" },
     procs: { type: "string", default: "2" },
     "cpu-prof": { type: "string" },
+    "server-dir": { type: "string" },
   },
 });
 
@@ -526,7 +528,7 @@ async function startServer(
     process.execPath,
     [...profile, "--import", "tsx", "src/main.ts"],
     {
-      cwd: packageDir,
+      cwd: options["server-dir"] ?? packageDir,
       env: {
         DATABASE_URL: databaseUrl,
         ELECTRIC_PORT: String(port),

@@ -16,11 +16,14 @@ import type { AddressInfo } from "node:net";
 import pg from "pg";
 
 import type { Logger } from "./logger";
+import type { ParsedShapeRequest } from "./parsed-request-cache";
 import type { LogOffset } from "./protocol/offset";
 import type { ShapeRequest } from "./protocol/request";
 import type { ShapeDefinition } from "./shapes/definition";
 import type { Shape } from "./shapes/shape";
+import type { LogChunk } from "./shapes/shape-log";
 import { createLogger } from "./logger";
+import { ParsedRequestCache } from "./parsed-request-cache";
 import {
   CACHE_MAX_AGE,
   CACHE_STALE_AGE,
@@ -191,6 +194,7 @@ export async function startSyncServer(
     pool,
     stopping: false,
     isHealthy: () => replicationHealthy,
+    parsedRequests: new ParsedRequestCache(),
   };
   const server = createServer((request, response) => {
     handleRequest(context, request, response).catch((error: unknown) => {
@@ -284,6 +288,7 @@ interface RequestContext {
   /** Set at shutdown: new requests get 503 so clients retry later. */
   stopping: boolean;
   isHealthy: () => boolean;
+  parsedRequests: ParsedRequestCache;
 }
 
 async function handleRequest(
@@ -291,8 +296,22 @@ async function handleRequest(
   request: IncomingMessage,
   response: ServerResponse,
 ): Promise<void> {
-  const url = new URL(request.url ?? "/", "http://localhost");
   setCommonHeaders(request, response);
+  const method = request.method ?? "GET";
+  const rawUrl = request.url ?? "/";
+  const parsed =
+    method === "GET" || method === "HEAD"
+      ? context.parsedRequests.get(rawUrl)
+      : undefined;
+  if (parsed && !context.stopping) {
+    try {
+      await serveShape(context, parsed, request, response);
+    } catch (error) {
+      sendError(context, response, error);
+    }
+    return;
+  }
+  const url = new URL(rawUrl, "http://localhost");
   if (context.stopping) {
     sendJson(
       response,
@@ -324,7 +343,6 @@ async function handleRequest(
     });
     return;
   }
-  const method = request.method ?? "GET";
   if (method === "OPTIONS") {
     response.writeHead(204, {
       "access-control-allow-headers":
@@ -352,9 +370,15 @@ async function handleRequest(
   try {
     if ((method === "GET" || method === "HEAD") && hasSubsetParams(url))
       await serveSubset(context, url, response, subsetFromQuery(url));
-    else if (method === "GET" || method === "HEAD")
-      await serveShape(context, url, request, response);
-    else if (method === "POST")
+    else if (method === "GET" || method === "HEAD") {
+      const shapeRequest = parseShapeRequest(url.searchParams);
+      const fresh = {
+        request: shapeRequest,
+        definition: toDefinition(shapeRequest),
+      };
+      context.parsedRequests.set(rawUrl, fresh);
+      await serveShape(context, fresh, request, response);
+    } else if (method === "POST")
       await serveSubset(context, url, response, await readJsonBody(request));
     else if (method === "DELETE") await deleteShape(context, url, response);
     else
@@ -519,12 +543,11 @@ async function currentHandle(
 
 async function serveShape(
   context: RequestContext,
-  url: URL,
+  parsed: ParsedShapeRequest,
   request: IncomingMessage,
   response: ServerResponse,
 ): Promise<void> {
-  const shapeRequest = parseShapeRequest(url.searchParams);
-  const definition = toDefinition(shapeRequest);
+  const { request: shapeRequest, definition } = parsed;
   const shape = await resolveShape(context, shapeRequest, definition);
   shape.lastUsedAt = Date.now();
 
@@ -540,7 +563,9 @@ async function serveShape(
     return;
   }
   const offset = shapeRequest.offset;
-  const bound = maxLsn(context, shape) + 1n;
+  const known = maxLsn(context, shape);
+  const walAtStart = context.replication.walPositionAtStart;
+  const bound = (known > walAtStart ? known : walAtStart) + 1n;
   if (offset.tx > bound)
     throw InvalidRequestError.of("offset", "out of bounds for this shape");
 
@@ -581,6 +606,7 @@ function serveChunk(
   sendShapeChunk(context, request, response, shape, shapeRequest, {
     entries: chunk.entries,
     joined: chunk.joined,
+    source: chunk,
     requested: offset,
     lastOffset: chunk.lastOffset,
     upToDate: chunk.atEnd && !isInitial,
@@ -591,6 +617,8 @@ interface ChunkToSend {
   entries: string[];
   /** `entries` joined with commas (shared between clients reading the same chunk). */
   joined: string;
+  /** The log's (cached, shared) chunk this was read from: key of the encoded-body cache. */
+  source?: LogChunk;
   requested: LogOffset;
   lastOffset: LogOffset;
   upToDate: boolean;
@@ -604,11 +632,6 @@ function sendShapeChunk(
   shapeRequest: ShapeRequest,
   chunk: ChunkToSend,
 ): void {
-  let inner = chunk.joined;
-  if (chunk.upToDate) {
-    const upToDate = upToDateMessage(maxLsn(context, shape));
-    inner = inner === "" ? upToDate : `${inner},${upToDate}`;
-  }
   const headers: Record<string, string> = {
     [SHAPE_HANDLE_HEADER]: shape.handle,
     [CHUNK_LAST_OFFSET_HEADER]: formatOffset(chunk.lastOffset),
@@ -631,12 +654,50 @@ function sendShapeChunk(
     response.writeHead(304, headers).end();
     return;
   }
-  const body = `[${inner}]`;
   // A client busy applying a big chunk is still using the shape.
   shape.lastUsedAt = Date.now();
   headers["content-type"] = "application/json; charset=utf-8";
   response.writeHead(200, headers);
-  response.end(request.method === "HEAD" ? undefined : body);
+  response.end(
+    request.method === "HEAD"
+      ? undefined
+      : encodedBody(chunk, chunk.upToDate ? maxLsn(context, shape) : undefined),
+  );
+}
+
+/**
+ * The response body as bytes, encoded once per (log chunk, up-to-date LSN): every live client
+ * woken by a write gets the same chunk, so the JSON text is not concatenated and UTF-8-encoded
+ * again for each of them.
+ */
+const encodedBodies = new WeakMap<
+  LogChunk,
+  { upToDateLsn: bigint | undefined; body: Buffer }
+>();
+let emptyUpToDateBody: { lsn: bigint; body: Buffer } | undefined;
+
+function encodedBody(
+  chunk: ChunkToSend,
+  upToDateLsn: bigint | undefined,
+): Buffer {
+  if (chunk.joined === "" && upToDateLsn !== undefined) {
+    if (emptyUpToDateBody?.lsn !== upToDateLsn)
+      emptyUpToDateBody = {
+        lsn: upToDateLsn,
+        body: Buffer.from(`[${upToDateMessage(upToDateLsn)}]`),
+      };
+    return emptyUpToDateBody.body;
+  }
+  const cached = chunk.source && encodedBodies.get(chunk.source);
+  if (cached && cached.upToDateLsn === upToDateLsn) return cached.body;
+  let inner = chunk.joined;
+  if (upToDateLsn !== undefined) {
+    const upToDate = upToDateMessage(upToDateLsn);
+    inner = inner === "" ? upToDate : `${inner},${upToDate}`;
+  }
+  const body = Buffer.from(`[${inner}]`);
+  if (chunk.source) encodedBodies.set(chunk.source, { upToDateLsn, body });
+  return body;
 }
 
 function cacheControl(request: ShapeRequest): string {
@@ -752,21 +813,18 @@ function serveSse(
       end();
       return;
     }
-    let wrote = false;
     for (;;) {
       const chunk = shape.log.read(position, context.settings.chunkBytes);
       if (chunk.entries.length === 0) break;
-      let text = "";
-      for (const entry of chunk.entries) text += `data: ${entry}\n\n`;
-      response.write(text);
       position = chunk.lastOffset;
-      wrote = true;
-      if (chunk.atEnd) break;
-    }
-    if (wrote) {
+      // The up-to-date event goes with the chunk that reaches the log end, in the same write.
       response.write(
-        `data: ${upToDateMessage(sseResumeLsn(context, shape))}\n\n`,
+        sseEvents(
+          chunk,
+          chunk.atEnd ? sseResumeLsn(context, shape) : undefined,
+        ),
       );
+      if (chunk.atEnd) break;
     }
   };
   let ended = false;
@@ -789,6 +847,24 @@ function serveSse(
   response.on("close", end);
   shape.lastUsedAt = Date.now();
   flush();
+}
+
+/** SSE events of a chunk (plus up-to-date), encoded once for all clients streaming it. */
+const encodedEvents = new WeakMap<
+  LogChunk,
+  { upToDateLsn: bigint | undefined; events: Buffer }
+>();
+
+function sseEvents(chunk: LogChunk, upToDateLsn: bigint | undefined): Buffer {
+  const cached = encodedEvents.get(chunk);
+  if (cached && cached.upToDateLsn === upToDateLsn) return cached.events;
+  let text = "";
+  for (const entry of chunk.entries) text += `data: ${entry}\n\n`;
+  if (upToDateLsn !== undefined)
+    text += `data: ${upToDateMessage(upToDateLsn)}\n\n`;
+  const events = Buffer.from(text);
+  encodedEvents.set(chunk, { upToDateLsn, events });
+  return events;
 }
 
 // --- Subset snapshots (GET subset__* / POST) ---------------------------------------------

@@ -33,13 +33,19 @@ export interface SnapshotInfo {
   xip_list: string[];
 }
 
+let lastUpToDate: { lsn: bigint; json: string } | undefined;
+
+/** Every live client woken by one write gets the same message: built once per LSN. */
 export function upToDateMessage(globalLastSeenLsn: bigint): string {
-  return JSON.stringify({
+  if (lastUpToDate?.lsn === globalLastSeenLsn) return lastUpToDate.json;
+  const json = JSON.stringify({
     headers: {
       control: "up-to-date",
       global_last_seen_lsn: globalLastSeenLsn.toString(),
     },
   } satisfies ControlMessage);
+  lastUpToDate = { lsn: globalLastSeenLsn, json };
+  return json;
 }
 
 export function snapshotEndMessage(snapshot: SnapshotInfo): string {

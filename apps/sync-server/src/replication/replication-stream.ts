@@ -2,8 +2,8 @@
  * Change capture: ONE logical replication slot (pgoutput) and a publication this server
  * manages. Tables join the publication when the first shape on them is created. Decoded
  * messages are grouped into whole transactions and handed to `onTransaction` in commit order;
- * the slot's flush position is confirmed only after that handler has returned, i.e. once every
- * shape has appended the transaction to its log.
+ * the slot's flush position is confirmed only after that handler has returned and every shape
+ * log has been made durable (`beforeConfirm`, batched every 50 ms), never before.
  *
  * @see electric-protocol.md §8, §10a.1
  */
@@ -74,6 +74,14 @@ export class ReplicationStream {
       );
   }
 
+  /**
+   * Postgres' WAL insert position when this server started. Every offset an earlier run of the
+   * server can have served lies below it, even entries served but not yet synced when it
+   * crashed, which the slot is replaying now: such a resume offset is valid (its request waits
+   * for the replay), while one past this position cannot have come from us.
+   */
+  walPositionAtStart = 0n;
+
   /** Commit LSN of the last transaction handed to `onTransaction` (or the slot's start). */
   get lastSeenLsn(): bigint {
     return this.lastProcessedLsn;
@@ -101,6 +109,10 @@ export class ReplicationStream {
     const client = await this.admin.connect();
     try {
       this.source = `${await systemIdentifier(client)}/${slotName}`;
+      const wal = await client.query<{ lsn: string }>(
+        "SELECT pg_current_wal_lsn()::text AS lsn",
+      );
+      this.walPositionAtStart = lsnToBigInt(wal.rows[0]?.lsn ?? "0/0");
       const publication = await client.query(
         "SELECT 1 FROM pg_publication WHERE pubname = $1",
         [publicationName],
@@ -316,9 +328,16 @@ export class ReplicationStream {
           this.lastProcessedLsn = transaction.lsn;
         if (transaction.lsn > this.lastCommit)
           this.lastCommit = transaction.lsn;
-        // Every shape log has it now: the slot may drop WAL up to the end of this commit.
-        if (message.commitEndLsn)
-          void this.service?.acknowledge(message.commitEndLsn);
+        // Every shape log has it now, and live clients have been woken: they are answered
+        // before the logs are fdatasync'ed. That is safe because the slot is confirmed only
+        // after the sync (`scheduleConfirm` → `beforeConfirm`): after a crash, whatever a log
+        // lost is resent from the slot and rebuilt at the same offsets with the same bytes
+        // (offsets are `<commit lsn>_<2·op>` and entries are a pure function of the decoded
+        // transaction and the shape's stored definition and snapshot), while the file keeps a
+        // clean prefix (`FilePayloads.scan` cuts at the first torn line). A client that saw
+        // the lost entries resumes from an offset the rebuilt log reaches again: no gap, no
+        // duplicate. (See `walPositionAtStart` for why its offset is not rejected meanwhile.)
+        if (message.commitEndLsn) this.scheduleConfirm(message.commitEndLsn);
         return;
       }
       default:
@@ -413,10 +432,39 @@ export class ReplicationStream {
     const service = this.service;
     this.service = undefined;
     if (service) {
-      await service
-        .acknowledge(bigIntToLsn(this.lastProcessedLsn))
-        .catch(() => false);
+      clearTimeout(this.confirmTimer);
+      this.confirmTimer = undefined;
+      let durable = true;
+      try {
+        this.options.beforeConfirm?.();
+      } catch {
+        durable = false;
+      }
+      if (durable)
+        await service
+          .acknowledge(bigIntToLsn(this.lastProcessedLsn))
+          .catch(() => false);
       await service.destroy();
+      await this.waitForSlotRelease();
+    }
+  }
+
+  /**
+   * The walsender exits a moment after our connection closes; until then the slot is "active"
+   * and can be neither reused by a restarted server nor dropped. Bounded: at most ~3 s.
+   */
+  private async waitForSlotRelease(): Promise<void> {
+    for (let attempt = 0; attempt < 60; attempt++) {
+      try {
+        const { rows } = await this.admin.query<{ active: boolean }>(
+          "SELECT active_pid IS NOT NULL AS active FROM pg_replication_slots WHERE slot_name = $1",
+          [this.options.slotName],
+        );
+        if (!rows[0]?.active) return;
+      } catch {
+        return; // Postgres itself is going away: nothing to wait for.
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }
 }

@@ -14,7 +14,23 @@ export interface ShapeDefinition {
   log: LogMode;
 }
 
+/**
+ * Keys by object: the server reuses one parsed definition for every request with the same
+ * query string (all live clients of a shape), so the key is computed once per distinct URL.
+ * Definitions are never mutated after parsing.
+ */
+const keys = new WeakMap<ShapeDefinition, string>();
+
 export function definitionKey(definition: ShapeDefinition): string {
+  let key = keys.get(definition);
+  if (key === undefined) {
+    key = computeKey(definition);
+    keys.set(definition, key);
+  }
+  return key;
+}
+
+function computeKey(definition: ShapeDefinition): string {
   return JSON.stringify([
     definition.table.schema,
     definition.table.name,
