@@ -6,6 +6,7 @@
 import type { CompareOp, Expr } from "./ast";
 import type { SqlType, Value } from "./types";
 import { Decimal, DecimalError } from "./decimal";
+import { pgText } from "./pg-text";
 import { parseValue } from "./types";
 
 export type RowText = Readonly<Record<string, string | null>>;
@@ -410,9 +411,8 @@ function castValue(value: Value, from: Expr, to: SqlType, scope: Scope): Value {
 function scalarText(value: Value, type: SqlType): string {
   if (Array.isArray(value))
     return `{${value.map((item) => (item === null ? "NULL" : scalarText(item, type))).join(",")}}`;
-  if (typeof value === "boolean") return value ? "true" : "false";
-  if (value instanceof Decimal) return value.toString();
-  return String(value);
+  if (value === null) return "NULL";
+  return pgText(value, type);
 }
 
 const likeCache = new Map<string, RegExp>();

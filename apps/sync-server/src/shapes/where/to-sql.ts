@@ -8,6 +8,7 @@ import type { Expr } from "./ast";
 import type { SqlType, Value } from "./types";
 import { quoteIdentifier, quoteLiteral } from "../identifiers";
 import { Decimal } from "./decimal";
+import { timeText } from "./pg-text";
 
 /** `paramOffset` shifts `$n` (a subset WHERE's params follow the shape's own). */
 export function toSql(expr: Expr, paramOffset = 0): string {
@@ -91,6 +92,8 @@ function literalText(value: Value, type: SqlType): string {
     case "timestamp":
     case "timestamptz":
       return microsToText(value as bigint, type.family === "timestamptz");
+    case "time":
+      return typeof value === "bigint" ? timeText(value) : String(value);
     case "float":
     case "numeric":
       return Number.isNaN(value)

@@ -5,7 +5,8 @@
  * Representations: integers → bigint (int8 needs more than 2^53); numeric → exact `Decimal`;
  * float8 → number, float4 → number rounded to single precision (what Postgres widens to
  * float8 when it compares); text-like, uuid and enums → string; date → days since epoch;
- * timestamp/timestamptz → microseconds since epoch (bigint); arrays → nested JS arrays.
+ * timestamp/timestamptz → microseconds since epoch (bigint); time → microseconds since
+ * midnight (bigint); arrays → nested JS arrays.
  */
 import { Decimal } from "./decimal";
 
@@ -19,6 +20,7 @@ export type Family =
   | "date"
   | "timestamp"
   | "timestamptz"
+  | "time"
   | "enum"
   | "unknown";
 
@@ -49,6 +51,7 @@ const FAMILY_BY_TYPE: Record<string, Family> = {
   date: "date",
   timestamp: "timestamp",
   timestamptz: "timestamptz",
+  time: "time",
 };
 
 /** Aliases the parser produces for built-in type names in casts. */
@@ -110,7 +113,22 @@ const UUID_PATTERN =
   /^\{?([0-9a-f]{8})-?([0-9a-f]{4})-?([0-9a-f]{4})-?([0-9a-f]{4})-?([0-9a-f]{12})\}?$/i;
 const DATE_PATTERN = /^\s*(\d{4,})-(\d{1,2})-(\d{1,2})(\s+BC)?\s*$/i;
 const TIMESTAMP_PATTERN =
-  /^\s*(\d{4,})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6})\d*)?)?)?\s*(Z|[+-]\d{1,2}(?::?\d{2})?(?::?\d{2})?)?(\s+BC)?\s*$/i;
+  /^\s*(\d{4,})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?\s*(Z|[+-]\d{1,2}(?::?\d{2})?(?::?\d{2})?)?(\s+BC)?\s*$/i;
+
+const TIME_PATTERN = /^\s*(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?\s*$/;
+
+/**
+ * Microseconds of a fraction. Postgres rounds digits beyond the sixth; refusing them keeps the
+ * evaluator from ever disagreeing with it.
+ */
+function fractionMicros(digits: string | undefined, text: string): bigint {
+  if (!digits) return 0n;
+  if (digits.length > 6)
+    throw new ValueSyntaxError(
+      `fractional seconds beyond microseconds are not supported: "${text}"`,
+    );
+  return BigInt(digits.padEnd(6, "0"));
+}
 
 const INT_RANGES: Record<string, [bigint, bigint]> = {
   int2: [-(2n ** 15n), 2n ** 15n - 1n],
@@ -195,7 +213,7 @@ export function parseScalar(text: string, type: SqlType): Scalar {
       const minutes = Number(match[5] ?? 0);
       const seconds = Number(match[6] ?? 0);
       if (hours > 24 || minutes > 59 || seconds > 60) return fail();
-      const micros = BigInt((match[7] ?? "").padEnd(6, "0") || "0");
+      const micros = fractionMicros(match[7], text);
       let total =
         BigInt(days) * 86_400_000_000n +
         BigInt(hours * 3600 + minutes * 60 + seconds) * 1_000_000n +
@@ -205,6 +223,24 @@ export function parseScalar(text: string, type: SqlType): Scalar {
       if (type.family === "timestamptz" && match[8])
         total -= offsetMicros(match[8]);
       return total;
+    }
+    case "time": {
+      // Only the HH:MM[:SS[.ffffff]] form (Postgres' output); other spellings Postgres accepts
+      // ('04:05 PM', 'allballs') are refused rather than misread.
+      const match = TIME_PATTERN.exec(text);
+      if (!match) return fail();
+      const hours = Number(match[1]);
+      const minutes = Number(match[2]);
+      const seconds = Number(match[3] ?? 0);
+      const micros = fractionMicros(match[4], text);
+      if (minutes > 59 || seconds > 59) return fail();
+      if (hours > 24 || (hours === 24 && (minutes || seconds || micros)))
+        throw new ValueSyntaxError(
+          `date/time field value out of range: "${text}"`,
+        );
+      return (
+        BigInt(hours * 3600 + minutes * 60 + seconds) * 1_000_000n + micros
+      );
     }
     case "text":
     case "enum":
