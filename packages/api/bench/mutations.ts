@@ -18,7 +18,8 @@
  * --pool <n> connections of server and baseline (default 10), --durable (fsync on; default off,
  * like the test cluster), --cpu-prof (write a V8 CPU profile of the server to bench/profiles/),
  * --paths <list> rows to run after the raw pg baseline (default pg,prisma,caller,404,trpc,lean),
- * --workers <n> API server processes (node:cluster; default 1; server CPU counts them all).
+ * --workers <n> API server processes (node:cluster; default 1; server CPU counts them all),
+ * --server-flags "<node flags>" for the API server process(es), e.g. "--max-semi-space-size=32".
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
@@ -53,6 +54,7 @@ const { values } = parseArgs({
     "cpu-prof": { type: "boolean", default: false },
     paths: { type: "string", default: "pg,prisma,caller,404,trpc,lean" },
     workers: { type: "string", default: "1" },
+    "server-flags": { type: "string", default: "" },
   },
 });
 const SECONDS = Number(values.seconds);
@@ -243,7 +245,12 @@ async function main() {
     const server = await startServerProcess(
       url,
       ["--pool", String(POOL), "--quiet", "--workers", values.workers],
-      values["cpu-prof"] ? ["--cpu-prof", "--cpu-prof-dir=bench/profiles"] : [],
+      [
+        ...(values["cpu-prof"]
+          ? ["--cpu-prof", "--cpu-prof-dir=bench/profiles"]
+          : []),
+        ...values["server-flags"].split(" ").filter(Boolean),
+      ],
     );
     cleanups.unshift(() => server.stop());
 
