@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { Harness } from "./support/harness";
 import {
   changeMessages,
-  ourServerOnly,
+  differsFromElectric,
   record,
   startHarness,
   upToDateCount,
@@ -166,7 +166,7 @@ describe("changes_only and subsets", () => {
   );
 
   test("a where_expr without its SQL where → 400 (it would otherwise mean no filter)", async (ctx) => {
-    ourServerOnly(
+    differsFromElectric(
       ctx,
       "Electric ignores where_expr and would answer with the unfiltered subset",
     );

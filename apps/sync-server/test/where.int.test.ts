@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { Harness } from "./support/harness";
 import {
   changeMessages,
+  differsFromElectric,
   record,
   startHarness,
   upToDateCount,
@@ -143,6 +144,56 @@ describe("where clauses on live changes", () => {
     expect(
       ids(await rowsOf({ where: "status = $1", params: ["open"] })),
     ).toEqual(rows.map((r) => r.id));
+  });
+
+  test("numeric and interval on live changes: exact, like the snapshot", async (ctx) => {
+    differsFromElectric(
+      ctx,
+      "Electric evaluates numeric as float8 and compares intervals by structure",
+    );
+    await h.sql.query(`
+      CREATE TABLE amounts (id int PRIMARY KEY, amount numeric NOT NULL, wait interval NOT NULL);
+      INSERT INTO amounts VALUES (1, 9007199254740992, '1 day');
+    `);
+    const where = "amount > $1 AND wait <= '24 hours'";
+    const recorded = record({
+      url: h.shapeUrl,
+      params: {
+        table: h.table("amounts"),
+        where,
+        params: ["9007199254740992"],
+      },
+    });
+    await recorded.until((messages) => upToDateCount(messages) >= 1);
+    expect(changeMessages(recorded.messages)).toHaveLength(0);
+    await h.write(
+      // In: one unit in the 16th digit / beyond 2^53; a day written as 1 day or 24 hours.
+      "INSERT INTO amounts VALUES (2, 9007199254740992.0000001, '24 hours'), (3, 9007199254740993, 'P1D')",
+      // Out: equal (as floats all three are), and 1 day + 1 µs.
+      "INSERT INTO amounts VALUES (4, 9007199254740992.0, '1 day'), (5, 9007199254740993, '1 day 00:00:00.000001')",
+    );
+    await recorded.until((messages) => changeMessages(messages).length >= 2);
+    await h.write(
+      "UPDATE amounts SET amount = amount - 0.0000001 WHERE id = 2",
+    ); // moves out
+    await recorded.until((messages) =>
+      changeMessages(messages).some((m) => m.headers.operation === "delete"),
+    );
+    expect(
+      changeMessages(recorded.messages).map((m) => [
+        m.headers.operation,
+        m.value.id,
+      ]),
+    ).toEqual([
+      ["insert", 2],
+      ["insert", 3],
+      ["delete", 2],
+    ]);
+    recorded.stop();
+    const { rows } = await h.sql.query<{ id: number }>(
+      `SELECT id FROM amounts WHERE amount > 9007199254740992 AND wait <= '24 hours' ORDER BY id`,
+    );
+    expect(rows.map((row) => row.id)).toEqual([3]);
   });
 
   test("a param that looks like SQL is only a value", async () => {

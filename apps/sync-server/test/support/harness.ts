@@ -64,6 +64,17 @@ export function ourServerOnly(
   context.skip(parityTarget !== undefined, `our server only: ${reason}`);
 }
 
+/**
+ * Skips the calling test in parity mode where we deliberately differ from Electric (e.g. we
+ * evaluate numeric exactly, Electric as float8); the reason shows in the reporter.
+ */
+export function differsFromElectric(
+  context: { skip: (condition: boolean, note?: string) => void },
+  reason: string,
+): void {
+  context.skip(parityTarget !== undefined, `differs from Electric: ${reason}`);
+}
+
 export interface Harness {
   /** True when running against an external Electric. */
   parity: boolean;

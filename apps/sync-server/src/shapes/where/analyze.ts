@@ -39,18 +39,14 @@ export interface UnsupportedColumn {
 }
 
 /**
- * Why a column can't be used. Electric itself compares interval (only with
- * = and <>, and not by Postgres' rules: '1 day' <> '24 hours' there, = in Postgres) and has no
- * timetz/json/jsonb/bytea operators; rather than evaluate any of them differently from the
- * snapshot query, the shape is refused.
+ * Why a column can't be used. Electric has no timetz/json/jsonb/bytea operators either;
+ * rather than evaluate any of them differently from the snapshot query, the shape is refused.
  */
 function unsupportedTypeMessage(
   name: string,
   { unsupportedType }: UnsupportedColumn,
 ): string {
   const reason: Record<string, string> = {
-    interval:
-      "interval comparisons are not supported (Postgres equates '1 day' and '24 hours'; cast to text to compare the text form)",
     timetz:
       "timetz is not supported in WHERE clauses (Electric does not support it either)",
     json: "json values cannot be compared in WHERE clauses (JSON operators are not supported, as in Electric)",

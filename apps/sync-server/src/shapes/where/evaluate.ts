@@ -6,6 +6,7 @@
 import type { CompareOp, Expr } from "./ast";
 import type { SqlType, Value } from "./types";
 import { Decimal, DecimalError } from "./decimal";
+import { Interval } from "./interval";
 import { pgText } from "./pg-text";
 import { parseValue } from "./types";
 
@@ -255,6 +256,8 @@ export function compare(left: Value, right: Value): number {
     return left < right ? -1 : left > right ? 1 : 0;
   if (typeof left === "boolean" && typeof right === "boolean")
     return Number(left) - Number(right);
+  if (left instanceof Interval && right instanceof Interval)
+    return left.compare(right);
   if (left instanceof Decimal || right instanceof Decimal) {
     // Operands are unified before evaluation; an integer next to a numeric is still exact.
     if (typeof left !== "number" && typeof right !== "number")

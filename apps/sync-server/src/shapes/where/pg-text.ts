@@ -5,9 +5,11 @@
  */
 import type { Scalar, SqlType } from "./types";
 import { Decimal } from "./decimal";
+import { Interval } from "./interval";
 
 export function pgText(value: Scalar, type: SqlType): string {
-  if (value instanceof Decimal) return value.toString();
+  if (value instanceof Decimal || value instanceof Interval)
+    return value.toString();
   if (typeof value === "boolean") return value ? "true" : "false";
   switch (type.family) {
     case "date":

@@ -8,6 +8,7 @@ import type { Expr } from "./ast";
 import type { SqlType, Value } from "./types";
 import { quoteIdentifier, quoteLiteral } from "../identifiers";
 import { Decimal } from "./decimal";
+import { Interval } from "./interval";
 import { timeText } from "./pg-text";
 
 /** `paramOffset` shifts `$n` (a subset WHERE's params follow the shape's own). */
@@ -79,7 +80,8 @@ function literalText(value: Value, type: SqlType): string {
       )
       .join(",")}}`;
   if (value === null) return "NULL";
-  if (value instanceof Decimal) return value.toString();
+  if (value instanceof Decimal || value instanceof Interval)
+    return value.toString();
   switch (type.family) {
     case "bool":
       return value ? "true" : "false";

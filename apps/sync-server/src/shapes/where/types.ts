@@ -6,9 +6,11 @@
  * float8 → number, float4 → number rounded to single precision (what Postgres widens to
  * float8 when it compares); text-like, uuid and enums → string; date → days since epoch;
  * timestamp/timestamptz → microseconds since epoch (bigint); time → microseconds since
- * midnight (bigint); arrays → nested JS arrays.
+ * midnight (bigint); interval → `Interval` (compared as Postgres does); arrays → nested JS
+ * arrays.
  */
 import { Decimal } from "./decimal";
+import { Interval } from "./interval";
 
 export type Family =
   | "int"
@@ -21,6 +23,7 @@ export type Family =
   | "timestamp"
   | "timestamptz"
   | "time"
+  | "interval"
   | "enum"
   | "unknown";
 
@@ -32,7 +35,7 @@ export interface SqlType {
   dims: number;
 }
 
-export type Scalar = bigint | number | boolean | string | Decimal;
+export type Scalar = bigint | number | boolean | string | Decimal | Interval;
 export type Value = Scalar | null | Value[];
 
 const FAMILY_BY_TYPE: Record<string, Family> = {
@@ -52,6 +55,7 @@ const FAMILY_BY_TYPE: Record<string, Family> = {
   timestamp: "timestamp",
   timestamptz: "timestamptz",
   time: "time",
+  interval: "interval",
 };
 
 /** Aliases the parser produces for built-in type names in casts. */
@@ -241,6 +245,14 @@ export function parseScalar(text: string, type: SqlType): Scalar {
       return (
         BigInt(hours * 3600 + minutes * 60 + seconds) * 1_000_000n + micros
       );
+    }
+    case "interval": {
+      const value = Interval.parse(text);
+      if (!value)
+        throw new ValueSyntaxError(
+          `interval "${text}" is not in a supported form: use ISO 8601 ('P1DT2H') or 'N unit' ('1 day 02:00:00', '3 hours ago'), whole numbers except seconds`,
+        );
+      return value;
     }
     case "text":
     case "enum":
