@@ -491,6 +491,7 @@ async function resolveShape(
   context: RequestContext,
   request: ShapeRequest,
   definition: ShapeDefinition,
+  waitForEntries = false,
 ): Promise<Shape> {
   const isStart =
     request.offset === "now" ||
@@ -505,7 +506,19 @@ async function resolveShape(
     }
   }
   const shape = await context.shapes.getOrCreate(definition);
-  await shape.ready;
+  // A non-live read from a snapshot offset starts with whatever rows the running snapshot has
+  // produced (never marked up-to-date before the snapshot ends; see serveChunk); everything
+  // else (offset=now, live requests, subsets) needs the finished snapshot.
+  const offset = request.offset;
+  if (
+    offset !== "now" &&
+    !request.live &&
+    waitForEntries &&
+    offset.tx <= 0n &&
+    offset.op !== Infinity
+  )
+    await shape.waitForEntries(offset);
+  else await shape.ready;
   if (shape.state === "invalid") {
     const failure = shape.snapshotError as
       { code?: string; message?: string } | undefined;
@@ -548,7 +561,7 @@ async function serveShape(
   response: ServerResponse,
 ): Promise<void> {
   const { request: shapeRequest, definition } = parsed;
-  const shape = await resolveShape(context, shapeRequest, definition);
+  const shape = await resolveShape(context, shapeRequest, definition, true);
   shape.lastUsedAt = Date.now();
 
   if (shapeRequest.offset === "now") {
@@ -601,7 +614,8 @@ function serveChunk(
   offset: LogOffset,
 ): void {
   const chunk = shape.log.read(offset, context.settings.chunkBytes);
-  // Electric never marks an offset=-1 response up-to-date, to keep it long-cacheable.
+  // Electric never marks an offset=-1 response up-to-date, to keep it long-cacheable; nor can
+  // the end of a log whose snapshot is still being written be up-to-date.
   const isInitial = compareOffsets(offset, BEFORE_ALL) === 0;
   sendShapeChunk(context, request, response, shape, shapeRequest, {
     entries: chunk.entries,
@@ -609,7 +623,7 @@ function serveChunk(
     source: chunk,
     requested: offset,
     lastOffset: chunk.lastOffset,
-    upToDate: chunk.atEnd && !isInitial,
+    upToDate: chunk.atEnd && !isInitial && shape.state === "ready",
   });
 }
 

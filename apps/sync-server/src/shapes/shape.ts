@@ -109,6 +109,27 @@ export class Shape {
       });
     }
     this.log.append(entries);
+    // Initial-sync readers are served while the snapshot runs (see `waitForEntries`).
+    this.notify();
+  }
+
+  /**
+   * Resolves once the log has entries after `after`, or the shape is no longer snapshotting
+   * (ready, or invalid: the caller checks which). Lets a non-live read of a shape whose
+   * snapshot is still running start with the rows fetched so far, so the client parses them
+   * while the rest is fetched, instead of waiting for the whole snapshot.
+   */
+  waitForEntries(after: LogOffset): Promise<void> {
+    if (this.state !== "snapshotting" || this.log.hasEntriesAfter(after))
+      return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const unsubscribe = this.subscribe(() => {
+        if (this.state !== "snapshotting" || this.log.hasEntriesAfter(after)) {
+          unsubscribe();
+          resolve();
+        }
+      });
+    });
   }
 
   /** Ends the initial snapshot: `snapshot-end`, then the transactions buffered meanwhile. */
