@@ -7,7 +7,7 @@ import { expect, it } from "vitest";
 
 const envFiles = ["apps", "packages", "tooling"]
   .flatMap((dir) => readdirSync(dir).map((name) => `${dir}/${name}/src/env.ts`))
-  .concat("scripts/env.ts")
+  .concat("scripts/env.ts", "apps/sync-server/test/support/env.ts")
   .filter((file) => existsSync(file));
 const declared = new Set(
   envFiles.flatMap((file) =>
@@ -22,8 +22,9 @@ const turbo = JSON.parse(readFileSync("turbo.json", "utf8")) as {
 const example = readFileSync(".env.example", "utf8");
 
 it("finds the env modules", () => {
-  expect(envFiles.length).toBeGreaterThanOrEqual(4);
+  expect(envFiles.length).toBeGreaterThanOrEqual(5);
   expect(declared).toContain("DATABASE_URL");
+  expect(declared).toContain("TEST_ELECTRIC_URL");
 });
 
 it.each([...declared])(
