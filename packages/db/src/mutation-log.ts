@@ -2,8 +2,9 @@
  * Exactly-once client mutations on top of `withTxid`: the mutation log (`mutation_log` table).
  *
  * A call is identified by (client id, mutation id). In the mutation's own transaction:
- * 1. `withTxid` reads the txid and takes an advisory lock on the client id in one round trip,
- *    so calls of one client run one at a time (a concurrent retry waits for the first call);
+ * 1. `withTxid` reads the txid and takes an advisory lock on the client id with the
+ *    transaction's first statement (no round trip of its own), so the statements of one
+ *    client's calls run one call at a time (a concurrent retry waits for the first call);
  * 2. the mutation runs;
  * 3. one statement inserts the log row (txid, encoded data) only if the client has no row with
  *    this or a later id and no row of another user; it sees every committed call of the client,

@@ -9,13 +9,17 @@
  * How: `createDb` builds its pool with `TransactionAwareClient`. When a transaction opened by
  * `withTxid` sends `BEGIN` (Prisma's adapter does, on the connection it checked out for that
  * transaction, within `withTxid`'s async context), the client hands itself to the waiting
- * `TransactionSlot` and, if asked, sends the first statement in the same round trip
- * (`BEGIN; SELECT …` in the simple query protocol). Once Prisma sends `COMMIT` or `ROLLBACK`
- * (commit, failure or its timeout) the slot is closed and refuses further statements, so
- * nothing can run outside the transaction or on a connection returned to the pool.
+ * `TransactionSlot`. If the slot has a statement for `BEGIN` (txid and client lock), `BEGIN`
+ * is deferred: Prisma gets its result at once, and `BEGIN; <statement>` goes out with the
+ * transaction's first statement in one round trip (simple query protocol): the handler's
+ * first `query` (its values inlined as literals), or `COMMIT`; before any other statement
+ * (Prisma's) it takes a round trip of its own, as without deferral. A transaction that sent
+ * nothing rolls back without a round trip. Once Prisma sends `COMMIT` or `ROLLBACK` (commit,
+ * failure or its timeout) the slot is closed and refuses further statements, so nothing can
+ * run outside the transaction or on a connection returned to the pool.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
-import pg from "pg";
+import pg, { escapeLiteral } from "pg";
 
 /** A statement `withTxid` sends together with `BEGIN` (no parameters: simple query protocol). */
 export interface BeginWith {
@@ -30,12 +34,14 @@ export class TransactionSlot {
   connection: pg.Client | undefined;
   /** Set once `COMMIT`/`ROLLBACK` was sent on it. */
   closed = false;
+  /** `BEGIN; <beginWith.sql>` is still to be sent, with the transaction's first statement. */
+  beginDeferred = false;
   /**
    * A statement (no parameters) to send with Prisma's `COMMIT` in one round trip:
    * `<commitWith>; COMMIT`. If it fails, nothing commits (see `commitWith` below).
    */
   commitWith: string | undefined;
-  /** The error of `<commitWith>; COMMIT`, as pg reported it (Prisma wraps what it rethrows). */
+  /** The error of the `COMMIT` round trip, as pg reported it (Prisma wraps what it rethrows). */
   commitFailure: unknown;
 
   constructor(readonly beginWith?: BeginWith) {}
@@ -47,7 +53,8 @@ export class TransactionSlot {
 
   /**
    * Runs one statement on the transaction's connection. `name` makes it a prepared statement
-   * (parsed once per connection).
+   * (parsed once per connection), unless it is the transaction's first and travels with
+   * `BEGIN`, inlined.
    */
   async query<R extends pg.QueryResultRow>(
     sql: string,
@@ -57,6 +64,15 @@ export class TransactionSlot {
     const connection = this.connection;
     if (!connection || this.closed)
       throw new Error("the transaction is no longer open");
+    const inlined = this.beginDeferred
+      ? inlineParameters(sql, values)
+      : undefined;
+    if (inlined !== undefined) {
+      this.beginDeferred = false;
+      const results = await sendWithBegin(connection, this, inlined);
+      return (results[2]?.rows ?? []) as R[];
+    }
+    // A deferred BEGIN that cannot carry this statement goes first (see the client's query).
     const result = await connection.query<R>({ text: sql, values, name });
     return result.rows;
   }
@@ -84,99 +100,170 @@ const baseQuery: (this: pg.Client, ...args: unknown[]) => unknown = Reflect.get(
   "query",
 );
 
+function send(
+  connection: pg.Client,
+  config: unknown,
+): Promise<pg.QueryResult | pg.QueryResult[]> {
+  return Reflect.apply(baseQuery, connection, [config]) as Promise<
+    pg.QueryResult | pg.QueryResult[]
+  >;
+}
+
+/** What Prisma gets for a statement that was not sent (deferred BEGIN, empty transaction). */
+function notSent(command: string): pg.QueryResult {
+  return { command, rowCount: null, oid: 0, rows: [], fields: [] };
+}
+
 /** `pg.Client` that recognises the `BEGIN`/`COMMIT`/`ROLLBACK` of slotted transactions. */
 export class TransactionAwareClient extends pg.Client {}
 
 Object.defineProperty(TransactionAwareClient.prototype, "query", {
   value: function query(this: pg.Client, ...args: unknown[]): unknown {
     const text = textOf(args[0]);
-    if (text === "COMMIT" || text === "ROLLBACK") {
-      const slot = slotOfConnection.get(this);
-      if (slot) {
-        slot.closed = true;
-        slotOfConnection.delete(this);
-        if (
-          text === "COMMIT" &&
-          slot.commitWith !== undefined &&
-          args.length === 1
-        )
-          return commitWith(this, args[0], slot, slot.commitWith);
-      }
-    } else if (text === "BEGIN") {
+    if (text === "BEGIN") {
       const slot = waitingSlot.getStore();
       // Only the first BEGIN in the slot's context is its transaction's (a stray
       // `db.$transaction` inside the callback opens another connection: not ours).
       if (slot && slot.connection === undefined && !slot.closed) {
         slot.connection = this;
         slotOfConnection.set(this, slot);
-        if (slot.beginWith && args.length === 1)
-          return beginWith(this, args[0], slot.beginWith);
+        if (slot.beginWith && args.length === 1) {
+          slot.beginDeferred = true;
+          return Promise.resolve(notSent("BEGIN"));
+        }
       }
+      return Reflect.apply(baseQuery, this, args);
     }
-    return Reflect.apply(baseQuery, this, args);
+    const slot = slotOfConnection.get(this);
+    if (!slot) return Reflect.apply(baseQuery, this, args);
+    if (text === "COMMIT" || text === "ROLLBACK") {
+      slot.closed = true;
+      slotOfConnection.delete(this);
+      const deferred = slot.beginDeferred;
+      slot.beginDeferred = false;
+      // Nothing was sent: there is no transaction to roll back.
+      if (text === "ROLLBACK" && deferred)
+        return Promise.resolve(notSent("ROLLBACK"));
+      if (text === "COMMIT" && (deferred || slot.commitWith !== undefined))
+        return commit(this, slot, deferred);
+      return Reflect.apply(baseQuery, this, args);
+    }
+    if (!slot.beginDeferred) return Reflect.apply(baseQuery, this, args);
+    // Another statement first (Prisma's, or one that cannot be inlined): BEGIN in a round trip
+    // of its own, queued ahead of it on the connection.
+    slot.beginDeferred = false;
+    const begun = sendWithBegin(this, slot, undefined);
+    if (typeof args[args.length - 1] === "function")
+      return begun.then(
+        () => Reflect.apply(baseQuery, this, args),
+        (error: unknown) =>
+          (args[args.length - 1] as (e: unknown) => void)(error),
+      );
+    const result = Reflect.apply(baseQuery, this, args) as Promise<unknown>;
+    return begun.then(
+      () => result,
+      (error: unknown) => {
+        // The statement fails too (aborted transaction); the BEGIN round trip's error is the cause.
+        result.catch(() => undefined);
+        throw error;
+      },
+    );
   },
   writable: true,
   configurable: true,
 });
 
 /**
- * `BEGIN; <sql>` in one round trip. Prisma gets the result of `BEGIN` as it would have; the
- * second statement's rows go to `onRows`. If the second statement fails, the promise rejects
- * and Prisma's adapter discards the connection (its transaction dies with it).
+ * `BEGIN; <beginWith.sql>[; <statement>]` in one round trip; `beginWith`'s rows go to its
+ * `onRows`. Resolves with all results (BEGIN's, beginWith's, the statement's). If it fails,
+ * the transaction is aborted (or never began): Prisma's ROLLBACK follows when the callback
+ * fails.
  */
-async function beginWith(
+async function sendWithBegin(
   connection: pg.Client,
-  config: unknown,
-  { sql, onRows }: BeginWith,
-): Promise<unknown> {
-  const merged =
-    typeof config === "object" && config !== null
-      ? {
-          ...config,
-          text: `BEGIN; ${sql}`,
-          name: undefined,
-          values: undefined,
-          rowMode: undefined,
-        }
-      : `BEGIN; ${sql}`;
-  const results = (await Reflect.apply(baseQuery, connection, [
-    merged,
-  ])) as pg.QueryResult[];
-  const [begin, first] = results;
-  if (!begin || !first) throw new Error("BEGIN with a statement: no result");
-  onRows(first.rows as Record<string, unknown>[]);
-  return begin;
+  slot: TransactionSlot,
+  statement: string | undefined,
+): Promise<pg.QueryResult[]> {
+  const beginWith = slot.beginWith;
+  if (!beginWith) throw new Error("deferred BEGIN without a statement");
+  const text = `BEGIN; ${beginWith.sql}${statement === undefined ? "" : `; ${statement}`}`;
+  const results = await send(connection, text);
+  if (!Array.isArray(results) || !results[1])
+    throw new Error("BEGIN with a statement: no result");
+  beginWith.onRows(results[1].rows as Record<string, unknown>[]);
+  return results;
 }
 
 /**
- * `<sql>; COMMIT` in one round trip; Prisma gets the result of `COMMIT`. If `sql` fails,
- * Postgres skips the `COMMIT` and the transaction is left aborted: this sends `ROLLBACK`
- * before rejecting, so the connection goes back to the pool clean (Prisma's adapter only
- * releases it). The error is kept on the slot too, unwrapped.
+ * Prisma's `COMMIT` with what has to travel with it, in one round trip: the deferred
+ * `BEGIN; <beginWith.sql>` of a transaction that sent nothing yet, and `commitWith`. Prisma
+ * gets the result of `COMMIT`. If a statement fails, Postgres skips the rest and the
+ * transaction is left aborted: this sends `ROLLBACK` before rejecting, so the connection goes
+ * back to the pool clean (Prisma's adapter only releases it). The error is kept on the slot
+ * too, unwrapped.
  */
-async function commitWith(
+async function commit(
   connection: pg.Client,
-  config: unknown,
   slot: TransactionSlot,
-  sql: string,
-): Promise<unknown> {
-  const text = `${sql}; COMMIT`;
-  const merged =
-    typeof config === "object" && config !== null
-      ? { ...config, text, name: undefined, values: undefined }
-      : text;
+  beginDeferred: boolean,
+): Promise<pg.QueryResult> {
+  const statements = [
+    ...(beginDeferred && slot.beginWith ? ["BEGIN", slot.beginWith.sql] : []),
+    ...(slot.commitWith === undefined ? [] : [slot.commitWith]),
+    "COMMIT",
+  ];
   try {
-    const results = (await Reflect.apply(baseQuery, connection, [
-      merged,
-    ])) as pg.QueryResult[];
-    return results[results.length - 1];
+    const results = await send(connection, statements.join("; "));
+    const all = Array.isArray(results) ? results : [results];
+    if (beginDeferred && slot.beginWith)
+      slot.beginWith.onRows((all[1]?.rows ?? []) as Record<string, unknown>[]);
+    return all[all.length - 1] ?? notSent("COMMIT");
   } catch (error) {
     slot.commitFailure = error;
     // After a failed COMMIT there is no transaction: Postgres only warns. A broken connection
     // fails here too; the original error is the answer either way.
-    await (
-      Reflect.apply(baseQuery, connection, ["ROLLBACK"]) as Promise<unknown>
-    ).catch(() => undefined);
+    await send(connection, "ROLLBACK").catch(() => undefined);
     throw error;
+  }
+}
+
+/**
+ * `sql` with its `$n` parameters replaced by literals, so it can travel in a simple-protocol
+ * query; `undefined` when that is not certainly equivalent: quotes or comments in the text
+ * (a `$n` there is not a parameter), or a value other than text, number, bigint, boolean or
+ * null. Values become quoted literals of unknown type, which Postgres types from context
+ * exactly as it types parameters.
+ */
+export function inlineParameters(
+  sql: string,
+  values: readonly unknown[],
+): string | undefined {
+  if (/['"]|--|\/\*/.test(sql)) return undefined;
+  let inlinable = true;
+  const text = sql.replace(/\$(\d+)/g, (_, index: string) => {
+    const position = Number(index) - 1;
+    if (position >= values.length) {
+      inlinable = false;
+      return "";
+    }
+    const literal = toLiteral(values[position]);
+    if (literal === undefined) inlinable = false;
+    return literal ?? "";
+  });
+  return inlinable ? text : undefined;
+}
+
+function toLiteral(value: unknown): string | undefined {
+  if (value === null || value === undefined) return "NULL";
+  switch (typeof value) {
+    case "string":
+      return escapeLiteral(value);
+    case "number":
+      return Number.isFinite(value) ? `'${value}'` : undefined;
+    case "bigint":
+    case "boolean":
+      return `'${value}'`;
+    default:
+      return undefined;
   }
 }

@@ -20,7 +20,8 @@ export interface WithTxidOptions {
   /** Default: the database's (READ COMMITTED). */
   isolationLevel?: Prisma.TransactionIsolationLevel;
   /**
-   * Takes a transaction-scoped advisory lock on this key before `fn` runs, so transactions with
+   * Takes a transaction-scoped advisory lock on this key with the transaction's first statement
+   * (before anything of `fn` reaches the database), so the statements of transactions with
    * the same key run one after another (the mutation log serialises each client this way).
    */
   lockKey?: string;
@@ -93,8 +94,8 @@ export async function runWithTxid<T>(
         `SELECT pg_current_xact_id()::xid::text AS txid,
                 pg_advisory_xact_lock(${LOCK_NAMESPACE}, hashtext(${escapeLiteral(options.lockKey)}))::text AS locked`;
   for (let attempt = 1; ; attempt++) {
-    // Sent with BEGIN in one round trip, unless an isolation level must come first (Prisma
-    // sets it in a statement of its own after BEGIN).
+    // Sent with BEGIN and the transaction's first statement in one round trip, unless an
+    // isolation level must come first (Prisma sets it in a statement of its own after BEGIN).
     let txidFromBegin: string | undefined;
     const slot = new TransactionSlot(
       options.isolationLevel === undefined
@@ -105,23 +106,23 @@ export async function runWithTxid<T>(
         : undefined,
     );
     try {
-      return await withTransactionSlot(slot, () =>
+      const result = await withTransactionSlot(slot, () =>
         db.$transaction(
           async (tx) => {
             const query: TxQuery = slot.isOpen
               ? (sql, values, name) => slot.query(sql, values, name)
               : (sql, values) => tx.$queryRawUnsafe(sql, ...values);
-            const txid = Number(
-              txidFromBegin ??
-                (await query<{ txid: string }>(txidSql, []))[0]?.txid,
-            );
-            if (!Number.isInteger(txid) || txid <= 0)
-              throw new Error("withTxid: could not read the transaction id");
+            // On the direct path the txid comes back with BEGIN, sent with the first
+            // statement; otherwise it is read here, first.
+            const txidRead =
+              slot.isOpen && slot.beginWith
+                ? undefined
+                : (await query<{ txid: string }>(txidSql, []))[0]?.txid;
             const atCommit: AtCommit | undefined = slot.isOpen
               ? (sql) => (slot.commitWith = sql)
               : undefined;
             const data = await fn(tx, query, atCommit);
-            return { data, txid };
+            return { data, txidRead };
           },
           {
             isolationLevel: options.isolationLevel,
@@ -130,6 +131,11 @@ export async function runWithTxid<T>(
           },
         ),
       );
+      const txid = Number(txidFromBegin ?? result.txidRead);
+      // Cannot happen (pg_current_xact_id() always answers); a bug must not pass unnoticed.
+      if (!Number.isInteger(txid) || txid <= 0)
+        throw new Error("withTxid: could not read the transaction id");
+      return { data: result.data, txid };
     } catch (caught) {
       // A failed commit statement: its own error, not Prisma's wrapping of it.
       const error = slot.commitFailure ?? caught;

@@ -141,6 +141,88 @@ describe("withTxid's direct statements", () => {
     expect(await db.project.count({ where: { name: "undone" } })).toBe(0);
   });
 
+  it("send the deferred BEGIN with the handler's first statement, in the transaction and under its lock", async () => {
+    const { data, txid } = await runWithTxid(
+      db,
+      async (tx, query) => {
+        const probeSql = `SELECT pg_backend_pid() AS pid, pg_current_xact_id()::xid::text AS xid,
+                  $1::text AS echo,
+                  (SELECT count(*)::int FROM pg_locks
+                    WHERE locktype = $2 AND pid = pg_backend_pid()) AS locks`;
+        const probeValues = ["it's", "advisory"];
+        const [first] = await query<{ pid: number; xid: string; echo: string }>(
+          probeSql,
+          probeValues,
+          "test_first_statement",
+        );
+        // Inlined into the BEGIN round trip, the first one was not prepared; the second is.
+        const prepared = async () =>
+          (
+            await query<{ count: number }>(
+              `SELECT count(*)::int AS count FROM pg_prepared_statements WHERE name = $1`,
+              ["test_first_statement"],
+            )
+          )[0]?.count;
+        const preparedAfterFirst = await prepared();
+        await query(probeSql, probeValues, "test_first_statement");
+        const preparedAfterSecond = await prepared();
+        const project = await tx.project.create({
+          data: { name: "first statement", ownerId },
+          select: { id: true },
+        });
+        const [viaPrisma] = await tx.$queryRaw<{ pid: number }[]>`
+          SELECT pg_backend_pid() AS pid`;
+        return {
+          first,
+          project,
+          viaPrisma,
+          prepared: [preparedAfterFirst, preparedAfterSecond],
+        };
+      },
+      { lockKey: "first-statement" },
+    );
+    expect(data.first).toMatchObject({ echo: "it's", locks: 1 });
+    expect(data.prepared).toEqual([0, 1]);
+    expect(Number(data.first?.xid)).toBe(txid);
+    expect(data.first?.pid).toBe(data.viaPrisma?.pid);
+    expect(txid).toBe(await xminOf(data.project.id));
+  });
+
+  it("read the txid when Prisma's statement comes first, or when the transaction sends none", async () => {
+    const { data, txid } = await runWithTxid(db, (tx) =>
+      tx.project.create({
+        data: { name: "prisma first", ownerId },
+        select: { id: true },
+      }),
+    );
+    expect(txid).toBe(await xminOf(data.id));
+    const empty = await runWithTxid(db, async () => "nothing", {
+      lockKey: "empty",
+    });
+    expect(empty.data).toBe("nothing");
+    expect(empty.txid).toBeGreaterThan(txid);
+  });
+
+  it("roll back a handler that failed before any statement without a round trip, leaving the pool usable", async () => {
+    const single = createDb(database.url, { max: 1 });
+    try {
+      await expect(
+        runWithTxid(single, async () => {
+          throw new Error("early failure");
+        }),
+      ).rejects.toThrow("early failure");
+      const { data, txid } = await withTxid(single, (tx) =>
+        tx.project.create({
+          data: { name: "after early failure", ownerId },
+          select: { id: true },
+        }),
+      );
+      expect(txid).toBe(await xminOf(data.id));
+    } finally {
+      await single.$disconnect();
+    }
+  });
+
   it("run an atCommit statement in the COMMIT round trip, in the same transaction", async () => {
     const { data, txid } = await runWithTxid(
       db,
@@ -206,7 +288,15 @@ describe("withTxid's direct statements", () => {
     try {
       let release = () => undefined as void;
       const gate = new Promise<void>((resolve) => (release = resolve));
-      const holder = withTxid(db, () => gate, { lockKey: "contended" });
+      // The lock is taken with the first statement (deferred BEGIN).
+      const holder = withTxid(
+        db,
+        async (tx) => {
+          await tx.$queryRawUnsafe(`SELECT 1`);
+          await gate;
+        },
+        { lockKey: "contended" },
+      );
       await new Promise((resolve) => setTimeout(resolve, 50));
       const failure = await withTxid(impatient, async () => "never", {
         lockKey: "contended",

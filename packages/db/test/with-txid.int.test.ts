@@ -127,13 +127,16 @@ describe("withTxid", () => {
     expect(new Set(results.map((r) => r.txid)).size).toBe(2);
   });
 
-  it("runs transactions with the same lockKey one after another", async () => {
+  it("runs the statements of transactions with the same lockKey one after another", async () => {
+    // The lock travels with the transaction's first statement (deferred BEGIN): from there on,
+    // a transaction with the same key waits until this one has committed.
     const events: string[] = [];
     let release = () => undefined as void;
     const gate = new Promise<void>((resolve) => (release = resolve));
     const first = withTxid(
       db,
-      async () => {
+      async (tx) => {
+        await tx.$queryRawUnsafe(`SELECT 1`);
         events.push("first:start");
         await gate;
         events.push("first:end");
@@ -144,14 +147,16 @@ describe("withTxid", () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     const second = withTxid(
       db,
-      async () => {
+      async (tx) => {
+        await tx.$queryRawUnsafe(`SELECT 1`);
         events.push("second:start");
       },
       { lockKey: "client-1" },
     );
     const other = withTxid(
       db,
-      async () => {
+      async (tx) => {
+        await tx.$queryRawUnsafe(`SELECT 1`);
         events.push("other-key");
       },
       { lockKey: "client-2" },
