@@ -33,9 +33,6 @@ import { freePort, startDevPostgres } from "@repo/dev-postgres";
 import type { ClientCommand, ClientReply } from "./client-process";
 
 const packageDir = fileURLToPath(new URL("..", import.meta.url));
-const tsxCli = fileURLToPath(
-  new URL("../node_modules/tsx/dist/cli.mjs", import.meta.url),
-);
 
 interface Stats {
   p50: number;
@@ -64,7 +61,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /**
  * `pnpm bench -- --only=b1,b100,b2000,b100x10,c --live=long-poll|sse --procs=N --cpu-prof=DIR`
  * runs a subset while iterating (the floor always runs); `--procs` is the number of client
- * processes; `--cpu-prof` profiles the server; `--server-dir` runs the server from another
+ * processes; `--cpu-prof` profiles the server (`--cpu-prof-clients` the client processes); `--server-dir` runs the server from another
  * checkout's `apps/sync-server` (A/B comparisons on the same machine).
  */
 const { values: options } = parseArgs({
@@ -76,6 +73,7 @@ const { values: options } = parseArgs({
     procs: { type: "string", default: "2" },
     "cpu-prof": { type: "string" },
     "server-dir": { type: "string" },
+    "cpu-prof-clients": { type: "string" },
   },
 });
 
@@ -368,10 +366,17 @@ class ClientProcess {
   }
 
   static start(): Promise<ClientProcess> {
-    const child = spawn(process.execPath, [tsxCli, "bench/client-process.ts"], {
-      cwd: packageDir,
-      stdio: ["pipe", "pipe", "inherit"],
-    });
+    const profile = options["cpu-prof-clients"]
+      ? ["--cpu-prof", `--cpu-prof-dir=${options["cpu-prof-clients"]}`]
+      : [];
+    const child = spawn(
+      process.execPath,
+      [...profile, "--import", "tsx", "bench/client-process.ts"],
+      {
+        cwd: packageDir,
+        stdio: ["pipe", "pipe", "inherit"],
+      },
+    );
     const exited = new Promise<void>((resolve) =>
       child.on("exit", () => resolve()),
     );
