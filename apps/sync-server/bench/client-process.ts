@@ -6,6 +6,7 @@
  * Times are `performance.timeOrigin + performance.now()`: wall-clock milliseconds with sub-ms
  * resolution, comparable between processes on one machine.
  */
+import { Agent, request as httpRequest } from "node:http";
 import { createInterface } from "node:readline";
 import type { Message, Row } from "@electric-sql/client";
 import { ShapeStream } from "@electric-sql/client";
@@ -18,6 +19,11 @@ export type ClientCommand =
       /** One entry per client: the `shape_key` its `where` selects. */
       shapeKeys: number[];
       sse: boolean;
+      /**
+       * Instead of ShapeStream: a minimal long-poll loop over `node:http` (request, JSON.parse,
+       * next request) to show what the server alone sustains.
+       */
+      lean?: boolean;
     }
   | { cmd: "collect" }
   | { cmd: "close" }
@@ -57,10 +63,93 @@ const countingFetch: typeof fetch = (input, init) => {
   return fetch(input, init);
 };
 
+const agent = new Agent({ keepAlive: true, maxSockets: Infinity });
+
+function get(
+  url: string,
+  signal: AbortSignal,
+): Promise<{
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}> {
+  return new Promise((resolve, reject) => {
+    requests++;
+    const req = httpRequest(url, { agent, signal }, (response) => {
+      const parts: Buffer[] = [];
+      response.on("data", (part: Buffer) => parts.push(part));
+      response.on("end", () =>
+        resolve({
+          headers: response.headers,
+          body: Buffer.concat(parts).toString("utf8"),
+        }),
+      );
+      response.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+/** The lean client: offset=now, then live long-polls, recording inserts like ShapeStream. */
+async function leanClient(
+  base: string,
+  table: string,
+  shapeKey: number,
+  signal: AbortSignal,
+  onReady: () => void,
+): Promise<void> {
+  const shape = `${base}/v1/shape?table=${encodeURIComponent(table)}&where=${encodeURIComponent(`shape_key = ${shapeKey}`)}&secret=bench`;
+  const first = await get(`${shape}&offset=now`, signal);
+  let handle = String(first.headers["electric-handle"]);
+  let offset = String(first.headers["electric-offset"]);
+  let cursor = "";
+  onReady();
+  while (!signal.aborted) {
+    const response = await get(
+      `${shape}&handle=${handle}&offset=${offset}&live=true${cursor ? `&cursor=${cursor}` : ""}`,
+      signal,
+    );
+    const at = now();
+    const messages = JSON.parse(response.body) as {
+      key?: string;
+      value?: { payload?: string };
+      headers: { operation?: string };
+    }[];
+    for (const message of messages)
+      if (message.key !== undefined && message.headers.operation === "insert")
+        deliveries.push([message.value?.payload ?? "", at]);
+    handle = String(response.headers["electric-handle"] ?? handle);
+    offset = String(response.headers["electric-offset"] ?? offset);
+    cursor = String(response.headers["electric-cursor"] ?? "");
+  }
+}
+
 async function open(
   command: Extract<ClientCommand, { cmd: "open" }>,
 ): Promise<ClientReply> {
   const ready: Promise<void>[] = [];
+  if (command.lean) {
+    for (const [index, shapeKey] of command.shapeKeys.entries()) {
+      const controller = new AbortController();
+      controllers.push(controller);
+      ready.push(
+        new Promise<void>((resolve) => {
+          leanClient(
+            command.url,
+            command.table,
+            shapeKey,
+            controller.signal,
+            resolve,
+          ).catch(() => {
+            // Aborted at close (or the server went away at the end of the bench).
+          });
+        }),
+      );
+      if (index % 100 === 99) await sleep(25);
+    }
+    await Promise.all(ready);
+    return { ok: "open", cpuMs: cpuMs() };
+  }
   for (const [index, shapeKey] of command.shapeKeys.entries()) {
     const controller = new AbortController();
     const stream = new ShapeStream({

@@ -59,7 +59,7 @@ const now = () => performance.timeOrigin + performance.now();
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * `pnpm bench -- --only=b1,b100,b2000,b100x10,c --live=long-poll|sse --procs=N --cpu-prof=DIR`
+ * `pnpm bench -- --only=b1,b100,b2000,b100x10,c --live=long-poll|sse|lean --procs=N --cpu-prof=DIR`
  * runs a subset while iterating (the floor always runs); `--procs` is the number of client
  * processes; `--cpu-prof` profiles the server (`--cpu-prof-clients` the client processes); `--server-dir` runs the server from another
  * checkout's `apps/sync-server` (A/B comparisons on the same machine).
@@ -136,15 +136,27 @@ async function main(): Promise<void> {
         gapMs: 25,
       },
     ].filter((run) => selected(run.key));
-    const liveModes = [false, true].filter(
-      (sse) => !options.live || options.live === (sse ? "sse" : "long-poll"),
-    );
+    // "lean": the same long-polls from a minimal node:http client instead of ShapeStream, to
+    // separate the server's part from the official client's.
+    const modes = (key: string) =>
+      [
+        "long-poll",
+        "sse",
+        ...(key === "b1" || key === "b2000" ? ["lean"] : []),
+      ].filter((mode) => !options.live || options.live === mode);
     for (const run of runs) {
-      for (const sse of liveModes) {
-        await clients.open(server.url, run.count, run.shapes, sse);
+      for (const mode of modes(run.key)) {
+        await clients.open(
+          server.url,
+          run.count,
+          run.shapes,
+          mode === "sse",
+          mode === "lean",
+        );
         // Let every client settle into its live request.
         await sleep(1000);
-        if (run.count === 2000 && !sse) rss2000 = await rssOf(server.pid);
+        if (run.count === 2000 && mode === "long-poll")
+          rss2000 = await rssOf(server.pid);
         const figures = await measureDelivery(
           sql,
           clients,
@@ -153,17 +165,23 @@ async function main(): Promise<void> {
           run.shapes,
           run.gapMs,
         );
-        results.push([`${run.label}, ${sse ? "SSE" : "long-poll"}`, figures]);
+        const label =
+          mode === "lean"
+            ? "long-poll, lean HTTP client (server alone)"
+            : mode === "sse"
+              ? "SSE"
+              : "long-poll";
+        results.push([`${run.label}, ${label}`, figures]);
         await clients.close();
         await sleep(500);
       }
     }
     console.log(
-      `(b) commit → delivered to live ShapeStream clients in ${clientProcs} client process(es) (floor p50 ${fmt(floor.p50)}, p99 ${fmt(floor.p99)}):`,
+      `(b) commit → delivered to live ShapeStream clients (official client unless "lean") in ${clientProcs} client process(es) (floor p50 ${fmt(floor.p50)}, p99 ${fmt(floor.p99)}):`,
     );
     for (const [label, f] of results)
       console.log(
-        `    ${label.padEnd(36)} n=${String(f.writes).padStart(3)} writes  p50 ${fmt(f.latency.p50).padStart(10)}  p99 ${fmt(f.latency.p99).padStart(10)}  max ${fmt(f.latency.max).padStart(10)}  p50/floor ${(f.latency.p50 / floor.p50).toFixed(1)}×  deliveries ${f.latency.count}  CPU ms/write server ${f.serverCpuPerWrite.toFixed(1)} clients ${f.clientCpuPerWrite.toFixed(1)}  requests/delivery ${f.requestsPerDelivery.toFixed(2)}`,
+        `    ${label.padEnd(64)} n=${String(f.writes).padStart(3)} writes  p50 ${fmt(f.latency.p50).padStart(10)}  p99 ${fmt(f.latency.p99).padStart(10)}  max ${fmt(f.latency.max).padStart(10)}  p50/floor ${(f.latency.p50 / floor.p50).toFixed(1)}×  deliveries ${f.latency.count}  CPU ms/write server ${f.serverCpuPerWrite.toFixed(1)} clients ${f.clientCpuPerWrite.toFixed(1)}  requests/delivery ${f.requestsPerDelivery.toFixed(2)}`,
       );
 
     if (rss2000 > 0)
@@ -280,6 +298,7 @@ class ClientPool {
     count: number,
     shapes: number,
     sse: boolean,
+    lean = false,
   ): Promise<void> {
     const keys: number[][] = this.processes.map(() => []);
     for (let index = 0; index < count; index++)
@@ -294,6 +313,7 @@ class ClientPool {
               table: "bench_items",
               shapeKeys: keys[index] ?? [],
               sse,
+              lean,
             }),
       ),
     );
