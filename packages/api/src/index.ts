@@ -30,6 +30,17 @@ export type {
 } from "./mutation/procedure";
 export type { AppErrorData, ErrorReason, FieldErrors } from "./errors";
 export { MAX_REQUEST_BYTES } from "./limits";
+export {
+  DEFAULT_MUTATION_LOG_RETENTION_MS,
+  DEFAULT_PRUNE_INTERVAL_MS,
+  startMutationLogPruning,
+} from "./jobs/prune-mutation-log";
+export type {
+  MutationLogPruning,
+  MutationLogPruningOptions,
+} from "./jobs/prune-mutation-log";
+/** For hosts that schedule pruning themselves (cron): `pruneMutationLog(db, { olderThan })`. */
+export { pruneMutationLog } from "@repo/db";
 /** Server-only: the app builds its database client through the api package, never directly. */
 export { createDb } from "@repo/db";
 export type { Db, Txid } from "@repo/db";
