@@ -20,8 +20,6 @@
  * The happy path costs no round trip beyond the mutation's own; a retry costs a rolled-back
  * run of the mutation, which is rare.
  */
-import { escapeLiteral } from "pg";
-
 import type { Db } from "./client";
 import type {
   AtCommit,
@@ -59,29 +57,23 @@ const LOG_INSERT_SQL = `
   SELECT count(*)::int AS inserted FROM logged`;
 
 /**
- * The same insert for the `COMMIT` round trip (simple protocol: values as literals), refusing
- * by failing: the mutation id becomes NULL, which the column's NOT NULL constraint rejects
- * (SQLSTATE 23502 on `mutation_log.mutation_id`), so Postgres skips the `COMMIT` that follows.
+ * The same insert for the `COMMIT` round trip (simple protocol, prepared once per connection by
+ * SQL `PREPARE`), refusing by failing: the mutation id becomes NULL, which the column's NOT NULL
+ * constraint rejects (SQLSTATE 23502 on `mutation_log.mutation_id`), so Postgres skips the
+ * `COMMIT` that follows. Same parameters as `LOG_INSERT_SQL`.
  */
-function logInsertAtCommitSql(call: MutationCall, result: string): string {
-  if (!Number.isSafeInteger(call.mutationId))
-    throw new RangeError(`mutation id ${call.mutationId} is not an integer`);
-  const client = `${escapeLiteral(call.clientId)}::uuid`;
-  const user = `${escapeLiteral(call.userId)}::uuid`;
-  const id = `${call.mutationId}::int`;
-  return `INSERT INTO mutation_log (client_id, mutation_id, user_id, name, txid, outcome, result)
-    SELECT ${client},
-           CASE WHEN NOT EXISTS (
-             SELECT 1 FROM (SELECT mutation_id, user_id FROM mutation_log
-                             WHERE client_id = ${client}
-                             ORDER BY mutation_id DESC LIMIT 1) latest
-              WHERE latest.mutation_id >= ${id} OR latest.user_id <> ${user})
-           THEN ${id} END,
-           ${user}, ${escapeLiteral(call.name)},
-           pg_current_xact_id()::xid::text::bigint, 'ok', ${escapeLiteral(result)}::jsonb`;
-}
+const LOG_INSERT_AT_COMMIT_SQL = `
+  INSERT INTO mutation_log (client_id, mutation_id, user_id, name, txid, outcome, result)
+  SELECT $1::uuid,
+         CASE WHEN NOT EXISTS (
+           SELECT 1 FROM (SELECT mutation_id, user_id FROM mutation_log
+                           WHERE client_id = $1::uuid
+                           ORDER BY mutation_id DESC LIMIT 1) latest
+            WHERE latest.mutation_id >= $2::int OR latest.user_id <> $3::uuid)
+         THEN $2::int END,
+         $3::uuid, $4::text, pg_current_xact_id()::xid::text::bigint, 'ok', $5::jsonb`;
 
-/** Whether `error` is the refusal of `logInsertAtCommitSql` (pg's error, unwrapped). */
+/** Whether `error` is the refusal of `LOG_INSERT_AT_COMMIT_SQL` (pg's error, unwrapped). */
 function isLogRefusal(error: unknown): boolean {
   if (typeof error !== "object" || error === null) return false;
   const { code, table, column } = error as Record<string, unknown>;
@@ -162,14 +154,20 @@ export async function runLoggedMutation<T>(
       db,
       async (tx, query, atCommit?: AtCommit) => {
         const data = await fn(tx, query);
-        const result = JSON.stringify(encode(data));
+        const values = [
+          call.clientId,
+          call.mutationId,
+          call.userId,
+          call.name,
+          JSON.stringify(encode(data)),
+        ];
         if (atCommit) {
-          atCommit(logInsertAtCommitSql(call, result));
+          atCommit(LOG_INSERT_AT_COMMIT_SQL, values, "mutation_log_insert");
           return data;
         }
         const [row] = await query<{ inserted: number }>(
           LOG_INSERT_SQL,
-          [call.clientId, call.mutationId, call.userId, call.name, result],
+          values,
           "mutation_log_insert",
         );
         if (row?.inserted !== 1) throw new LogAnswers();

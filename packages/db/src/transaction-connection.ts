@@ -28,6 +28,17 @@ export interface BeginWith {
   onRows: (rows: Record<string, unknown>[]) => void;
 }
 
+/**
+ * A statement for a simple-protocol round trip. With `name`, it is prepared once per connection
+ * by SQL `PREPARE` and sent as `EXECUTE name(<literals>)`, so Postgres plans it once; without,
+ * its values are inlined as literals (see `inlineParameters`).
+ */
+export interface Statement {
+  sql: string;
+  values?: readonly unknown[];
+  name?: string;
+}
+
 /** The connection of one transaction, as `withTxid` sees it. */
 export class TransactionSlot {
   /** Set by the connection that sent this transaction's `BEGIN`. */
@@ -37,10 +48,10 @@ export class TransactionSlot {
   /** `BEGIN; <beginWith.sql>` is still to be sent, with the transaction's first statement. */
   beginDeferred = false;
   /**
-   * A statement (no parameters) to send with Prisma's `COMMIT` in one round trip:
-   * `<commitWith>; COMMIT`. If it fails, nothing commits (see `commitWith` below).
+   * A statement to send with Prisma's `COMMIT` in one round trip: `<commitWith>; COMMIT`. If it
+   * fails, nothing commits (see `commit` below).
    */
-  commitWith: string | undefined;
+  commitWith: Statement | undefined;
   /** The error of the `COMMIT` round trip, as pg reported it (Prisma wraps what it rethrows). */
   commitFailure: unknown;
 
@@ -64,12 +75,12 @@ export class TransactionSlot {
     const connection = this.connection;
     if (!connection || this.closed)
       throw new Error("the transaction is no longer open");
-    const inlined = this.beginDeferred
-      ? inlineParameters(sql, values)
+    const simple = this.beginDeferred
+      ? await simpleText(connection, { sql, values, name })
       : undefined;
-    if (inlined !== undefined) {
+    if (simple !== undefined && this.beginDeferred && !this.closed) {
       this.beginDeferred = false;
-      const results = await sendWithBegin(connection, this, inlined);
+      const results = await sendWithBegin(connection, this, simple);
       return (results[2]?.rows ?? []) as R[];
     }
     // A deferred BEGIN that cannot carry this statement goes first (see the client's query).
@@ -207,12 +218,20 @@ async function commit(
   slot: TransactionSlot,
   beginDeferred: boolean,
 ): Promise<pg.QueryResult> {
-  const statements = [
-    ...(beginDeferred && slot.beginWith ? ["BEGIN", slot.beginWith.sql] : []),
-    ...(slot.commitWith === undefined ? [] : [slot.commitWith]),
-    "COMMIT",
-  ];
   try {
+    const withCommit =
+      slot.commitWith === undefined
+        ? undefined
+        : await simpleText(connection, slot.commitWith);
+    if (slot.commitWith !== undefined && withCommit === undefined)
+      throw new Error(
+        "atCommit: the statement's values cannot travel as literals (text, numbers, booleans, null)",
+      );
+    const statements = [
+      ...(beginDeferred && slot.beginWith ? ["BEGIN", slot.beginWith.sql] : []),
+      ...(withCommit === undefined ? [] : [withCommit]),
+      "COMMIT",
+    ];
     const results = await send(connection, statements.join("; "));
     const all = Array.isArray(results) ? results : [results];
     if (beginDeferred && slot.beginWith)
@@ -225,6 +244,38 @@ async function commit(
     await send(connection, "ROLLBACK").catch(() => undefined);
     throw error;
   }
+}
+
+/** Statements each connection has prepared by SQL `PREPARE` (kept for the session). */
+const preparedBySql = new WeakMap<pg.Client, Set<string>>();
+
+/**
+ * `statement` as text for a simple-protocol query: `EXECUTE kit_<name>(<literals>)` when it
+ * has a name (preparing it first, in a round trip of its own, the first time on this
+ * connection: a prepared statement outlives a rolled-back transaction, so it is known to exist
+ * afterwards), else its text with literals. `undefined` if its values cannot be literals, or
+ * (without a name) its text cannot take them safely.
+ */
+async function simpleText(
+  connection: pg.Client,
+  { sql, values = [], name }: Statement,
+): Promise<string | undefined> {
+  if (name === undefined || !/^[a-z_][a-z0-9_]*$/i.test(name))
+    return values.length === 0 ? sql : inlineParameters(sql, values);
+  const literals = values.map(toLiteral);
+  if (literals.some((literal) => literal === undefined)) return undefined;
+  // Apart from pg's protocol-level names (the same namespace): those are never `kit_…`.
+  const prepared = `kit_${name}`;
+  let names = preparedBySql.get(connection);
+  if (!names?.has(prepared)) {
+    await send(connection, `PREPARE ${prepared} AS ${sql}`);
+    names ??= new Set();
+    names.add(prepared);
+    preparedBySql.set(connection, names);
+  }
+  return literals.length === 0
+    ? `EXECUTE ${prepared}`
+    : `EXECUTE ${prepared}(${literals.join(", ")})`;
 }
 
 /**

@@ -42,11 +42,17 @@ export type TxQuery = <R extends Record<string, unknown>>(
 ) => Promise<R[]>;
 
 /**
- * Registers one statement (no parameters: values as escaped literals) to run in the `COMMIT`
- * round trip, after everything else of the transaction. If it fails, nothing commits and the
- * transaction's promise rejects with its error. Only on the direct path (`createDb` clients).
+ * Registers one statement to run in the `COMMIT` round trip, after everything else of the
+ * transaction (simple protocol: `$n` values travel as literals, so text, numbers, booleans or
+ * null; with a `name` the statement is prepared once per connection by SQL `PREPARE` and sent
+ * as `EXECUTE`). If it fails, nothing commits and the transaction's promise rejects with its
+ * error. Only on the direct path (`createDb` clients).
  */
-export type AtCommit = (sql: string) => void;
+export type AtCommit = (
+  sql: string,
+  values?: readonly unknown[],
+  name?: string,
+) => void;
 
 /**
  * Namespace of our advisory locks: the two-integer form `(namespace, hashtext(key))` keeps them
@@ -119,7 +125,7 @@ export async function runWithTxid<T>(
                 ? undefined
                 : (await query<{ txid: string }>(txidSql, []))[0]?.txid;
             const atCommit: AtCommit | undefined = slot.isOpen
-              ? (sql) => (slot.commitWith = sql)
+              ? (sql, values, name) => (slot.commitWith = { sql, values, name })
               : undefined;
             const data = await fn(tx, query, atCommit);
             return { data, txidRead };

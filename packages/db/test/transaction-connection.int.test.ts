@@ -155,14 +155,17 @@ describe("withTxid's direct statements", () => {
           probeValues,
           "test_first_statement",
         );
-        // Inlined into the BEGIN round trip, the first one was not prepared; the second is.
+        // In the BEGIN round trip the first one went as `EXECUTE` of a statement prepared by
+        // SQL (kit_…); the second is prepared by pg under its own name.
         const prepared = async () =>
           (
-            await query<{ count: number }>(
-              `SELECT count(*)::int AS count FROM pg_prepared_statements WHERE name = $1`,
-              ["test_first_statement"],
+            await query<{ count: number; sql: number }>(
+              `SELECT count(*) FILTER (WHERE name = $1)::int AS count,
+                      count(*) FILTER (WHERE name = $2 AND from_sql)::int AS sql
+                 FROM pg_prepared_statements`,
+              ["test_first_statement", "kit_test_first_statement"],
             )
-          )[0]?.count;
+          )[0];
         const preparedAfterFirst = await prepared();
         await query(probeSql, probeValues, "test_first_statement");
         const preparedAfterSecond = await prepared();
@@ -182,7 +185,10 @@ describe("withTxid's direct statements", () => {
       { lockKey: "first-statement" },
     );
     expect(data.first).toMatchObject({ echo: "it's", locks: 1 });
-    expect(data.prepared).toEqual([0, 1]);
+    expect(data.prepared).toEqual([
+      { count: 0, sql: 1 },
+      { count: 1, sql: 1 },
+    ]);
     expect(Number(data.first?.xid)).toBe(txid);
     expect(data.first?.pid).toBe(data.viaPrisma?.pid);
     expect(txid).toBe(await xminOf(data.project.id));
@@ -248,6 +254,35 @@ describe("withTxid's direct statements", () => {
       async (_tx, _query, atCommit) => atCommit,
     );
     expect(plain).toBeUndefined();
+  });
+
+  it("prepare a named atCommit statement once per connection and send it as EXECUTE with literals", async () => {
+    const single = createDb(database.url, { max: 1 });
+    try {
+      const insert = (name: string) =>
+        runWithTxid(single, async (_tx, _query, atCommit) => {
+          atCommit?.(
+            `INSERT INTO projects (name, owner_id) VALUES ($1, $2::uuid)`,
+            [name, ownerId],
+            "test_at_commit",
+          );
+        });
+      const first = await insert("o'quoted \\ one");
+      const second = await insert("second");
+      const rows = await db.$queryRaw<{ name: string; xmin: string }[]>`
+        SELECT name, xmin::text AS xmin FROM projects
+         WHERE name IN ('o''quoted \\ one', 'second') ORDER BY name`;
+      expect(rows.map((row) => [row.name, Number(row.xmin)])).toEqual([
+        ["o'quoted \\ one", first.txid],
+        ["second", second.txid],
+      ]);
+      const [prepared] = await single.$queryRaw<{ count: number }[]>`
+        SELECT count(*)::int AS count FROM pg_prepared_statements
+         WHERE name = 'kit_test_at_commit' AND from_sql`;
+      expect(prepared?.count).toBe(1);
+    } finally {
+      await single.$disconnect();
+    }
   });
 
   it("a failing atCommit statement commits nothing, rejects with its own error and leaves the pool usable", async () => {
