@@ -517,7 +517,9 @@ async function resolveShape(
     offset.tx <= 0n &&
     offset.op !== Infinity
   )
-    await shape.waitForEntries(offset);
+    // Pages of a few cursor batches: the client's cost per response is large enough that
+    // one response per 5,000-row batch costs it more than the overlap gains.
+    await shape.waitForEntries(offset, SNAPSHOT_PAGE_ROWS);
   else await shape.ready;
   if (shape.state === "invalid") {
     const failure = shape.snapshotError as
@@ -551,6 +553,9 @@ async function currentHandle(
     throw error;
   }
 }
+
+/** Rows a response of a running snapshot waits for (unless the snapshot ends first). */
+const SNAPSHOT_PAGE_ROWS = 20_000;
 
 // --- GET /v1/shape ----------------------------------------------------------------------
 

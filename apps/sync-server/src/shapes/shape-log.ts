@@ -278,6 +278,10 @@ export class ShapeLog {
     return this.firstIndexAfter(after) < this.offsets.length;
   }
 
+  countEntriesAfter(after: LogOffset): number {
+    return this.offsets.length - this.firstIndexAfter(after);
+  }
+
   sync(): void {
     this.payloads.sync();
   }

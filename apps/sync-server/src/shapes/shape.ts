@@ -119,12 +119,14 @@ export class Shape {
    * snapshot is still running start with the rows fetched so far, so the client parses them
    * while the rest is fetched, instead of waiting for the whole snapshot.
    */
-  waitForEntries(after: LogOffset): Promise<void> {
-    if (this.state !== "snapshotting" || this.log.hasEntriesAfter(after))
-      return Promise.resolve();
+  waitForEntries(after: LogOffset, minEntries = 1): Promise<void> {
+    const enough = () =>
+      this.state !== "snapshotting" ||
+      this.log.countEntriesAfter(after) >= minEntries;
+    if (enough()) return Promise.resolve();
     return new Promise<void>((resolve) => {
       const unsubscribe = this.subscribe(() => {
-        if (this.state !== "snapshotting" || this.log.hasEntriesAfter(after)) {
+        if (enough()) {
           unsubscribe();
           resolve();
         }
