@@ -10,14 +10,17 @@
  * Two in-process rows show where the time goes between the two: the same insert through Prisma
  * in `withTxid` (Prisma's interactive transaction), and the full procedure through
  * `createCaller` (session, authorisation, mutation log, superjson; no HTTP). A 404 from the API
- * server calibrates what a bare HTTP round trip costs on the machine.
+ * server calibrates what a bare HTTP round trip costs on the machine. All HTTP rows use one
+ * keep-alive `node:http` agent (@trpc/client through a small fetch over it; the load generator
+ * shares the two cores, and undici's fetch costs it more than the server's work per call).
  *
  * Flags: --seconds <n> per measurement (default 5), --warmup <n> seconds before each (default 3),
  * --jit-warmup <n> seconds of traffic through every path before the first row (default 15),
  * --callers <list> (default 1,32),
  * --pool <n> connections of server and baseline (default 10), --durable (fsync on; default off,
  * like the test cluster), --cpu-prof (write a V8 CPU profile of the server to bench/profiles/),
- * --paths <list> rows to run after the raw pg baseline (default pg,prisma,caller,404,trpc,lean),
+ * --paths <list> rows to run after the raw pg baseline (default pg,prisma,caller,404,trpc,lean;
+ * also trpc-undici: @trpc/client with undici's fetch instead of a node:http one),
  * --workers <n> API server processes (node:cluster; default 1; server CPU counts them all),
  * --server-flags "<node flags>" for the API server process(es), e.g. "--max-semi-space-size=32".
  */
@@ -177,10 +180,14 @@ function httpRequest(
   agent: Agent,
   url: URL,
   method: "GET" | "POST",
-  { body, token }: { body?: string; token?: string },
+  {
+    body,
+    token,
+    headers: given = {},
+  }: { body?: string; token?: string; headers?: Record<string, string> },
 ): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
-    const headers: Record<string, string | number> = {};
+    const headers: Record<string, string | number> = { ...given };
     if (token) headers.authorization = `Bearer ${token}`;
     if (body !== undefined) {
       headers["content-type"] = "application/json";
@@ -195,6 +202,35 @@ function httpRequest(
     req.on("error", reject);
     req.end(body);
   });
+}
+
+/**
+ * What @trpc/client's `fetch` needs (status, headers, `json()`), over a keep-alive `node:http`
+ * agent: undici's `fetch` costs the load generator, which shares the two cores with the server
+ * and Postgres, about 1.3 ms of CPU per call.
+ */
+async function fetchOverNodeHttp(
+  agent: Agent,
+  url: string | URL | Request,
+  init: RequestInit = {},
+): Promise<Response> {
+  if (url instanceof Request) throw new Error("fetchOverNodeHttp: pass a URL");
+  const headers = Object.fromEntries(new Headers(init.headers));
+  const body = typeof init.body === "string" ? init.body : undefined;
+  if (init.body != null && body === undefined)
+    throw new Error("fetchOverNodeHttp: only string bodies");
+  const { status, text } = await httpRequest(
+    agent,
+    new URL(url),
+    init.method === "POST" ? "POST" : "GET",
+    { body, headers },
+  );
+  return {
+    ok: status >= 200 && status < 300,
+    status,
+    headers: new Headers(),
+    json: async () => JSON.parse(text) as unknown,
+  } as Response;
 }
 
 async function main() {
@@ -254,30 +290,42 @@ async function main() {
     );
     cleanups.unshift(() => server.stop());
 
-    const clients = users.map((user) => ({
-      clientId: randomUUID(),
-      trpc: createTRPCClient<AppRouter>({
+    const agent = new Agent({ keepAlive: true, maxSockets: maxCallers });
+    cleanups.unshift(async () => agent.destroy());
+    const trpcClient = (token: string, fetch?: typeof nodeHttpFetch) =>
+      createTRPCClient<AppRouter>({
         links: [
           httpBatchLink({
             url: server.url,
             transformer: superjson,
-            headers: { authorization: `Bearer ${user.token}` },
+            headers: { authorization: `Bearer ${token}` },
+            fetch,
           }),
         ],
-      }),
+      });
+    const nodeHttpFetch = (url: string | URL | Request, init?: RequestInit) =>
+      fetchOverNodeHttp(agent, url, init);
+    const clients = users.map((user) => ({
+      clientId: randomUUID(),
+      trpc: trpcClient(user.token, nodeHttpFetch),
+      trpcUndici: trpcClient(user.token),
     }));
 
-    const viaTrpc = async (caller: number, sequence: number) => {
-      const client = clients[caller];
-      if (!client) throw new Error("no client");
-      const args = issueArgs(sequence);
-      const { data } = await client.trpc.issues.create.mutate({
-        clientId: client.clientId,
-        mutationId: sequence,
-        args,
-      });
-      assertApplied(data.id, args.id);
-    };
+    const trpcVia =
+      (transport: "trpc" | "trpcUndici") =>
+      async (caller: number, sequence: number) => {
+        const client = clients[caller];
+        if (!client) throw new Error("no client");
+        const args = issueArgs(sequence);
+        const { data } = await client[transport].issues.create.mutate({
+          clientId: client.clientId,
+          mutationId: sequence,
+          args,
+        });
+        assertApplied(data.id, args.id);
+      };
+    const viaTrpc = trpcVia("trpc");
+    const viaTrpcUndici = trpcVia("trpcUndici");
     const db = createDb(url, { max: POOL });
     cleanups.unshift(() => db.$disconnect());
     const callers = await Promise.all(
@@ -327,8 +375,6 @@ async function main() {
      * superjson would send, built by hand. The load generator shares the 2 cores with the
      * server, and @trpc/client over undici's fetch costs it about 1.3 ms per call.
      */
-    const agent = new Agent({ keepAlive: true, maxSockets: maxCallers });
-    cleanups.unshift(async () => agent.destroy());
     const leanPath = new URL("/issues.create?batch=1", server.url);
     const viaLeanHttp = async (caller: number, sequence: number) => {
       const client = clients[caller];
@@ -415,6 +461,11 @@ async function main() {
           ["caller", "procedure via createCaller, in-process", viaCaller],
           ["404", "HTTP 404 from the server (HTTP floor)", viaHttp404],
           ["trpc", "tRPC over HTTP, @trpc/client", viaTrpc],
+          [
+            "trpc-undici",
+            "tRPC over HTTP, @trpc/client + fetch",
+            viaTrpcUndici,
+          ],
           ["lean", "tRPC over HTTP, lean node:http client", viaLeanHttp],
         ] as const
       )
