@@ -19,9 +19,11 @@
  * --callers <list> (default 1,32),
  * --pool <n> connections of server and baseline (default 10), --durable (fsync on; default off,
  * like the test cluster), --cpu-prof (write a V8 CPU profile of the server to bench/profiles/),
- * --paths <list> rows to run after the raw pg baseline (default pg,prisma,caller,404,trpc,lean;
- * also trpc-undici: @trpc/client with undici's fetch instead of a node:http one),
- * --workers <n> API server processes (node:cluster; default 1; server CPU counts them all),
+ * --paths <list> rows to run after the raw pg baseline (default
+ * pg,prisma,caller,404,trpc,lean,lean2; lean2: the lean client against a second API server
+ * with two processes; trpc-undici: @trpc/client with undici's fetch instead of a node:http one),
+ * --workers <n> processes of the main API server (node:cluster; default 1; server CPU counts
+ * them all),
  * --server-flags "<node flags>" for the API server process(es), e.g. "--max-semi-space-size=32".
  */
 import { randomBytes, randomUUID } from "node:crypto";
@@ -55,7 +57,7 @@ const { values } = parseArgs({
     pool: { type: "string", default: "10" },
     durable: { type: "boolean", default: false },
     "cpu-prof": { type: "boolean", default: false },
-    paths: { type: "string", default: "pg,prisma,caller,404,trpc,lean" },
+    paths: { type: "string", default: "pg,prisma,caller,404,trpc,lean,lean2" },
     workers: { type: "string", default: "1" },
     "server-flags": { type: "string", default: "" },
   },
@@ -278,17 +280,27 @@ async function main() {
         [projectId, user.id, index === 0 ? "owner" : "member"],
       );
 
+    const serverNodeFlags = [
+      ...(values["cpu-prof"]
+        ? ["--cpu-prof", "--cpu-prof-dir=bench/profiles"]
+        : []),
+      ...values["server-flags"].split(" ").filter(Boolean),
+    ];
     const server = await startServerProcess(
       url,
       ["--pool", String(POOL), "--quiet", "--workers", values.workers],
-      [
-        ...(values["cpu-prof"]
-          ? ["--cpu-prof", "--cpu-prof-dir=bench/profiles"]
-          : []),
-        ...values["server-flags"].split(" ").filter(Boolean),
-      ],
+      serverNodeFlags,
     );
     cleanups.unshift(() => server.stop());
+    /** Two API processes (node:cluster) behind one port, for the lean2 row. */
+    const clusterServer = PATHS.has("lean2")
+      ? await startServerProcess(
+          url,
+          ["--pool", String(POOL), "--quiet", "--workers", "2"],
+          serverNodeFlags,
+        )
+      : undefined;
+    if (clusterServer) cleanups.unshift(() => clusterServer.stop());
 
     const agent = new Agent({ keepAlive: true, maxSockets: maxCallers });
     cleanups.unshift(async () => agent.destroy());
@@ -375,32 +387,40 @@ async function main() {
      * superjson would send, built by hand. The load generator shares the 2 cores with the
      * server, and @trpc/client over undici's fetch costs it about 1.3 ms per call.
      */
-    const leanPath = new URL("/issues.create?batch=1", server.url);
-    const viaLeanHttp = async (caller: number, sequence: number) => {
-      const client = clients[caller];
-      const user = users[caller];
-      if (!client || !user) throw new Error("no client");
-      const { at, ...args } = issueArgs(sequence);
-      const body = JSON.stringify({
-        0: {
-          json: {
-            clientId: client.clientId,
-            mutationId: sequence,
-            args: { ...args, at: at.toISOString() },
+    const leanVia =
+      (serverUrl: string) => async (caller: number, sequence: number) => {
+        const client = clients[caller];
+        const user = users[caller];
+        if (!client || !user) throw new Error("no client");
+        const { at, ...args } = issueArgs(sequence);
+        const body = JSON.stringify({
+          0: {
+            json: {
+              clientId: client.clientId,
+              mutationId: sequence,
+              args: { ...args, at: at.toISOString() },
+            },
+            meta: { values: { "args.at": ["Date"] } },
           },
-          meta: { values: { "args.at": ["Date"] } },
-        },
-      });
-      const { status, text } = await httpRequest(agent, leanPath, "POST", {
-        body,
-        token: user.token,
-      });
-      if (status !== 200) throw new Error(`HTTP ${status}: ${text}`);
-      const [answer] = JSON.parse(text) as [
-        { result: { data: { json: { data: { id: string } } } } },
-      ];
-      assertApplied(answer.result.data.json.data.id, args.id);
-    };
+        });
+        const { status, text } = await httpRequest(
+          agent,
+          new URL("/issues.create?batch=1", serverUrl),
+          "POST",
+          {
+            body,
+            token: user.token,
+          },
+        );
+        if (status !== 200) throw new Error(`HTTP ${status}: ${text}`);
+        const [answer] = JSON.parse(text) as [
+          { result: { data: { json: { data: { id: string } } } } },
+        ];
+        assertApplied(answer.result.data.json.data.id, args.id);
+      };
+    const viaLeanHttp = leanVia(server.url);
+    const viaLeanHttp2 = leanVia(clusterServer?.url ?? server.url);
+
     /** Calibration: what any HTTP request costs on this machine, with no tRPC and no SQL. */
     const notFoundPath = new URL("/no-such-procedure", server.url);
     const viaHttp404 = async () => {
@@ -442,19 +462,21 @@ async function main() {
     const fmt = (n: number, width: number, digits = 2) =>
       n.toFixed(digits).padStart(width);
     if (JIT_WARMUP_SECONDS > 0)
-      // Half the callers through HTTP (warms the server), half in-process (warms this process).
+      // Half the callers through HTTP (warms the servers), half in-process (warms this process).
       await measure(
         Math.min(16, clients.length),
         JIT_WARMUP_SECONDS,
         (caller, sequence) =>
-          caller % 2 === 0
-            ? viaTrpc(caller, sequence)
-            : viaCaller(caller, sequence),
+          caller % 2 === 1
+            ? viaCaller(caller, sequence)
+            : clusterServer && caller % 4 === 2
+              ? viaLeanHttp2(caller, sequence)
+              : viaTrpc(caller, sequence),
         async () => undefined,
       );
     for (const callerCount of CALLER_COUNTS) {
       let raw = 0;
-      for (const [label, op] of (
+      for (const [key, label, op] of (
         [
           ["pg", "raw pg BEGIN/INSERT/COMMIT (baseline)", viaPg],
           ["prisma", "Prisma withTxid + insert, in-process", viaPrisma],
@@ -467,10 +489,11 @@ async function main() {
             viaTrpcUndici,
           ],
           ["lean", "tRPC over HTTP, lean node:http client", viaLeanHttp],
+          ["lean2", "… lean client, 2 API processes", viaLeanHttp2],
         ] as const
-      )
-        .filter(([key]) => key === "pg" || PATHS.has(key))
-        .map(([, label, op]) => [label, op] as const)) {
+      ).filter(([key]) => key === "pg" || PATHS.has(key))) {
+        const serverPid =
+          key === "lean2" && clusterServer ? clusterServer.pid : server.pid;
         // Fresh client ids per row: mutation ids restart at 1.
         for (const client of clients) client.clientId = randomUUID();
         let cpuBefore = {
@@ -481,7 +504,7 @@ async function main() {
         const measured = await measure(callerCount, SECONDS, op, async () => {
           cpuBefore = {
             bench: process.cpuUsage(),
-            server: await treeCpuSeconds(server.pid),
+            server: await treeCpuSeconds(serverPid),
             postgres: await treeCpuSeconds(postgres.pid),
           };
         });
@@ -490,7 +513,7 @@ async function main() {
           fmt((seconds * 1000) / measured.ops, 6);
         const cpu = [
           perOp((bench.user + bench.system) / 1e6),
-          perOp((await treeCpuSeconds(server.pid)) - cpuBefore.server),
+          perOp((await treeCpuSeconds(serverPid)) - cpuBefore.server),
           perOp((await treeCpuSeconds(postgres.pid)) - cpuBefore.postgres),
         ];
         const row = summary(measured);
