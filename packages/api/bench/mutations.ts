@@ -20,7 +20,8 @@
  * --pool <n> connections of server and baseline (default 10), --durable (fsync on; default off,
  * like the test cluster), --cpu-prof (write a V8 CPU profile of the server to bench/profiles/),
  * --paths <list> rows to run after the raw pg baseline (default
- * pg,prisma,caller,404,trpc,lean,lean2; lean2: the lean client against a second API server
+ * pg,prisma-autocommit,prisma-batch,prisma,caller,404,trpc,lean,lean2; prisma-autocommit and
+ * prisma-batch: the insert without Prisma's interactive transaction; lean2: the lean client against a second API server
  * with two processes; trpc-undici: @trpc/client with undici's fetch instead of a node:http one),
  * --workers <n> processes of the main API server (node:cluster; default 1; server CPU counts
  * them all),
@@ -57,7 +58,11 @@ const { values } = parseArgs({
     pool: { type: "string", default: "10" },
     durable: { type: "boolean", default: false },
     "cpu-prof": { type: "boolean", default: false },
-    paths: { type: "string", default: "pg,prisma,caller,404,trpc,lean,lean2" },
+    paths: {
+      type: "string",
+      default:
+        "pg,prisma-autocommit,prisma-batch,prisma,caller,404,trpc,lean,lean2",
+    },
     workers: { type: "string", default: "1" },
     "server-flags": { type: "string", default: "" },
   },
@@ -358,6 +363,13 @@ async function main() {
       sortKey: `a${sequence}`,
       at: new Date(),
     });
+    const issueData = (caller: number, sequence: number) =>
+      (({ at, ...args }) => ({
+        ...args,
+        createdAt: at,
+        updatedAt: at,
+        creatorId: users[caller]?.id ?? "",
+      }))(issueArgs(sequence));
     const viaCaller = async (caller: number, sequence: number) => {
       const client = clients[caller];
       const procedures = callers[caller];
@@ -373,15 +385,28 @@ async function main() {
     const viaPrisma = (caller: number, sequence: number) =>
       withTxid(db, (tx) =>
         tx.issue.create({
-          data: (({ at, ...args }) => ({
-            ...args,
-            createdAt: at,
-            updatedAt: at,
-            creatorId: users[caller]?.id ?? "",
-          }))(issueArgs(sequence)),
+          data: issueData(caller, sequence),
           select: { id: true },
         }),
       );
+    /**
+     * Where Prisma's interactive transaction stands: the same insert and txid read as a batch
+     * `$transaction([...])` (one transaction, no callback; cannot branch on reads, so not how
+     * mutations run today), and as a lone autocommit insert without a txid.
+     */
+    const viaPrismaBatch = (caller: number, sequence: number) =>
+      db.$transaction([
+        db.issue.create({
+          data: issueData(caller, sequence),
+          select: { id: true },
+        }),
+        db.$queryRaw`SELECT pg_current_xact_id()::xid::text AS txid`,
+      ]);
+    const viaPrismaAutocommit = (caller: number, sequence: number) =>
+      db.issue.create({
+        data: issueData(caller, sequence),
+        select: { id: true },
+      });
     /**
      * The same tRPC call without @trpc/client: a keep-alive node:http request with the body
      * superjson would send, built by hand. The load generator shares the 2 cores with the
@@ -479,6 +504,16 @@ async function main() {
       for (const [key, label, op] of (
         [
           ["pg", "raw pg BEGIN/INSERT/COMMIT (baseline)", viaPg],
+          [
+            "prisma-autocommit",
+            "Prisma insert, autocommit, no txid",
+            viaPrismaAutocommit,
+          ],
+          [
+            "prisma-batch",
+            "Prisma batch tx: insert + txid read",
+            viaPrismaBatch,
+          ],
           ["prisma", "Prisma withTxid + insert, in-process", viaPrisma],
           ["caller", "procedure via createCaller, in-process", viaCaller],
           ["404", "HTTP 404 from the server (HTTP floor)", viaHttp404],
