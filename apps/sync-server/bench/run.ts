@@ -62,7 +62,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * `pnpm bench -- --only=b1,b100,b2000,b100x10,c --live=long-poll|sse|lean --procs=N --cpu-prof=DIR`
  * runs a subset while iterating (the floor always runs); `--procs` is the number of client
  * processes; `--cpu-prof` profiles the server (`--cpu-prof-clients` the client processes); `--server-dir` runs the server from another
- * checkout's `apps/sync-server` (A/B comparisons on the same machine).
+ * checkout's `apps/sync-server` (A/B comparisons on the same machine); `--writes=N` changes the
+ * number of writes per case and for the floor (default 150; the 2,000-client case keeps 30).
  */
 const { values: options } = parseArgs({
   // pnpm passes the `--` separator through.
@@ -74,6 +75,7 @@ const { values: options } = parseArgs({
     "cpu-prof": { type: "string" },
     "server-dir": { type: "string" },
     "cpu-prof-clients": { type: "string" },
+    writes: { type: "string", default: "150" },
   },
 });
 
@@ -95,7 +97,7 @@ async function main(): Promise<void> {
       CREATE TABLE bench_items (id bigserial PRIMARY KEY, shape_key int NOT NULL, payload text NOT NULL, sent_at float8 NOT NULL);
       ALTER TABLE bench_items REPLICA IDENTITY FULL;
     `);
-    const writes = 150;
+    const writes = Number(options.writes);
     const floor = await measureFloor(url, sql, writes);
     console.log(
       `(a) floor  commit → pgoutput at a bare replication client: p50 ${fmt(floor.p50)}  p99 ${fmt(floor.p99)}  (n=${floor.count})`,
