@@ -86,6 +86,11 @@ export interface SyncServerOptions {
    */
   storageDir?: string;
   poolSize?: number;
+  /**
+   * Internal: longest wait before synced logs are confirmed to the slot (default 50 ms). Tests
+   * raise it to stage a crash with served but unconfirmed transactions; not an env setting.
+   */
+  confirmIntervalMs?: number;
   logger?: Logger;
 }
 
@@ -144,6 +149,7 @@ export async function startSyncServer(
       replicationHealthy = false;
     },
     beforeConfirm: () => shapes.syncAll(),
+    confirmIntervalMs: options.confirmIntervalMs,
     onConnected: () => {
       replicationHealthy = true;
     },

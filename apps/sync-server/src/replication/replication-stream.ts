@@ -3,7 +3,7 @@
  * manages. Tables join the publication when the first shape on them is created. Decoded
  * messages are grouped into whole transactions and handed to `onTransaction` in commit order;
  * the slot's flush position is confirmed only after that handler has returned and every shape
- * log has been made durable (`beforeConfirm`, batched every 50 ms), never before.
+ * log has been made durable (`beforeConfirm`, batched every `confirmIntervalMs`), never before.
  *
  * @see electric-protocol.md §8, §10a.1
  */
@@ -39,6 +39,11 @@ export interface ReplicationStreamOptions {
   beforeConfirm?: () => void;
   /** Streaming (re)started. */
   onConnected?: () => void;
+  /**
+   * Longest wait between a commit and the log sync + slot confirmation that follows it
+   * (default 50). Internal: tests raise it to hold confirmation back and stage a crash.
+   */
+  confirmIntervalMs?: number;
 }
 
 export class ReplicationSetupError extends Error {
@@ -348,7 +353,7 @@ export class ReplicationStream {
   private confirmTimer: NodeJS.Timeout | undefined;
   private pendingConfirm: string | undefined;
 
-  /** Batches confirmations: one log sync + one status update per 50 ms at most. */
+  /** Batches confirmations: one log sync + one status update per `confirmIntervalMs` at most. */
   private scheduleConfirm(lsn: string): void {
     this.pendingConfirm = lsn;
     this.confirmTimer ??= setTimeout(() => {
@@ -356,7 +361,7 @@ export class ReplicationStream {
       const pending = this.pendingConfirm;
       this.pendingConfirm = undefined;
       if (pending) this.confirm(pending);
-    }, 50);
+    }, this.options.confirmIntervalMs ?? 50);
   }
 
   private confirm(lsn: string): void {
