@@ -254,6 +254,8 @@ it("starts everything, serves the app, stops cleanly, and reuses its data", asyn
   expect(html).toContain(migrations.at(-1)?.name);
 
   await writeThroughTheApp(first);
+  // apps/web/src/instrumentation.ts: the app keeps its mutation log bounded.
+  await first.waitFor("mutation log pruning: every 60 min, keeping 30 days");
 
   const pid = postmasterPid(first.output());
   expect(isAlive(pid)).toBe(true);

@@ -7,17 +7,12 @@ import type { SessionResolver } from "@repo/api";
 import {
   createBearerSessionResolver,
   createCaller,
-  createDb,
   createTRPCContext,
 } from "@repo/api";
 
-import { env } from "~/env";
+import { db } from "./db";
 
-/** One pool per server process (and one across dev hot reloads). */
-const globalForDb = globalThis as unknown as {
-  db?: ReturnType<typeof createDb>;
-};
-export const db = (globalForDb.db ??= createDb(env.DATABASE_URL));
+export { db };
 
 /**
  * Who is signed in: a session token as `Authorization: Bearer <token>` (Node clients, the CLI).
