@@ -178,7 +178,7 @@ export async function startSyncServer(
           : "another database",
       });
     // Stored shapes must be back before streaming starts, so replayed transactions reach them.
-    const restored = await shapes.restore();
+    const restored = await shapes.restore(replication.resumeLsn);
     if (restored > 0)
       logger.info("shapes restored from storage", { count: restored });
     await replication.startStreaming();

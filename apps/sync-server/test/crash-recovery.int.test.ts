@@ -286,4 +286,9 @@ describe("crash between serving and syncing a transaction", () => {
     ourServerOnly(ctx, "kills our server process and cuts its shape log");
     await crashAndRecover("lost_whole", "transaction");
   });
+
+  test("a transaction torn inside the log file is rebuilt whole", async (ctx) => {
+    ourServerOnly(ctx, "kills our server process and cuts its shape log");
+    await crashAndRecover("lost_torn", "torn");
+  });
 });

@@ -87,6 +87,12 @@ export class ReplicationStream {
    */
   walPositionAtStart = 0n;
 
+  /**
+   * The slot's confirmed position when this server started (set by `prepare()`): streaming
+   * resends every transaction whose commit LSN is at or after it.
+   */
+  resumeLsn = 0n;
+
   /** Commit LSN of the last transaction handed to `onTransaction` (or the slot's start). */
   get lastSeenLsn(): bigint {
     return this.lastProcessedLsn;
@@ -156,6 +162,7 @@ export class ReplicationStream {
         );
         this.lastProcessedLsn = lsnToBigInt(created.rows[0]?.lsn ?? "0/0");
       }
+      this.resumeLsn = this.lastProcessedLsn;
     } finally {
       client.release();
     }
@@ -338,10 +345,12 @@ export class ReplicationStream {
         // after the sync (`scheduleConfirm` → `beforeConfirm`): after a crash, whatever a log
         // lost is resent from the slot and rebuilt at the same offsets with the same bytes
         // (offsets are `<commit lsn>_<2·op>` and entries are a pure function of the decoded
-        // transaction and the shape's stored definition and snapshot), while the file keeps a
-        // clean prefix (`FilePayloads.scan` cuts at the first torn line). A client that saw
-        // the lost entries resumes from an offset the rebuilt log reaches again: no gap, no
-        // duplicate. (See `walPositionAtStart` for why its offset is not rejected meanwhile.)
+        // transaction and the shape's stored definition and snapshot). Whatever part of the
+        // unsynced tail the file kept, down to half a transaction, is cut at restart
+        // (`ShapeManager.restore` drops entries at or after `resumeLsn`) and rebuilt whole.
+        // A client that saw the lost entries resumes from an offset the rebuilt log reaches
+        // again: no gap, no duplicate (`test/crash-recovery.int.test.ts` stages it). See
+        // `walPositionAtStart` for why its offset is not rejected meanwhile.
         if (message.commitEndLsn) this.scheduleConfirm(message.commitEndLsn);
         return;
       }

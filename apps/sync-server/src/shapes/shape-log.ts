@@ -50,6 +50,8 @@ export interface PayloadStore {
   sizeOf(index: number): number;
   /** Makes appended payloads durable. */
   sync(): void;
+  /** Keeps only the first `count` payloads. */
+  truncate(count: number): void;
   close(): void;
 }
 
@@ -66,6 +68,9 @@ export class MemoryPayloads implements PayloadStore {
   }
   sync(): void {
     // Nothing to make durable: memory logs do not outlive the process by design.
+  }
+  truncate(count: number): void {
+    this.jsons.length = Math.min(count, this.jsons.length);
   }
   close(): void {
     this.jsons.length = 0;
@@ -185,6 +190,21 @@ export class FilePayloads implements PayloadStore {
     this.dirty = false;
   }
 
+  truncate(count: number): void {
+    if (this.closed || count >= this.starts.length) return;
+    // Entry `count` starts right after the newline of entry `count - 1`.
+    const previous = count - 1;
+    const size =
+      previous < 0
+        ? 0
+        : (this.starts[previous] ?? 0) + (this.lengths[previous] ?? 0) + 1;
+    ftruncateSync(this.fd, size);
+    this.starts.length = count;
+    this.lengths.length = count;
+    this.size = size;
+    this.dirty = true;
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
@@ -284,6 +304,25 @@ export class ShapeLog {
 
   sync(): void {
     this.payloads.sync();
+  }
+
+  /**
+   * Drops the entries of transactions committed at or after `lsn` (snapshot entries stay).
+   * Returns how many were dropped.
+   */
+  discardFrom(lsn: bigint): number {
+    let keep = this.offsets.length;
+    while (keep > 0 && (this.offsets[keep - 1]?.tx ?? 0n) >= lsn) keep--;
+    // Snapshot entries (tx 0) are never dropped: the slot cannot resend them.
+    while (keep < this.offsets.length && (this.offsets[keep]?.tx ?? 0n) <= 0n)
+      keep++;
+    const dropped = this.offsets.length - keep;
+    if (dropped === 0) return 0;
+    this.payloads.truncate(keep);
+    this.offsets.length = keep;
+    this.readCache.clear();
+    this.readCacheBytes = 0;
+    return dropped;
   }
 
   close(): void {

@@ -45,11 +45,24 @@ export class ShapeManager {
   /**
    * Reopens shapes stored by a previous run. A shape whose table changed meanwhile (or is gone)
    * is dropped, so its clients get 409; the others resume where their clients left off.
+   *
+   * `replayFrom` is where the slot resumes: it resends every transaction committed at or after
+   * it. Their entries are cut from each log and rebuilt by the replay: after a crash the file
+   * may hold any prefix of its unsynced tail, down to part of a transaction (a page boundary
+   * inside it), and a shape skips a transaction whose commit position it already holds, so a
+   * partly kept one would stay partial. Entries before `replayFrom` were synced before the
+   * slot was confirmed past them; the rebuilt ones get the same offsets and bytes.
    */
-  async restore(): Promise<number> {
+  async restore(replayFrom: bigint): Promise<number> {
     let restored = 0;
     for (const { meta, log } of this.storage.restore()) {
       try {
+        const dropped = log.discardFrom(replayFrom);
+        if (dropped > 0)
+          this.options.logger.info("unconfirmed log entries cut for replay", {
+            handle: meta.handle,
+            entries: dropped,
+          });
         const table = await loadTableInfo(
           this.options.pool,
           meta.definition.table,
