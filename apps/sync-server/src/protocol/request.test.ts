@@ -24,6 +24,10 @@ describe("GET /v1/shape parameter validation (Electric's messages)", () => {
       { live: ["can't be true when offset == -1"] },
     ],
     [
+      "table=t&offset=now&live=true",
+      { live: ["can't be true when offset is 'now'"] },
+    ],
+    [
       "table=t&offset=0_0&handle=h&live_sse=true",
       { live_sse: ["can't be true unless live is also true"] },
     ],

@@ -80,7 +80,7 @@ export function parseShapeRequest(query: URLSearchParams): ShapeRequest {
   if (live && offsetText === "-1")
     add("live", "can't be true when offset == -1");
   if (live && offsetText === "now")
-    add("live", "can't be true when offset == now");
+    add("live", "can't be true when offset is 'now'");
   const sseText =
     query.get(LIVE_SSE_QUERY_PARAM) ??
     query.get(EXPERIMENTAL_LIVE_SSE_QUERY_PARAM);
@@ -101,7 +101,10 @@ export function parseShapeRequest(query: URLSearchParams): ShapeRequest {
     if (match) params[match[1] ?? ""] = value;
   }
   if (query.has(WHERE_PARAMS_PARAM))
-    add("params", "must be given as params[1]=value&params[2]=value ...");
+    add(
+      "params",
+      "is invalid: must be given as params[1]=value&params[2]=value ...",
+    );
 
   if (query.has(QUERYABLE_COLUMNS_PARAM))
     add(

@@ -29,9 +29,37 @@ import {
   ValueSyntaxError,
 } from "./types";
 
+/**
+ * A clause Electric would refuse, worded and located the way Electric reports it
+ * (`replication/eval/parser.ex`): most problems are prefixed `At location N: `, N being the
+ * offset in the clause of the node at fault (0 when there is none); a few that Electric finds
+ * before walking the tree carry no location (`location === null`).
+ */
 export class WhereClauseError extends Error {
   override name = "WhereClauseError";
+  /** Undefined until the enclosing node (or the clause, 0) gives it one. */
+  location: number | null | undefined;
+
+  constructor(
+    readonly reason: string,
+    location?: number | null,
+  ) {
+    super(reason);
+    if (location !== undefined) this.at(location);
+  }
+
+  at(location: number | null): this {
+    this.location = location;
+    this.message =
+      location === null
+        ? this.reason
+        : `At location ${location}: ${this.reason}`;
+    return this;
+  }
 }
+
+/** Electric parses `SELECT 1 WHERE <clause>` and reports node offsets relative to the clause. */
+const WHERE_PREFIX = "SELECT 1 WHERE ";
 
 /** A column whose type the evaluator cannot compare exactly like Postgres. */
 export interface UnsupportedColumn {
@@ -60,6 +88,8 @@ export interface AnalyzedWhere {
   expr: Expr;
   /** Inferred type of each `$n` (index n-1). */
   paramTypes: SqlType[];
+  /** Offset in the clause of each `$n`'s first use, for Electric's `At location N:`. */
+  paramLocations: ReadonlyMap<number, number>;
 }
 
 const COMPARE_OPS = new Set(["=", "<>", "!=", "<", "<=", ">", ">="]);
@@ -76,18 +106,34 @@ export function analyzeWhere(
   where: string,
   columnType: (name: string) => SqlType | UnsupportedColumn | undefined,
 ): AnalyzedWhere {
-  let select;
   try {
-    select = singleSelect(parseSql(`SELECT 1 WHERE ${where}`));
+    return analyze(where, columnType);
   } catch (error) {
-    if (error instanceof SqlParseError)
-      throw new WhereClauseError(error.message);
+    if (error instanceof WhereClauseError && error.location === undefined)
+      error.at(0);
     throw error;
   }
+}
+
+function analyze(
+  where: string,
+  columnType: (name: string) => SqlType | UnsupportedColumn | undefined,
+): AnalyzedWhere {
+  let parsed;
+  try {
+    parsed = parseSql(`${WHERE_PREFIX}${where}`);
+  } catch (error) {
+    if (error instanceof SqlParseError)
+      throw new WhereClauseError(error.message, syntaxErrorLocation(error));
+    throw error;
+  }
+  if ((parsed.stmts?.length ?? 0) > 1)
+    throw new WhereClauseError('unescaped ";" causing statement split', null);
+  const select = singleSelect(parsed);
   const clause = select?.whereClause;
+  if (!select || !clause)
+    throw new WhereClauseError("expected a single boolean expression", null);
   if (
-    !select ||
-    !clause ||
     select.fromClause !== undefined ||
     select.groupClause !== undefined ||
     select.havingClause !== undefined ||
@@ -97,14 +143,23 @@ export function analyzeWhere(
     select.lockingClause !== undefined ||
     select.windowClause !== undefined
   ) {
-    throw new WhereClauseError("expected a single boolean expression");
+    throw new WhereClauseError("malformed query ending with SQL clauses", null);
   }
+  // Electric refuses subqueries before looking at anything else, without a location.
+  if (containsSubLink(clause))
+    throw new WhereClauseError(
+      "Subqueries are not supported (this server does not implement their move-in/move-out)",
+      null,
+    );
   const params = new Map<number, SqlType>();
-  const analyzer = new Analyzer(columnType, params);
-  const expr = analyzer.typed(analyzer.node(clause), BOOL);
+  const paramLocations = new Map<number, number>();
+  const analyzer = new Analyzer(columnType, params, paramLocations);
+  const top = analyzer.node(clause);
+  const expr = top.type.family === "unknown" ? analyzer.typed(top, BOOL) : top;
   if (expr.type.family !== "bool" || expr.type.dims !== 0)
     throw new WhereClauseError(
-      `WHERE clause must be of type boolean, not ${describeType(expr.type)}`,
+      `WHERE clause must return a boolean (this one returns ${describeType(expr.type)})`,
+      null,
     );
   const count = params.size === 0 ? 0 : Math.max(...params.keys());
   const paramTypes: SqlType[] = [];
@@ -112,11 +167,41 @@ export function analyzeWhere(
     const type = params.get(index);
     if (!type)
       throw new WhereClauseError(
-        `could not determine data type of parameter $${index}`,
+        `expression is missing $${index} - parameters should be numbered sequentially`,
+        0,
       );
     paramTypes.push(type.family === "unknown" ? TEXT : type);
   }
-  return { expr, paramTypes };
+  return { expr, paramTypes, paramLocations };
+}
+
+/**
+ * Electric reports the parser's `cursorpos` as is: 1-based and counted in the prefixed query
+ * (`parser.ex` get_where_internal_ast); libpg-query's `cursorPosition` is 0-based.
+ */
+function syntaxErrorLocation(error: SqlParseError): number {
+  const cause = error.cause as
+    { sqlDetails?: { cursorPosition?: number } } | undefined;
+  const position = cause?.sqlDetails?.cursorPosition;
+  return typeof position === "number" ? position + 1 : 0;
+}
+
+function containsSubLink(value: unknown): boolean {
+  if (Array.isArray(value)) return value.some(containsSubLink);
+  if (!value || typeof value !== "object") return false;
+  return "SubLink" in value || Object.values(value).some(containsSubLink);
+}
+
+/** A node's offset in the clause, as Electric computes it (`max(loc - prefix, 0)`). */
+function clauseLocation(node: Node): number | undefined {
+  const inner: unknown = Object.values(node)[0];
+  const location =
+    inner && typeof inner === "object" && "location" in inner
+      ? inner.location
+      : undefined;
+  return typeof location === "number"
+    ? Math.max(location - WHERE_PREFIX.length, 0)
+    : undefined;
 }
 
 class Analyzer {
@@ -125,12 +210,32 @@ class Analyzer {
       name: string,
     ) => SqlType | UnsupportedColumn | undefined,
     private readonly params: Map<number, SqlType>,
+    private readonly paramLocations: Map<number, number>,
   ) {}
 
+  /** Errors from inside `node` without a location of their own get its location. */
   node(node: Node): Expr {
+    try {
+      return this.unlocatedNode(node);
+    } catch (error) {
+      if (error instanceof WhereClauseError && error.location === undefined) {
+        const location = clauseLocation(node);
+        if (location !== undefined) error.at(location);
+      }
+      throw error;
+    }
+  }
+
+  private unlocatedNode(node: Node): Expr {
     if ("ColumnRef" in node) return this.columnRef(node.ColumnRef.fields ?? []);
     if ("A_Const" in node) return this.constant(node.A_Const);
-    if ("ParamRef" in node) return this.param(node.ParamRef.number ?? 0);
+    if ("ParamRef" in node) {
+      const index = node.ParamRef.number ?? 0;
+      const location = clauseLocation(node);
+      if (location !== undefined && !this.paramLocations.has(index))
+        this.paramLocations.set(index, location);
+      return this.param(index);
+    }
     if ("TypeCast" in node) return this.cast(node.TypeCast);
     if ("BoolExpr" in node) {
       const args = (node.BoolExpr.args ?? []).map((arg) =>
@@ -186,7 +291,10 @@ class Analyzer {
         node.MinMaxExpr.args ?? [],
       );
     if ("SubLink" in node)
-      throw new WhereClauseError("subqueries are not supported");
+      throw new WhereClauseError(
+        "Subqueries are not supported (this server does not implement their move-in/move-out)",
+        null,
+      );
     if ("A_ArrayExpr" in node)
       return this.arrayExpr(node.A_ArrayExpr.elements ?? []);
     const kind = Object.keys(node)[0] ?? "unknown";
@@ -630,7 +738,7 @@ class Analyzer {
       node.func_variadic
     )
       throw new WhereClauseError(
-        `unknown or unsupported function ${names.join(".")}`,
+        `unknown or unsupported function ${names.join(".")}/${node.args?.length ?? 0}`,
       );
     return this.call(name as CallName, node.args ?? []);
   }

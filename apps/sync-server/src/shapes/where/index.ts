@@ -31,7 +31,10 @@ export interface CompiledWhere {
   matches(row: RowText): boolean;
 }
 
-/** Thrown for bad `params` (missing, extra, wrong type); reported under `errors.params`. */
+/**
+ * Thrown for `params` keys that are not 1, 2, ... n; reported under `errors.params` like
+ * Electric. Missing, unused and mistyped values are WHERE errors (`errors.where`), as there.
+ */
 export class WhereParamsError extends Error {
   override name = "WhereParamsError";
 }
@@ -44,40 +47,46 @@ export function compileWhere(
   paramOffset = 0,
 ): CompiledWhere {
   const byName = new Map(columns.map((column) => [column.name, column]));
-  const { expr, paramTypes } = analyzeWhere(where, (name) => {
+  const { expr, paramTypes, paramLocations } = analyzeWhere(where, (name) => {
     const column = byName.get(name);
     if (!column) return undefined;
     return typeOfColumn(column) ?? { unsupportedType: column.type };
   });
+  // Electric's checks and words (`shape/validators.ex`, `replication/eval/parser.ex`): the
+  // keys under `params`, their use by the clause under `where`.
   const provided = Object.keys(params);
-  for (const key of provided) {
-    if (!/^[1-9]\d*$/.test(key))
-      throw new WhereParamsError(
-        `invalid parameter name "${key}"; expected 1, 2, ...`,
-      );
-  }
-  const missing = paramTypes
-    .map((_, index) => String(index + 1))
-    .filter((key) => !(key in params));
-  if (missing.length > 0)
+  if (provided.some((key) => !/^\d+$/.test(key)))
+    throw new WhereParamsError("Parameters can only use numbers as keys");
+  const numbers = provided.map(Number).sort((a, b) => a - b);
+  if (numbers.some((number, index) => number !== index + 1))
     throw new WhereParamsError(
-      `parameters ${missing.map((key) => `$${key}`).join(", ")} are used in the where clause but not provided`,
+      "Parameters must be numbered sequentially, starting from 1",
     );
-  const extra = provided.filter((key) => Number(key) > paramTypes.length);
-  if (extra.length > 0)
-    throw new WhereParamsError(
-      `parameters ${extra.map((key) => `$${key}`).join(", ")} were provided but the where clause does not use them`,
+  paramTypes.forEach((_, index) => {
+    if (!(String(index + 1) in params))
+      throw new WhereClauseError(
+        `parameter $${index + 1} was not provided`,
+        paramLocations.get(index + 1) ?? 0,
+      );
+  });
+  const unused = numbers.find((number) => number > paramTypes.length);
+  if (unused !== undefined)
+    throw new WhereClauseError(
+      `parameter value for $${unused} was not used`,
+      0,
     );
   const paramTexts = paramTypes.map(
     (_, index) => params[String(index + 1)] ?? "",
   );
   const paramValues = paramTypes.map((type, index) => {
+    const text = paramTexts[index] ?? "";
     try {
-      return parseValue(paramTexts[index] ?? "", type);
+      return parseValue(text, type);
     } catch (error) {
       if (error instanceof ValueSyntaxError)
-        throw new WhereParamsError(
-          `$${index + 1} (${describeType(type)}): ${error.message}`,
+        throw new WhereClauseError(
+          `invalid syntax for type ${describeType(type)}: ${text} (parameter $${index + 1}: ${error.message})`,
+          paramLocations.get(index + 1) ?? 0,
         );
       throw error;
     }
