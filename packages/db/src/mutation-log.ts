@@ -8,9 +8,9 @@
  * 2. the mutation runs;
  * 3. one statement inserts the log row (txid, encoded data) only if the client has no row with
  *    this or a later id and no row of another user; it sees every committed call of the client,
- *    because the lock was taken in an earlier statement. On `createDb` clients it travels with
- *    `COMMIT` (one round trip: `INSERT …; COMMIT`) and refuses by failing, which skips the
- *    `COMMIT`; elsewhere it runs before `COMMIT` and refuses by inserting nothing.
+ *    because the lock was taken in an earlier statement. It refuses by failing; on `createDb`
+ *    clients it travels with `COMMIT` (one round trip: `INSERT …; COMMIT`), elsewhere it runs
+ *    just before `COMMIT`.
  * If it refuses, the transaction rolls back and the log answers: a row for this call →
  * its recorded data and txid (or its recorded rejection); else the ordering or ownership error.
  * Failures consult the log the same way first (a retried create fails on its duplicate id),
@@ -33,36 +33,19 @@ import {
   MutationIdReusedError,
   MutationOrderError,
   RecordedRejectionError,
+  sqlStateOf,
 } from "./errors";
 import { runWithTxid } from "./with-txid";
 
 /**
- * Inserts the call's row only if the client has no row with this or a later id and none of
- * another user ($1 client, $2 mutation id, $3 user, $4 name, $5 result). A prepared statement,
- * for clients without the direct path (not made by `createDb`), which cannot attach it to COMMIT.
+ * Inserts the call's row, refusing by failing if the client has a row with this or a later id
+ * or one of another user ($1 client, $2 mutation id, $3 user, $4 name, $5 result): the mutation
+ * id becomes NULL, which the column's NOT NULL constraint rejects (SQLSTATE 23502 on
+ * `mutation_log.mutation_id`). Failing, rather than inserting nothing, is what lets it travel
+ * with `COMMIT` (`INSERT …; COMMIT`): Postgres skips the `COMMIT` after a failed statement.
+ * Prepared once per connection.
  */
 const LOG_INSERT_SQL = `
-  WITH latest AS (
-    SELECT mutation_id, user_id FROM mutation_log
-     WHERE client_id = $1::uuid
-     ORDER BY mutation_id DESC LIMIT 1
-  ), logged AS (
-    INSERT INTO mutation_log (client_id, mutation_id, user_id, name, txid, outcome, result)
-    SELECT $1::uuid, $2::int, $3::uuid, $4::text,
-           pg_current_xact_id()::xid::text::bigint, 'ok', $5::jsonb
-     WHERE NOT EXISTS (SELECT 1 FROM latest
-                        WHERE mutation_id >= $2::int OR user_id <> $3::uuid)
-    RETURNING 1
-  )
-  SELECT count(*)::int AS inserted FROM logged`;
-
-/**
- * The same insert for the `COMMIT` round trip (simple protocol, prepared once per connection by
- * SQL `PREPARE`), refusing by failing: the mutation id becomes NULL, which the column's NOT NULL
- * constraint rejects (SQLSTATE 23502 on `mutation_log.mutation_id`), so Postgres skips the
- * `COMMIT` that follows. Same parameters as `LOG_INSERT_SQL`.
- */
-const LOG_INSERT_AT_COMMIT_SQL = `
   INSERT INTO mutation_log (client_id, mutation_id, user_id, name, txid, outcome, result)
   SELECT $1::uuid,
          CASE WHEN NOT EXISTS (
@@ -73,7 +56,7 @@ const LOG_INSERT_AT_COMMIT_SQL = `
          THEN $2::int END,
          $3::uuid, $4::text, pg_current_xact_id()::xid::text::bigint, 'ok', $5::jsonb`;
 
-/** Whether `error` is the refusal of `LOG_INSERT_AT_COMMIT_SQL` (pg's error, unwrapped). */
+/** Whether `error` is the refusal of `LOG_INSERT_SQL` (pg's error, unwrapped). */
 function isLogRefusal(error: unknown): boolean {
   if (typeof error !== "object" || error === null) return false;
   const { code, table, column } = error as Record<string, unknown>;
@@ -162,15 +145,16 @@ export async function runLoggedMutation<T>(
           JSON.stringify(encode(data)),
         ];
         if (atCommit) {
-          atCommit(LOG_INSERT_AT_COMMIT_SQL, values, "mutation_log_insert");
+          atCommit(LOG_INSERT_SQL, values, "mutation_log_insert");
           return data;
         }
-        const [row] = await query<{ inserted: number }>(
-          LOG_INSERT_SQL,
-          values,
-          "mutation_log_insert",
+        // Without the direct path (a client not made by `createDb`): before COMMIT, through
+        // Prisma, which wraps the refusal (hence the SQLSTATE, this being the only statement).
+        await query(LOG_INSERT_SQL, values, "mutation_log_insert").catch(
+          (error: unknown) => {
+            throw sqlStateOf(error) === "23502" ? new LogAnswers() : error;
+          },
         );
-        if (row?.inserted !== 1) throw new LogAnswers();
         return data;
       },
       { ...txOptions, lockKey: call.clientId },

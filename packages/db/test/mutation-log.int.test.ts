@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { PrismaPg } from "@prisma/adapter-pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import type { TestDatabase } from "@repo/test-support";
@@ -14,15 +15,21 @@ import {
   RecordedRejectionError,
   runLoggedMutation,
 } from "../src";
+import { PrismaClient } from "../src/generated/prisma/client";
 
 let database: TestDatabase;
 let db: Db;
+/** A client built without createDb: no direct path, the log insert goes through Prisma. */
+let plainDb: Db;
 let alice: string;
 let bob: string;
 
 beforeAll(async () => {
   database = await createTestDatabase();
   db = createDb(database.url);
+  plainDb = new PrismaClient({
+    adapter: new PrismaPg({ connectionString: database.url }),
+  });
   ({ id: alice } = await db.user.create({
     data: { name: "Alice", email: "alice@example.com" },
   }));
@@ -32,6 +39,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await db.$disconnect();
+  await plainDb.$disconnect();
   await database.drop();
 });
 
@@ -42,9 +50,10 @@ function createProject(
   call: MutationCall,
   name: string,
   onRun: () => void = () => undefined,
+  via: Db = db,
 ) {
   return runLoggedMutation(
-    db,
+    via,
     call,
     async (tx) => {
       onRun();
@@ -132,6 +141,30 @@ describe("runLoggedMutation", () => {
     ).resolves.toMatchObject({
       replayed: false,
     });
+  });
+
+  it("works the same without the direct path (a client not made by createDb)", async () => {
+    const clientId = randomUUID();
+    const viaPlain = (mutationId: number, name: string) =>
+      createProject(call(clientId, mutationId), name, undefined, plainDb);
+    const first = await viaPlain(1, "plain");
+    const concurrent = await Promise.all(
+      [1, 2].map(() => viaPlain(2, "plain")),
+    );
+    expect(await viaPlain(1, "plain")).toEqual({ ...first, replayed: true });
+    expect(concurrent.filter((r) => !r.replayed)).toHaveLength(1);
+    await expect(viaPlain(1, "other")).resolves.toMatchObject({
+      replayed: true,
+    });
+    const lower = await createProject(
+      call(clientId, 0),
+      "plain",
+      undefined,
+      plainDb,
+    ).catch((error: unknown) => error);
+    expect(lower).toBeInstanceOf(MutationOrderError);
+    expect(await projectsNamed("plain")).toBe(2);
+    expect(await projectsNamed("other")).toBe(0);
   });
 
   it("refuses another user's client id, and does not show them its results", async () => {
