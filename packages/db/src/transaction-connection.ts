@@ -247,7 +247,7 @@ async function commit(
 }
 
 /** Statements each connection has prepared by SQL `PREPARE` (kept for the session). */
-const preparedBySql = new WeakMap<pg.Client, Set<string>>();
+const preparedNames = new WeakMap<pg.Client, Set<string>>();
 
 /**
  * `statement` as text for a simple-protocol query: `EXECUTE kit_<name>(<literals>)` when it
@@ -266,12 +266,12 @@ async function simpleText(
   if (literals.some((literal) => literal === undefined)) return undefined;
   // Apart from pg's protocol-level names (the same namespace): those are never `kit_…`.
   const prepared = `kit_${name}`;
-  let names = preparedBySql.get(connection);
+  let names = preparedNames.get(connection);
   if (!names?.has(prepared)) {
     await send(connection, `PREPARE ${prepared} AS ${sql}`);
     names ??= new Set();
     names.add(prepared);
-    preparedBySql.set(connection, names);
+    preparedNames.set(connection, names);
   }
   return literals.length === 0
     ? `EXECUTE ${prepared}`
