@@ -31,6 +31,15 @@ describe("splitCursor", () => {
     });
   });
 
+  test("leaves cursor= inside another parameter's value alone", () => {
+    const url = "/v1/shape?table=t&where=name%3D'x'?cursor=1";
+    expect(splitCursor(url)).toEqual({ key: url, cursor: undefined });
+    expect(splitCursor("/v1/shape?table=t&where=a?cursor=1&cursor=2")).toEqual({
+      key: "/v1/shape?table=t&where=a?cursor=1",
+      cursor: "2",
+    });
+  });
+
   test("refuses repeated or non-numeric cursors (full parser instead)", () => {
     expect(splitCursor("/v1/shape?cursor=1&cursor=2")).toBeUndefined();
     expect(splitCursor("/v1/shape?cursor=%31")).toBeUndefined();

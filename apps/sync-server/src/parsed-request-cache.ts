@@ -58,9 +58,9 @@ export function splitCursor(
     at >= 0;
     at = url.indexOf(name, at + 1)
   ) {
-    const before = url.charCodeAt(at - 1);
-    // `?` or `&`: a parameter name, not the tail of another one (e.g. `xcursor=`).
-    if (before !== 63 && before !== 38) continue;
+    // Right after the query's `?` or after a `&`: a parameter name, not the tail of another
+    // one (`xcursor=`) nor text inside a value (`where=a?cursor=1`: a `?` in a value is legal).
+    if (at !== query + 1 && url.charCodeAt(at - 1) !== 38) continue;
     if (start >= 0) return undefined;
     start = at;
   }
