@@ -140,6 +140,9 @@ const atom: fc.Arbitrary<string> = fc.oneof(
         "2024-01-02 00:00:00+00",
         "2024-01-01T12:30:00Z",
         "2024-01-03",
+        // Literals Date#toISOString cannot spell: the SQL must still read them back.
+        "0044-03-15 10:00:00+00 BC",
+        "10000-01-01 00:00:00+00",
       ),
     )
     .map(([op, v]) => `ts ${op} ${quote(v)}`),

@@ -7,9 +7,7 @@
 import type { Expr } from "./ast";
 import type { SqlType, Value } from "./types";
 import { quoteIdentifier, quoteLiteral } from "../identifiers";
-import { Decimal } from "./decimal";
-import { Interval } from "./interval";
-import { timeText } from "./pg-text";
+import { pgText } from "./pg-text";
 
 /** `paramOffset` shifts `$n` (a subset WHERE's params follow the shape's own). */
 export function toSql(expr: Expr, paramOffset = 0): string {
@@ -67,7 +65,10 @@ function typeSql(type: SqlType): string {
   return `${quoteIdentifier(type.name)}${"[]".repeat(type.dims)}`;
 }
 
-/** Postgres input text for a value we parsed ourselves. */
+/**
+ * Postgres input text for a value we parsed ourselves: its output text, which Postgres reads
+ * back as the same value (BC dates, years past 9999 and float4 digits included).
+ */
 function literalText(value: Value, type: SqlType): string {
   if (Array.isArray(value))
     return `{${value
@@ -80,41 +81,5 @@ function literalText(value: Value, type: SqlType): string {
       )
       .join(",")}}`;
   if (value === null) return "NULL";
-  if (value instanceof Decimal || value instanceof Interval)
-    return value.toString();
-  switch (type.family) {
-    case "bool":
-      return value ? "true" : "false";
-    case "date":
-      return typeof value === "number" && Number.isFinite(value)
-        ? new Date(value * 86_400_000).toISOString().slice(0, 10)
-        : value === Infinity
-          ? "infinity"
-          : "-infinity";
-    case "timestamp":
-    case "timestamptz":
-      return microsToText(value as bigint, type.family === "timestamptz");
-    case "time":
-      return typeof value === "bigint" ? timeText(value) : String(value);
-    case "float":
-    case "numeric":
-      return Number.isNaN(value)
-        ? "NaN"
-        : value === Infinity
-          ? "Infinity"
-          : value === -Infinity
-            ? "-Infinity"
-            : String(value);
-    default:
-      return String(value);
-  }
-}
-
-function microsToText(micros: bigint, withZone: boolean): string {
-  if (micros >= 2n ** 63n - 1n) return "infinity";
-  if (micros <= -(2n ** 63n)) return "-infinity";
-  const millis = micros / 1000n - (micros % 1000n < 0n ? 1n : 0n);
-  const extra = micros - millis * 1000n;
-  const iso = new Date(Number(millis)).toISOString(); // 2024-01-02T03:04:05.123Z
-  return `${iso.slice(0, 23)}${extra.toString().padStart(3, "0")}${withZone ? "+00" : ""}`;
+  return pgText(value, type);
 }
