@@ -308,6 +308,41 @@ describe("in-process WHERE evaluation agrees with Postgres", () => {
       );
   });
 
+  // Each row either passes, fails, or raises; the evaluator must raise what Postgres raises.
+  test("arithmetic edge cases and their errors agree with Postgres", async () => {
+    const cases = [
+      "nb / 0 = 'NaN'",
+      "nb % 0 = 'NaN'",
+      "nb = 'NaN' OR i IS NULL",
+      "'NaN'::numeric / 0 = nb",
+      "'NaN'::numeric % 0.0 = nb",
+      "'NaN'::float8 / 0 = f",
+      "'NaN'::float4 / 0 = f4",
+      "f / 0 = 1",
+      "'Infinity'::float8 / 0 = f",
+    ];
+    for (const where of cases) {
+      const compiled = compileWhere(where, table.columns, {});
+      const expected = await client
+        .query<{ id: number }>(
+          `SELECT id FROM w WHERE ${compiled.sql} ORDER BY id`,
+        )
+        .then(
+          (result) => result.rows.map((row) => row.id),
+          (error: Error) => error.message,
+        );
+      let actual: number[] | string;
+      try {
+        actual = rows
+          .filter((row) => compiled.matches(row))
+          .map((row) => Number(row.id));
+      } catch (error) {
+        actual = (error as Error).message;
+      }
+      expect(actual, where).toEqual(expected);
+    }
+  });
+
   test("params are typed by context and compared like Postgres", async () => {
     const cases: [string, Record<string, string>][] = [
       ["i = $1", { "1": "1" }],

@@ -62,6 +62,15 @@ describe("Decimal (Postgres numeric)", () => {
     expect(() => d("1").divide(d("0.00"))).toThrow(/division by zero/);
   });
 
+  // numeric_div and numeric_mod look for NaN before they look for a zero divisor.
+  test("NaN / 0 and NaN % 0 are NaN; other dividends by zero fail", () => {
+    expect(d("NaN").divide(d("0")).toString()).toBe("NaN");
+    expect(d("NaN").modulo(d("0.0")).toString()).toBe("NaN");
+    expect(() => d("Infinity").divide(d("0"))).toThrow(/division by zero/);
+    expect(() => d("-Infinity").modulo(d("0"))).toThrow(/division by zero/);
+    expect(() => d("0").modulo(d("0"))).toThrow(/division by zero/);
+  });
+
   test("conversions match Postgres' casts", () => {
     expect(d("2.5").toBigInt()).toBe(3n);
     expect(d("-2.5").toBigInt()).toBe(-3n);

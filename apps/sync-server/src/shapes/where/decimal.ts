@@ -131,9 +131,10 @@ export class Decimal {
 
   /** Division rounded to Postgres' result scale (`select_div_scale`), half away from zero. */
   divide(other: Decimal): Decimal {
+    // numeric_div: NaN wins even over a zero divisor.
+    if (this.special === "NaN" || other.special === "NaN") return Decimal.NaN;
     if (other.isZero()) throw new DecimalError("division by zero");
     if (this.special || other.special) {
-      if (this.special === "NaN" || other.special === "NaN") return Decimal.NaN;
       if (this.special && other.special) return Decimal.NaN;
       if (other.special) return new Decimal(0n, 0);
       return this.sign() * other.sign() > 0
@@ -150,8 +151,8 @@ export class Decimal {
 
   /** Postgres' numeric `%`: the remainder of truncated division, with the larger scale. */
   modulo(other: Decimal): Decimal {
-    if (other.isZero()) throw new DecimalError("division by zero");
     if (this.special === "NaN" || other.special === "NaN") return Decimal.NaN;
+    if (other.isZero()) throw new DecimalError("division by zero");
     if (this.special) return Decimal.NaN;
     if (other.special) return this;
     const scale = Math.max(this.scale, other.scale);

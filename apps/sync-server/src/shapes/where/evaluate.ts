@@ -330,7 +330,9 @@ function arithmetic(
       result = a * b;
       break;
     case "/":
-      if (b === 0) throw new EvaluationError("division by zero");
+      // float8_div: NaN / 0 is NaN, not an error.
+      if (b === 0 && !Number.isNaN(a))
+        throw new EvaluationError("division by zero");
       result = a / b;
       break;
     default:
