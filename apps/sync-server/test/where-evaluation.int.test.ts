@@ -320,6 +320,23 @@ describe("in-process WHERE evaluation agrees with Postgres", () => {
       "'NaN'::float4 / 0 = f4",
       "f / 0 = 1",
       "'Infinity'::float8 / 0 = f",
+      // float8/float4 results that leave the type's range from finite inputs are errors.
+      "f * 1e308 * 10 > 0",
+      "f - 1.7e308 - 1.7e308 < 0",
+      "f / 1e-300 / 1e-300 > 0",
+      "f / 1e308 / 1e308 = 0",
+      "f * 1e-300 * 1e-300 = 0",
+      "'1e-320'::float8 / 1e10 = f",
+      "f4 * 1e30::float4 * 1e30::float4 > 0",
+      "f4 * 1e-30::float4 * 1e-30::float4 = 0",
+      "f4 / 1e-30::float4 / 1e-30::float4 > 0",
+      "f4 + 3e38::float4 + 3e38::float4 > 0",
+      // Infinite or zero inputs make infinite or zero results legitimate.
+      "'Infinity'::float8 * f > 0",
+      "f + '-Infinity'::float8 < 0",
+      "f / 'Infinity'::float8 = 0",
+      "'Infinity'::float4 * f4 > 0",
+      "0 * f = 0",
     ];
     for (const where of cases) {
       const compiled = compileWhere(where, table.columns, {});

@@ -340,7 +340,36 @@ function arithmetic(
         `operator does not exist: ${type.name} % ${type.name}`,
       );
   }
-  return type.name === "float4" ? Math.fround(result) : result;
+  return checkedFloat(
+    op,
+    a,
+    b,
+    type.name === "float4" ? Math.fround(result) : result,
+  );
+}
+
+/**
+ * float8/float4 arithmetic raises where Postgres' float.h does: an infinite result from finite
+ * operands, or a zero product or quotient of non-zero, finite operands.
+ */
+function checkedFloat(
+  op: string,
+  a: number,
+  b: number,
+  result: number,
+): number {
+  const infinite = (value: number) => Math.abs(value) === Infinity;
+  if (infinite(result) && !infinite(a) && !infinite(b))
+    throw new EvaluationError("value out of range: overflow");
+  if (
+    result === 0 &&
+    (op === "*" || op === "/") &&
+    a !== 0 &&
+    b !== 0 &&
+    !infinite(b)
+  )
+    throw new EvaluationError("value out of range: underflow");
+  return result;
 }
 
 const INT_LIMITS: Record<string, [bigint, bigint, string]> = {
