@@ -578,10 +578,7 @@ async function serveShape(
   if (shapeRequest.offset === "now") {
     const end = shape.log.lastOffset;
     sendShapeChunk(context, request, response, shape, shapeRequest, {
-      entries: [],
-      joined: "",
       requested: end,
-      lastOffset: end,
       upToDate: true,
     });
     return;
@@ -629,23 +626,16 @@ function serveChunk(
   // the end of a log whose snapshot is still being written be up-to-date.
   const isInitial = compareOffsets(offset, BEFORE_ALL) === 0;
   sendShapeChunk(context, request, response, shape, shapeRequest, {
-    entries: chunk.entries,
-    joined: chunk.joined,
-    source: chunk,
+    log: chunk,
     requested: offset,
-    lastOffset: chunk.lastOffset,
     upToDate: chunk.atEnd && !isInitial && shape.state === "ready",
   });
 }
 
 interface ChunkToSend {
-  entries: string[];
-  /** `entries` joined with commas (shared between clients reading the same chunk). */
-  joined: string;
-  /** The log's (cached, shared) chunk this was read from: key of the encoded-body cache. */
-  source?: LogChunk;
+  /** The log's (cached, shared) chunk; none for an answer without entries at `requested`. */
+  log?: LogChunk;
   requested: LogOffset;
-  lastOffset: LogOffset;
   upToDate: boolean;
 }
 
@@ -657,10 +647,12 @@ function sendShapeChunk(
   shapeRequest: ShapeRequest,
   chunk: ChunkToSend,
 ): void {
+  const lastOffset = chunk.log?.lastOffset ?? chunk.requested;
+  const hasData = (chunk.log?.entries.length ?? 0) > 0;
   const headers: Record<string, string> = {
     [SHAPE_HANDLE_HEADER]: shape.handle,
-    [CHUNK_LAST_OFFSET_HEADER]: formatOffset(chunk.lastOffset),
-    [HAS_DATA_HEADER]: chunk.entries.length > 0 ? "true" : "false",
+    [CHUNK_LAST_OFFSET_HEADER]: formatOffset(lastOffset),
+    [HAS_DATA_HEADER]: hasData ? "true" : "false",
     "cache-control": cacheControl(shapeRequest),
   };
   if (!shapeRequest.live) headers[SHAPE_SCHEMA_HEADER] = shape.schemaHeader;
@@ -670,8 +662,8 @@ function sendShapeChunk(
       shapeRequest.cursor,
     );
   if (chunk.upToDate) headers[CHUNK_UP_TO_DATE_HEADER] = "";
-  let etag = `"${shape.handle}:${formatOffset(chunk.requested)}:${formatOffset(chunk.lastOffset)}"`;
-  if (shapeRequest.live && chunk.entries.length === 0)
+  let etag = `"${shape.handle}:${formatOffset(chunk.requested)}:${formatOffset(lastOffset)}"`;
+  if (shapeRequest.live && !hasData)
     etag = `"${etag.slice(1, -1)}:${Date.now()}"`;
   headers.etag = etag;
   const ifNoneMatch = request.headers["if-none-match"];
@@ -686,14 +678,19 @@ function sendShapeChunk(
   response.end(
     request.method === "HEAD"
       ? undefined
-      : encodedBody(chunk, chunk.upToDate ? maxLsn(context, shape) : undefined),
+      : encodedBody(
+          chunk.log,
+          chunk.upToDate ? maxLsn(context, shape) : undefined,
+        ),
   );
 }
 
 /**
  * The response body as bytes, encoded once per (log chunk, up-to-date LSN): every live client
  * woken by a write gets the same chunk, so the JSON text is not concatenated and UTF-8-encoded
- * again for each of them.
+ * again for each of them (and clients syncing the same shape at once share initial chunks).
+ * Keyed weakly by the chunk: the bytes live only while the log's read cache keeps the chunk,
+ * so they add at most about that cache's own size.
  */
 const encodedBodies = new WeakMap<
   LogChunk,
@@ -702,10 +699,11 @@ const encodedBodies = new WeakMap<
 let emptyUpToDateBody: { lsn: bigint; body: Buffer } | undefined;
 
 function encodedBody(
-  chunk: ChunkToSend,
+  chunk: LogChunk | undefined,
   upToDateLsn: bigint | undefined,
 ): Buffer {
-  if (chunk.joined === "" && upToDateLsn !== undefined) {
+  const joined = chunk?.joined ?? "";
+  if (joined === "" && upToDateLsn !== undefined) {
     if (emptyUpToDateBody?.lsn !== upToDateLsn)
       emptyUpToDateBody = {
         lsn: upToDateLsn,
@@ -713,15 +711,15 @@ function encodedBody(
       };
     return emptyUpToDateBody.body;
   }
-  const cached = chunk.source && encodedBodies.get(chunk.source);
+  const cached = chunk && encodedBodies.get(chunk);
   if (cached && cached.upToDateLsn === upToDateLsn) return cached.body;
-  let inner = chunk.joined;
+  let inner = joined;
   if (upToDateLsn !== undefined) {
     const upToDate = upToDateMessage(upToDateLsn);
     inner = inner === "" ? upToDate : `${inner},${upToDate}`;
   }
   const body = Buffer.from(`[${inner}]`);
-  if (chunk.source) encodedBodies.set(chunk.source, { upToDateLsn, body });
+  if (chunk) encodedBodies.set(chunk, { upToDateLsn, body });
   return body;
 }
 
@@ -777,10 +775,7 @@ function holdUntilChange(
     };
     const respondTimeout = () =>
       sendShapeChunk(context, request, response, shape, shapeRequest, {
-        entries: [],
-        joined: "",
         requested: offset,
-        lastOffset: offset,
         upToDate: true,
       });
     const onChange = () => {

@@ -33,19 +33,14 @@ export interface SnapshotInfo {
   xip_list: string[];
 }
 
-let lastUpToDate: { lsn: bigint; json: string } | undefined;
-
-/** Every live client woken by one write gets the same message: built once per LSN. */
+/** Callers keep the encoded bodies that include it (server.ts), so it is built once per write. */
 export function upToDateMessage(globalLastSeenLsn: bigint): string {
-  if (lastUpToDate?.lsn === globalLastSeenLsn) return lastUpToDate.json;
-  const json = JSON.stringify({
+  return JSON.stringify({
     headers: {
       control: "up-to-date",
       global_last_seen_lsn: globalLastSeenLsn.toString(),
     },
   } satisfies ControlMessage);
-  lastUpToDate = { lsn: globalLastSeenLsn, json };
-  return json;
 }
 
 export function snapshotEndMessage(snapshot: SnapshotInfo): string {

@@ -311,11 +311,13 @@ export class ShapeLog {
    * Returns how many were dropped.
    */
   discardFrom(lsn: bigint): number {
+    // Snapshot entries (tx 0, all before the changes) are never dropped: the slot cannot
+    // resend them.
     let keep = this.offsets.length;
-    while (keep > 0 && (this.offsets[keep - 1]?.tx ?? 0n) >= lsn) keep--;
-    // Snapshot entries (tx 0) are never dropped: the slot cannot resend them.
-    while (keep < this.offsets.length && (this.offsets[keep]?.tx ?? 0n) <= 0n)
-      keep++;
+    for (let tx = this.offsets[keep - 1]?.tx ?? 0n; tx > 0n && tx >= lsn;) {
+      keep--;
+      tx = this.offsets[keep - 1]?.tx ?? 0n;
+    }
     const dropped = this.offsets.length - keep;
     if (dropped === 0) return 0;
     this.payloads.truncate(keep);

@@ -36,7 +36,7 @@ export function parseSubsetRequest(
 ): SubsetRequest {
   const text = (key: string): string | undefined => {
     const value = source[key];
-    if (value === undefined || value === null || value === "") return undefined;
+    if (!isPresent(value)) return undefined;
     if (typeof value === "string") return value;
     if (typeof value === "number") return String(value);
     throw invalid(key, "must be a string");
