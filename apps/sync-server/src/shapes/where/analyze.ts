@@ -290,11 +290,6 @@ class Analyzer {
         node.MinMaxExpr.op === "IS_LEAST" ? "least" : "greatest",
         node.MinMaxExpr.args ?? [],
       );
-    if ("SubLink" in node)
-      throw new WhereClauseError(
-        "Subqueries are not supported (this server does not implement their move-in/move-out)",
-        null,
-      );
     if ("A_ArrayExpr" in node)
       return this.arrayExpr(node.A_ArrayExpr.elements ?? []);
     const kind = Object.keys(node)[0] ?? "unknown";
@@ -851,7 +846,6 @@ function canCast(from: SqlType, to: SqlType): boolean {
 
 function describeNode(kind: string): string {
   const names: Record<string, string> = {
-    SubLink: "subquery",
     A_Indirection: "field or array subscript access",
     CaseExpr: "CASE expression",
     RowExpr: "row constructor",

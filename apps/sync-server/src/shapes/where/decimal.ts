@@ -74,10 +74,6 @@ export class Decimal {
     return Decimal.parse(`${trimmed}e${exponent}`) ?? Decimal.NaN;
   }
 
-  get isFinite(): boolean {
-    return this.special === undefined;
-  }
-
   /** Postgres' numeric ordering: NaN above everything (and equal to itself), then +Infinity. */
   compare(other: Decimal): number {
     const rank = (value: Decimal) =>

@@ -8,7 +8,7 @@ import type { SqlType, Value } from "./types";
 import { Decimal, DecimalError } from "./decimal";
 import { Interval } from "./interval";
 import { pgText } from "./pg-text";
-import { parseValue } from "./types";
+import { INT_RANGES, parseValue } from "./types";
 
 export type RowText = Readonly<Record<string, string | null>>;
 
@@ -372,17 +372,11 @@ function checkedFloat(
   return result;
 }
 
-const INT_LIMITS: Record<string, [bigint, bigint, string]> = {
-  int2: [-(2n ** 15n), 2n ** 15n - 1n, "smallint out of range"],
-  int4: [-(2n ** 31n), 2n ** 31n - 1n, "integer out of range"],
-  int8: [-(2n ** 63n), 2n ** 63n - 1n, "bigint out of range"],
-};
-
 /** Integer results overflow like Postgres' (an error), never silently widen. */
 function checkedInt(value: bigint, type: SqlType): bigint {
-  const limits = INT_LIMITS[type.name] ?? INT_LIMITS.int8;
-  if (limits && (value < limits[0] || value > limits[1]))
-    throw new EvaluationError(limits[2]);
+  const range = INT_RANGES[type.name] ?? INT_RANGES.int8;
+  if (range && (value < range[0] || value > range[1]))
+    throw new EvaluationError(`${range[2]} out of range`);
   return value;
 }
 

@@ -11,6 +11,7 @@
  */
 import { Decimal } from "./decimal";
 import { Interval } from "./interval";
+import { TIMESTAMP_INFINITY, TIMESTAMP_NEGATIVE_INFINITY } from "./pg-text";
 
 export type Family =
   | "int"
@@ -134,10 +135,11 @@ function fractionMicros(digits: string | undefined, text: string): bigint {
   return BigInt(digits.padEnd(6, "0"));
 }
 
-const INT_RANGES: Record<string, [bigint, bigint]> = {
-  int2: [-(2n ** 15n), 2n ** 15n - 1n],
-  int4: [-(2n ** 31n), 2n ** 31n - 1n],
-  int8: [-(2n ** 63n), 2n ** 63n - 1n],
+/** Bounds of each integer type, and the name Postgres' range errors use for it. */
+export const INT_RANGES: Record<string, [bigint, bigint, string]> = {
+  int2: [-(2n ** 15n), 2n ** 15n - 1n, "smallint"],
+  int4: [-(2n ** 31n), 2n ** 31n - 1n, "integer"],
+  int8: [-(2n ** 63n), 2n ** 63n - 1n, "bigint"],
 };
 
 /** Parses Postgres text input/output of one scalar of `type`. */
@@ -203,8 +205,8 @@ export function parseScalar(text: string, type: SqlType): Scalar {
     case "timestamp":
     case "timestamptz": {
       const trimmed = text.trim().toLowerCase();
-      if (trimmed === "infinity") return 2n ** 63n - 1n;
-      if (trimmed === "-infinity") return -(2n ** 63n);
+      if (trimmed === "infinity") return TIMESTAMP_INFINITY;
+      if (trimmed === "-infinity") return TIMESTAMP_NEGATIVE_INFINITY;
       const match = TIMESTAMP_PATTERN.exec(text);
       if (!match) return fail();
       const days = daysFromCivil(
