@@ -46,6 +46,8 @@ export const LIVE_CACHE_BUSTER_QUERY_PARAM = "cursor";
 export const SECRET_PARAM = "secret";
 export const LEGACY_SECRET_PARAM = "api_secret";
 export const SUBSET_PARAM_PREFIX = "subset__";
+/** Electric's allow-list of columns that subset requests may filter, order and project by. */
+export const QUERYABLE_COLUMNS_PARAM = "queryable_columns";
 
 /** Electric's default cache lifetimes (seconds). */
 export const CACHE_MAX_AGE = 60;

@@ -11,6 +11,7 @@ import {
   LIVE_SSE_QUERY_PARAM,
   LOG_MODE_QUERY_PARAM,
   OFFSET_QUERY_PARAM,
+  QUERYABLE_COLUMNS_PARAM,
   REPLICA_PARAM,
   SHAPE_HANDLE_QUERY_PARAM,
   TABLE_QUERY_PARAM,
@@ -38,14 +39,6 @@ export interface ShapeRequest {
 
 /** Upper bound on any single parameter; longer ones are rejected rather than parsed. */
 const MAX_PARAM_LENGTH = 64 * 1024;
-
-/**
- * Electric's allow-list of columns that client subset requests may filter, order and project
- * by. Ignoring it would silently widen what a proxy meant to restrict, and enforcing it on
- * subset requests needs the subset parser to see the shape's parameters, so until then it is
- * refused outright.
- */
-const QUERYABLE_COLUMNS_PARAM = "queryable_columns";
 
 export function parseShapeRequest(query: URLSearchParams): ShapeRequest {
   const errors: Record<string, string[]> = {};
@@ -106,6 +99,8 @@ export function parseShapeRequest(query: URLSearchParams): ShapeRequest {
       "is invalid: must be given as params[1]=value&params[2]=value ...",
     );
 
+  // Ignoring the allow-list would silently widen what a proxy meant to restrict, and enforcing
+  // it on subset requests needs the subset parser to see the shape's parameters: refused.
   if (query.has(QUERYABLE_COLUMNS_PARAM))
     add(
       QUERYABLE_COLUMNS_PARAM,
