@@ -5,7 +5,7 @@ import {
   IssueStatusSchema,
   ProjectRoleSchema,
 } from "./enums";
-import { LIMITS } from "./limits";
+import { LIMITS, TIMESTAMP_RANGE } from "./limits";
 
 /**
  * Inputs of the mutations. Rules that keep optimistic reducers and the server in agreement:
@@ -15,7 +15,11 @@ import { LIMITS } from "./limits";
  * - optional fields mean "leave unchanged" in updates and "column default" in creates.
  */
 const id = z.guid();
-const at = z.date();
+const outOfRange = "must be a date in the years 1 to 9999";
+const at = z
+  .date()
+  .min(TIMESTAMP_RANGE.min, outOfRange)
+  .max(TIMESTAMP_RANGE.max, outOfRange);
 
 /** A lone UTF-16 surrogate: UTF-8 cannot encode it, the driver would store U+FFFD instead. */
 const LONE_SURROGATE =

@@ -105,3 +105,31 @@ describe("text inputs", () => {
     ).toBe("héllo 👋");
   });
 });
+
+describe("timestamp inputs", () => {
+  const base = {
+    id: "00000000-0000-4000-8000-000000000001",
+    projectId: "00000000-0000-4000-8000-000000000002",
+    issueId: "00000000-0000-4000-8000-000000000003",
+    body: "b",
+  };
+
+  it("accept years 1 to 9999 and refuse what lies outside, under `at`", () => {
+    for (const text of ["0001-01-01T00:00:00.000Z", "9999-12-31T23:59:59.999Z"])
+      expect(
+        CreateCommentInput.safeParse({ ...base, at: new Date(text) }).success,
+      ).toBe(true);
+    for (const text of [
+      "0000-12-31T23:59:59.999Z",
+      "+010000-01-01T00:00:00.000Z",
+      "invalid",
+    ]) {
+      const result = CreateCommentInput.safeParse({
+        ...base,
+        at: new Date(text),
+      });
+      expect(result.success, text).toBe(false);
+      expect(result.error?.issues[0]?.path).toEqual(["at"]);
+    }
+  });
+});
