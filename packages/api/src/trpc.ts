@@ -44,18 +44,21 @@ export type Context = Awaited<ReturnType<typeof createTRPCContext>>;
 
 const t = initTRPC.context<Context>().create({
   transformer: superjson,
+  // tRPC adds `data.stack` (server paths, and for unknown failures their message, SQL included)
+  // when NODE_ENV is not "production", which a standalone server need not set: never send it.
+  isDev: false,
   // Every error response has the same shape (`AppErrorData` in data, see errors.ts), so clients
   // render them generically. Unknown failures keep their details in server logs: their message
   // could contain SQL or values.
   errorFormatter: ({ shape, error }) => {
-    if (error.code !== "INTERNAL_SERVER_ERROR")
-      return { ...shape, data: { ...shape.data, ...errorData(error) } };
-    // In development tRPC adds `data.stack`, copied from the original error, whose first line
-    // is its message (SQL included): drop it too.
+    // Whatever built the shape, a stack never leaves the server.
     const { stack: _stack, ...data } = shape.data;
     return {
       ...shape,
-      message: "Internal server error",
+      message:
+        error.code === "INTERNAL_SERVER_ERROR"
+          ? "Internal server error"
+          : shape.message,
       data: { ...data, ...errorData(error) },
     };
   },

@@ -239,3 +239,60 @@ describe("@trpc/client over HTTP", () => {
     expect(await rowCounts(db)).toEqual(before);
   });
 });
+
+describe("answers outside a successful tRPC call", () => {
+  const post = (path: string, body: string, headers: Record<string, string>) =>
+    fetch(new URL(path, server.url), { method: "POST", headers, body });
+  const json = { "content-type": "application/json" };
+
+  it("never carry a stack trace or a server path, whatever the error", async () => {
+    const bearer = { authorization: `Bearer ${alice.token}` };
+    const badInput = JSON.stringify({
+      0: { json: { clientId: "x", mutationId: 0, args: {} } },
+    });
+    const answers = await Promise.all([
+      post("/projects.update?batch=1", badInput, { ...bearer, ...json }),
+      post("/projects.update?batch=1", badInput, json),
+      post("/no.such.procedure?batch=1", badInput, { ...bearer, ...json }),
+      post("/projects.update", "{not json", { ...bearer, ...json }),
+      post("/projects.update", badInput, {
+        ...bearer,
+        "content-type": "text/plain",
+      }),
+      // A mutation asked for with GET.
+      fetch(new URL("/projects.update", server.url)),
+    ]);
+    const statuses = answers.map((answer) => answer.status);
+    expect(statuses).toEqual([400, 401, 404, 400, 415, 405]);
+    for (const answer of answers) {
+      const text = await answer.text();
+      expect(text).not.toMatch(/"stack"|\.ts:\d|node_modules|file:\/\//);
+    }
+  });
+
+  it("are the statuses the README's error table lists: 405, 415 and a bare 431", async () => {
+    const method = await fetch(new URL("/projects.update", server.url));
+    expect(method.status).toBe(405);
+    expect(await method.json()).toMatchObject({
+      error: {
+        json: { data: { code: "METHOD_NOT_SUPPORTED", httpStatus: 405 } },
+      },
+    });
+    const mediaType = await post("/projects.update", "x", {
+      authorization: `Bearer ${alice.token}`,
+      "content-type": "text/plain",
+    });
+    expect(mediaType.status).toBe(415);
+    expect(await mediaType.json()).toMatchObject({
+      error: {
+        json: { data: { code: "UNSUPPORTED_MEDIA_TYPE", httpStatus: 415 } },
+      },
+    });
+    // Node's HTTP parser refuses request heads over 16 KiB before the server sees them.
+    const longUrl = await fetch(
+      new URL(`/system.status?input=${"x".repeat(17 * 1024)}`, server.url),
+    );
+    expect(longUrl.status).toBe(431);
+    expect(await longUrl.text()).toBe("");
+  });
+});
