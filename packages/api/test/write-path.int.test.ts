@@ -514,6 +514,28 @@ describe("idempotency and ordering", () => {
     expect(await rowCounts(db)).toEqual(before);
   });
 
+  it("a mutation id reused with other arguments: CONFLICT mutation_id_reused, not the first call's answer", async () => {
+    const envelope = {
+      clientId: member.clientId,
+      mutationId: member.nextMutationId++,
+      args: { id: issueId, title: "First", at: tick() },
+    };
+    await member.caller.issues.update(envelope);
+    const error = await expectRefused(
+      () =>
+        member.caller.issues.update({
+          ...envelope,
+          args: { ...envelope.args, title: "Second" },
+        }),
+      "CONFLICT",
+      "mutation_id_reused",
+    );
+    expect(error.message).toContain("other arguments");
+    expect((await member.caller.issues.update(envelope)).data.title).toBe(
+      "First",
+    );
+  });
+
   it("a retry of a refused call gets the same refusal, even if it would pass now", async () => {
     const envelope = {
       clientId: viewer.clientId,

@@ -24,7 +24,7 @@ export class MutationOrderError extends WritePathError {
   }
 }
 
-/** The same (client, mutation id) was used before for another mutation name. */
+/** The same (client, mutation id) was used before for another mutation, or other arguments. */
 export class MutationIdReusedError extends WritePathError {
   constructor(
     readonly mutationId: number,
@@ -32,7 +32,9 @@ export class MutationIdReusedError extends WritePathError {
     readonly requestedName: string,
   ) {
     super(
-      `mutation id ${mutationId} was already used for ${recordedName}, not ${requestedName}`,
+      recordedName === requestedName
+        ? `mutation id ${mutationId} was already used for ${recordedName} with other arguments`
+        : `mutation id ${mutationId} was already used for ${recordedName}, not ${requestedName}`,
     );
     this.name = "MutationIdReusedError";
   }

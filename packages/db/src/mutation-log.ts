@@ -12,7 +12,8 @@
  *    clients it travels with `COMMIT` (one round trip: `INSERT …; COMMIT`), elsewhere it runs
  *    just before `COMMIT`.
  * If it refuses, the transaction rolls back and the log answers: a row for this call →
- * its recorded data and txid (or its recorded rejection); else the ordering or ownership error.
+ * its recorded data and txid (or its recorded rejection), unless the row is of another
+ * mutation or other arguments (`MutationIdReusedError`); else the ordering or ownership error.
  * Failures consult the log the same way first (a retried create fails on its duplicate id),
  * then, if the caller classifies the error as a definitive rejection, record it after the
  * rollback, so a retry gets the same answer; transient failures are not recorded.
@@ -28,6 +29,7 @@ import type {
   TxQuery,
   WithTxidOptions,
 } from "./with-txid";
+import { argsDigest } from "./args-digest";
 import {
   ClientIdOwnerError,
   MutationIdReusedError,
@@ -39,14 +41,16 @@ import { runWithTxid } from "./with-txid";
 
 /**
  * Inserts the call's row, refusing by failing if the client has a row with this or a later id
- * or one of another user ($1 client, $2 mutation id, $3 user, $4 name, $5 result): the mutation
+ * or one of another user ($1 client, $2 mutation id, $3 user, $4 name, $5 result, $6 digest of
+ * the arguments): the mutation
  * id becomes NULL, which the column's NOT NULL constraint rejects (SQLSTATE 23502 on
  * `mutation_log.mutation_id`). Failing, rather than inserting nothing, is what lets it travel
  * with `COMMIT` (`INSERT …; COMMIT`): Postgres skips the `COMMIT` after a failed statement.
  * Prepared once per connection.
  */
 const LOG_INSERT_SQL = `
-  INSERT INTO mutation_log (client_id, mutation_id, user_id, name, txid, outcome, result)
+  INSERT INTO mutation_log (client_id, mutation_id, user_id, name, txid, outcome, result,
+                            args_digest)
   SELECT $1::uuid,
          CASE WHEN NOT EXISTS (
            SELECT 1 FROM (SELECT mutation_id, user_id FROM mutation_log
@@ -54,7 +58,7 @@ const LOG_INSERT_SQL = `
                            ORDER BY mutation_id DESC LIMIT 1) latest
             WHERE latest.mutation_id >= $2::int OR latest.user_id <> $3::uuid)
          THEN $2::int END,
-         $3::uuid, $4::text, pg_current_xact_id()::xid::text::bigint, 'ok', $5::jsonb`;
+         $3::uuid, $4::text, pg_current_xact_id()::xid::text::bigint, 'ok', $5::jsonb, $6::text`;
 
 /** Whether `error` is the refusal of `LOG_INSERT_SQL` (pg's error, unwrapped). */
 function isLogRefusal(error: unknown): boolean {
@@ -76,6 +80,11 @@ export interface MutationCall {
   userId: string;
   /** e.g. `issues.create`. */
   name: string;
+  /**
+   * The call's arguments (after validation): a retry under the same id must carry the same
+   * (compared by `argsDigest`, so key order and `undefined` properties do not matter).
+   */
+  args: unknown;
 }
 
 export interface LoggedMutationOptions<T> extends Omit<
@@ -111,6 +120,7 @@ interface LogRow {
   mutation_id: number;
   user_id: string;
   name: string;
+  args_digest: string | null;
   txid: string | null;
   outcome: string;
   result: JsonValue;
@@ -132,6 +142,7 @@ export async function runLoggedMutation<T>(
   options: LoggedMutationOptions<T>,
 ): Promise<LoggedMutationResult<T>> {
   const { encode, decode, classifyRejection, ...txOptions } = options;
+  const digest = argsDigest(call.args);
   try {
     const { data, txid } = await runWithTxid(
       db,
@@ -143,6 +154,7 @@ export async function runLoggedMutation<T>(
           call.userId,
           call.name,
           JSON.stringify(encode(data)),
+          digest,
         ];
         if (atCommit) {
           atCommit(LOG_INSERT_SQL, values, "mutation_log_insert");
@@ -165,7 +177,7 @@ export async function runLoggedMutation<T>(
     const rows = await readLog(db, call).catch(() => null);
     if (!rows) throw error;
     const recorded = rows.find((row) => row.mutation_id === call.mutationId);
-    if (recorded) return answerFromLog(recorded, call, decode);
+    if (recorded) return answerFromLog(recorded, call, digest, decode);
     const latest = rows[0];
     if (latest && latest.user_id !== call.userId)
       throw new ClientIdOwnerError(call.clientId);
@@ -180,7 +192,7 @@ export async function runLoggedMutation<T>(
         cause: error,
       });
     const rejection = classifyRejection(error);
-    if (rejection) await recordRejection(db, call, rejection);
+    if (rejection) await recordRejection(db, call, digest, rejection);
     throw error;
   }
 }
@@ -188,7 +200,8 @@ export async function runLoggedMutation<T>(
 /** This call's row (if any) and the client's latest row, latest first. */
 async function readLog(db: Db, call: MutationCall): Promise<LogRow[]> {
   return db.$queryRaw<LogRow[]>`
-    SELECT mutation_id, user_id::text AS user_id, name, txid::text AS txid, outcome, result
+    SELECT mutation_id, user_id::text AS user_id, name, args_digest, txid::text AS txid,
+           outcome, result
       FROM mutation_log
      WHERE client_id = ${call.clientId}::uuid
        AND (mutation_id = ${call.mutationId}
@@ -200,11 +213,17 @@ async function readLog(db: Db, call: MutationCall): Promise<LogRow[]> {
 function answerFromLog<T>(
   row: LogRow,
   call: MutationCall,
+  digest: string,
   decode: (json: JsonValue) => T,
 ): LoggedMutationResult<T> {
   // Answer only the user who made the call: a client id is not a credential to read results.
   if (row.user_id !== call.userId) throw new ClientIdOwnerError(call.clientId);
-  if (row.name !== call.name)
+  // Another mutation, or the same with other arguments: answering with the recorded result
+  // would tell the caller its call was applied when it was not.
+  if (
+    row.name !== call.name ||
+    (row.args_digest !== null && row.args_digest !== digest)
+  )
     throw new MutationIdReusedError(call.mutationId, row.name, call.name);
   if (row.outcome !== "ok" || row.txid === null) {
     const recorded =
@@ -229,6 +248,7 @@ function answerFromLog<T>(
 async function recordRejection(
   db: Db,
   call: MutationCall,
+  digest: string,
   rejection: Rejection,
 ): Promise<void> {
   const result = {
@@ -236,9 +256,10 @@ async function recordRejection(
     reason: rejection.reason ?? null,
   };
   await db.$executeRaw`
-    INSERT INTO mutation_log (client_id, mutation_id, user_id, name, txid, outcome, result)
+    INSERT INTO mutation_log (client_id, mutation_id, user_id, name, txid, outcome, result,
+                              args_digest)
     VALUES (${call.clientId}::uuid, ${call.mutationId}, ${call.userId}::uuid, ${call.name},
-            NULL, ${rejection.outcome}, ${JSON.stringify(result)}::jsonb)
+            NULL, ${rejection.outcome}, ${JSON.stringify(result)}::jsonb, ${digest})
     ON CONFLICT (client_id, mutation_id) DO NOTHING`;
 }
 

@@ -45,19 +45,25 @@ afterAll(async () => {
 
 class Refused extends Error {}
 
-/** A mutation that creates a project named `name` and returns it (with a Date inside). */
+/** Names the mutation refuses: a policy a test may change between a call and its retry. */
+const refusedNames = new Set(["refused"]);
+
+/**
+ * A mutation that creates a project named `name` (its arguments: `{ name }`) and returns it
+ * (with a Date inside).
+ */
 function createProject(
-  call: MutationCall,
+  call: Omit<MutationCall, "args">,
   name: string,
   onRun: () => void = () => undefined,
   via: Db = db,
 ) {
   return runLoggedMutation(
     via,
-    call,
+    { ...call, args: { name } },
     async (tx) => {
       onRun();
-      if (name === "refused") throw new Refused("no");
+      if (refusedNames.has(name)) throw new Refused("no");
       if (name === "flaky") throw new Error("transient");
       return tx.project.create({
         data: { name, ownerId: call.userId },
@@ -82,7 +88,7 @@ const call = (
   clientId: string,
   mutationId: number,
   userId = alice,
-): MutationCall => ({
+): Omit<MutationCall, "args"> => ({
   clientId,
   mutationId,
   userId,
@@ -153,9 +159,9 @@ describe("runLoggedMutation", () => {
     );
     expect(await viaPlain(1, "plain")).toEqual({ ...first, replayed: true });
     expect(concurrent.filter((r) => !r.replayed)).toHaveLength(1);
-    await expect(viaPlain(1, "other")).resolves.toMatchObject({
-      replayed: true,
-    });
+    await expect(viaPlain(1, "other")).rejects.toBeInstanceOf(
+      MutationIdReusedError,
+    );
     const lower = await createProject(
       call(clientId, 0),
       "plain",
@@ -187,16 +193,68 @@ describe("runLoggedMutation", () => {
     ).rejects.toBeInstanceOf(MutationIdReusedError);
   });
 
-  it("records a definitive rejection, and answers its retry with it", async () => {
+  it("refuses a mutation id reused with other arguments, answered or refused, writing nothing", async () => {
     const clientId = randomUUID();
-    await expect(
-      createProject(call(clientId, 1), "refused"),
-    ).rejects.toBeInstanceOf(Refused);
-    // The retry would pass now (another name): the recorded answer wins.
-    const retry = await createProject(call(clientId, 1), "accepted now").catch(
+    await createProject(call(clientId, 1), "original");
+    const reused = await createProject(call(clientId, 1), "changed").catch(
       (error: unknown) => error,
     );
-    expect(await projectsNamed("accepted now")).toBe(0);
+    expect(reused).toBeInstanceOf(MutationIdReusedError);
+    expect((reused as Error).message).toContain("other arguments");
+    await expect(
+      createProject(call(clientId, 2), "refused"),
+    ).rejects.toBeInstanceOf(Refused);
+    await expect(
+      createProject(call(clientId, 2), "changed"),
+    ).rejects.toBeInstanceOf(MutationIdReusedError);
+    expect(await projectsNamed("changed")).toBe(0);
+  });
+
+  it("takes arguments that differ only in key order or undefined keys for the same call", async () => {
+    const clientId = randomUUID();
+    const logged = (args: Record<string, unknown>) =>
+      runLoggedMutation(
+        db,
+        { ...call(clientId, 1), args },
+        async () => "done",
+        {
+          encode: (data) => data,
+          decode: (json) => json as string,
+          classifyRejection: () => null,
+        },
+      );
+    const at = new Date("2026-01-01T00:00:00.000Z");
+    await logged({ a: 1, at, nested: { x: [1, 2], y: null } });
+    await expect(
+      logged({
+        nested: { y: null, x: [1, 2] },
+        at: new Date(at),
+        a: 1,
+        b: undefined,
+      }),
+    ).resolves.toMatchObject({ replayed: true });
+    await expect(
+      logged({
+        a: 1,
+        at: new Date(at.getTime() + 1),
+        nested: { x: [1, 2], y: null },
+      }),
+    ).rejects.toBeInstanceOf(MutationIdReusedError);
+  });
+
+  it("records a definitive rejection, and answers its retry with it", async () => {
+    const clientId = randomUUID();
+    refusedNames.add("refused until changed");
+    await expect(
+      createProject(call(clientId, 1), "refused until changed"),
+    ).rejects.toBeInstanceOf(Refused);
+    // The retry would pass now (the policy changed): the recorded answer wins.
+    refusedNames.delete("refused until changed");
+    const retry = await createProject(
+      call(clientId, 1),
+      "refused until changed",
+    ).catch((error: unknown) => error);
+    expect(await projectsNamed("refused until changed")).toBe(0);
     expect(retry).toBeInstanceOf(RecordedRejectionError);
     expect(retry).toMatchObject({
       outcome: "FORBIDDEN",

@@ -76,6 +76,7 @@ export function mutationProcedure<
           mutationId: input.mutationId,
           userId: ctx.user.id,
           name: definition.name,
+          args,
         };
         const { data, txid } = await clientOrder.run(
           call.clientId,
