@@ -104,6 +104,27 @@ export default tseslint.config(
     },
   },
   {
+    // The client runtime runs in browsers, Node apps and workers: no Node built-ins, no server
+    // packages. React sits in its own subpath, the file outbox in `@repo/sync/node`.
+    files: ["packages/sync/src/**/*.{ts,tsx}"],
+    ignores: ["**/*.test.{ts,tsx}", "packages/sync/src/outbox/file.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              regex:
+                "^(?!zod$|superjson$|@electric-sql/client$|@repo/schema$|@repo/mutations$|react$|\\.{1,2}/)",
+              message:
+                "@repo/sync imports @electric-sql/client, @repo/schema, @repo/mutations, zod, superjson (and react in src/react) only.",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // The app reaches data through @repo/api (procedures, authorisation), never Prisma directly.
     files: ["apps/web/**/*.{ts,tsx}"],
     plugins: { "@next/next": nextPlugin },

@@ -1,0 +1,32 @@
+/**
+ * @repo/sync: the client runtime. Live shapes (the official `ShapeStream`) + a queue of pending
+ * writes (the shared reducers of @repo/mutations) → one optimistic view, reconciled by txid.
+ * Isomorphic: browsers, Node CLIs and workers. React hooks: `@repo/sync/react`; the file outbox
+ * for Node: `@repo/sync/node`.
+ */
+export { createSyncClient, SyncClient } from "./client";
+export type {
+  FailedWrite,
+  MutateOptions,
+  PendingWriteInfo,
+  ShapeDefinition,
+  ShapeSnapshot,
+  ShapeSubscription,
+  SyncClientOptions,
+} from "./client";
+export {
+  ClientClosedError,
+  InvalidMutationInputError,
+  MutationRejectedError,
+  SyncError,
+  TxidTimeoutError,
+} from "./errors";
+export { memoryOutbox } from "./outbox/storage";
+export type { OutboxSnapshot, OutboxStorage } from "./outbox/storage";
+export { classifyFailure, trpcTransport } from "./transport";
+export type {
+  MutationRequest,
+  MutationTransport,
+  SendFailure,
+} from "./transport";
+export type { MutationResult, OutboxEntry, SyncStatus, Txid } from "./types";
