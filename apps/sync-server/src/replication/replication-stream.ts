@@ -21,7 +21,8 @@ import type {
   Transaction,
   TupleText,
 } from "./transaction";
-import { bigIntToLsn, lsnToBigInt } from "../protocol/offset";
+import { lsnToBigInt } from "../protocol/offset";
+import { confirmExactly } from "./confirm";
 import { SESSION_OPTIONS } from "./postgres-settings";
 
 export interface ReplicationStreamOptions {
@@ -59,7 +60,11 @@ export class ReplicationStream {
   source = "";
   private service: LogicalReplicationService | undefined;
   private current: Transaction | undefined;
-  private lastProcessedLsn = 0n;
+  /**
+   * Everything before this WAL position has been handed on: the end of the last commit, or a
+   * keepalive's position between transactions. Exactly what may be confirmed.
+   */
+  private processedLsn = 0n;
   private lastCommit = 0n;
   private stopped = false;
   private reconnectTimer: NodeJS.Timeout | undefined;
@@ -93,9 +98,9 @@ export class ReplicationStream {
    */
   resumeLsn = 0n;
 
-  /** Commit LSN of the last transaction handed to `onTransaction` (or the slot's start). */
+  /** WAL position up to which everything has been handed on (or the slot's start). */
   get lastSeenLsn(): bigint {
-    return this.lastProcessedLsn;
+    return this.processedLsn;
   }
 
   /**
@@ -151,7 +156,7 @@ export class ReplicationStream {
           throw new ReplicationSetupError(
             `replication slot "${slotName}" belongs to database "${existing.database}"; choose another ELECTRIC_REPLICATION_SLOT`,
           );
-        this.lastProcessedLsn = existing.confirmed
+        this.processedLsn = existing.confirmed
           ? lsnToBigInt(existing.confirmed)
           : 0n;
       } else {
@@ -160,9 +165,10 @@ export class ReplicationStream {
           "SELECT lsn::text AS lsn FROM pg_create_logical_replication_slot($1, 'pgoutput')",
           [slotName],
         );
-        this.lastProcessedLsn = lsnToBigInt(created.rows[0]?.lsn ?? "0/0");
+        this.processedLsn = lsnToBigInt(created.rows[0]?.lsn ?? "0/0");
       }
-      this.resumeLsn = this.lastProcessedLsn;
+      this.resumeLsn = this.processedLsn;
+      this.confirmedLsn = this.processedLsn;
     } finally {
       client.release();
     }
@@ -219,14 +225,14 @@ export class ReplicationStream {
     service.on(
       "heartbeat",
       (lsn: string, _timestamp: number, shouldRespond: boolean) => {
-        // Between transactions everything up to the server's position has been handled, so the
-        // slot may advance past WAL that held nothing for us (keeps WAL from piling up).
+        // Between transactions everything before the server's position has been handled, so
+        // the slot may advance past WAL that held nothing for us (keeps WAL from piling up).
+        // A fast shutdown waits for exactly this position to be confirmed.
         if (!this.current) {
           const position = lsnToBigInt(lsn);
-          if (position > this.lastProcessedLsn)
-            this.lastProcessedLsn = position;
+          if (position > this.processedLsn) this.processedLsn = position;
         }
-        if (shouldRespond) this.confirm(bigIntToLsn(this.lastProcessedLsn));
+        if (shouldRespond) this.confirm();
       },
     );
     // Connection errors also end the subscription below, which is where we recover.
@@ -336,8 +342,8 @@ export class ReplicationStream {
         this.current = undefined;
         if (!transaction) return;
         this.options.onTransaction(transaction);
-        if (transaction.lsn > this.lastProcessedLsn)
-          this.lastProcessedLsn = transaction.lsn;
+        const end = lsnToBigInt(message.commitEndLsn ?? "0/0");
+        if (end > this.processedLsn) this.processedLsn = end;
         if (transaction.lsn > this.lastCommit)
           this.lastCommit = transaction.lsn;
         // Every shape log has it now, and live clients have been woken: they are answered
@@ -351,7 +357,7 @@ export class ReplicationStream {
         // A client that saw the lost entries resumes from an offset the rebuilt log reaches
         // again: no gap, no duplicate (`test/crash-recovery.int.test.ts` stages it). See
         // `walPositionAtStart` for why its offset is not rejected meanwhile.
-        if (message.commitEndLsn) this.scheduleConfirm(message.commitEndLsn);
+        this.scheduleConfirm();
         return;
       }
       default:
@@ -360,31 +366,31 @@ export class ReplicationStream {
   }
 
   private confirmTimer: NodeJS.Timeout | undefined;
-  private pendingConfirm: string | undefined;
+  /** The position last confirmed to Postgres. */
+  private confirmedLsn = 0n;
 
   /** Batches confirmations: one log sync + one status update per `confirmIntervalMs` at most. */
-  private scheduleConfirm(lsn: string): void {
-    this.pendingConfirm = lsn;
+  private scheduleConfirm(): void {
     this.confirmTimer ??= setTimeout(() => {
       this.confirmTimer = undefined;
-      const pending = this.pendingConfirm;
-      this.pendingConfirm = undefined;
-      if (pending) this.confirm(pending);
+      this.confirm();
     }, this.options.confirmIntervalMs ?? 50);
   }
 
-  private confirm(lsn: string): void {
+  /**
+   * Makes the logs durable, then confirms `processedLsn`. If they cannot be made durable, the
+   * previous position is repeated (Postgres asked for a reply, or will resend from there).
+   */
+  private confirm(): void {
     if (this.stopped || !this.service) return;
+    const lsn = this.processedLsn;
     try {
       this.options.beforeConfirm?.();
+      this.confirmedLsn = lsn;
     } catch (error) {
-      // Not durable: don't confirm; Postgres will resend from the last confirmed position.
-      this.options.onError(
-        error instanceof Error ? error : new Error(String(error)),
-      );
-      return;
+      this.options.onError(toError(error));
     }
-    void this.service.acknowledge(lsn);
+    confirmExactly(this.service, this.confirmedLsn);
   }
 
   private push(change: RowChange): void {
@@ -454,10 +460,7 @@ export class ReplicationStream {
       } catch {
         durable = false;
       }
-      if (durable)
-        await service
-          .acknowledge(bigIntToLsn(this.lastProcessedLsn))
-          .catch(() => false);
+      if (durable) confirmExactly(service, this.processedLsn);
       await service.destroy();
       await this.waitForSlotRelease();
     }

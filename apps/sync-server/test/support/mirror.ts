@@ -1,0 +1,224 @@
+/**
+ * A client's copy of a shape, built only from what the official `ShapeStream` delivered, and how
+ * it differs from the table. Used by the fault tests and the soak script. Rows must carry an
+ * integer `id` (the key) and a `version` that every update raises, so a change that arrives twice
+ * (or out of order) is seen as such rather than silently re-applied.
+ */
+import type {
+  Message,
+  Offset,
+  Row,
+  ShapeStreamOptions,
+} from "@electric-sql/client";
+import {
+  isChangeMessage,
+  isControlMessage,
+  ShapeStream,
+} from "@electric-sql/client";
+
+export interface Divergence {
+  /** Rows in the table that the client lacks. */
+  lost: number;
+  /** Rows the client has that the table (or the shape's WHERE) has not. */
+  extra: number;
+  /** Rows both have, with different values. */
+  wrong: number;
+  /** Changes delivered twice or out of order: insert of a present row, update to an older or same version, delete of a missing row. */
+  twice: number;
+}
+
+export const NO_DIVERGENCE: Divergence = {
+  lost: 0,
+  extra: 0,
+  wrong: 0,
+  twice: 0,
+};
+
+export function isConverged(divergence: Divergence): boolean {
+  return (
+    divergence.lost === 0 &&
+    divergence.extra === 0 &&
+    divergence.wrong === 0 &&
+    divergence.twice === 0
+  );
+}
+
+export class Mirror {
+  readonly rows = new Map<string, Row>();
+  twice = 0;
+  refetches = 0;
+  /** The first anomalies, for failure messages. */
+  readonly anomalies: string[] = [];
+
+  apply(messages: readonly Message<Row>[]): void {
+    for (const message of messages) {
+      if (isControlMessage(message)) {
+        if (message.headers.control === "must-refetch") {
+          this.rows.clear();
+          this.refetches++;
+        }
+        continue;
+      }
+      if (!isChangeMessage(message)) continue;
+      const key = text(message.value.id);
+      const existing = this.rows.get(key);
+      switch (message.headers.operation) {
+        case "insert":
+          if (existing) this.anomaly(`insert of ${key}, already present`);
+          this.rows.set(key, { ...message.value });
+          break;
+        case "update":
+          if (!existing) {
+            this.anomaly(`update of ${key}, which is missing`);
+            this.rows.set(key, { ...message.value });
+          } else {
+            if (
+              "version" in message.value &&
+              Number(message.value.version) <= Number(existing.version)
+            )
+              this.anomaly(
+                `update of ${key} to version ${text(message.value.version)} over ${text(existing.version)}`,
+              );
+            this.rows.set(key, { ...existing, ...message.value });
+          }
+          break;
+        case "delete":
+          if (!existing) this.anomaly(`delete of ${key}, which is missing`);
+          this.rows.delete(key);
+          break;
+      }
+    }
+  }
+
+  /** Compares with the rows the shape should hold now (e.g. from a `SELECT`). */
+  compare(expected: readonly Row[]): Divergence {
+    const wanted = new Map(expected.map((row) => [text(row.id), row]));
+    let lost = 0;
+    let wrong = 0;
+    for (const [key, row] of wanted) {
+      const have = this.rows.get(key);
+      if (!have) lost++;
+      else if (!sameRow(have, row)) wrong++;
+    }
+    let extra = 0;
+    for (const key of this.rows.keys()) if (!wanted.has(key)) extra++;
+    return { lost, extra, wrong, twice: this.twice };
+  }
+
+  private anomaly(text: string): void {
+    this.twice++;
+    if (this.anomalies.length < 10) this.anomalies.push(text);
+  }
+}
+
+function sameRow(a: Row, b: Row): boolean {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  for (const key of keys) if (text(a[key]) !== text(b[key])) return false;
+  return true;
+}
+
+/** A value as comparable text (keys of `Mirror.rows` are the ids' text). */
+export function text(value: unknown): string {
+  return typeof value === "bigint" ? value.toString() : JSON.stringify(value);
+}
+
+/**
+ * A `ShapeStream` feeding a `Mirror`. It remembers the handle and offset of the last batch it
+ * applied, as an app that persists its data would, so `reload()` can continue from there with
+ * a new stream (a page reload) while keeping the rows.
+ */
+export class Follower {
+  readonly mirror = new Mirror();
+  /** Set when the stream failed for good (the client gave up or got a 4xx). */
+  failure: Error | undefined;
+  private stored: { handle: string | undefined; offset: Offset } | undefined;
+  private controller = new AbortController();
+  private readonly waiters = new Set<() => void>();
+  upToDate = 0;
+
+  constructor(private readonly options: ShapeStreamOptions) {
+    this.open();
+  }
+
+  get handle(): string | undefined {
+    return this.stored?.handle;
+  }
+
+  /** Ends the stream and opens a new one from the stored handle and offset. */
+  reload(): void {
+    this.controller.abort();
+    this.controller = new AbortController();
+    this.open();
+  }
+
+  stop(): void {
+    this.controller.abort();
+  }
+
+  /** Resolves once `predicate` holds after a batch, rejects on failure or after `timeoutMs`. */
+  until(
+    predicate: (follower: Follower) => boolean,
+    timeoutMs: number,
+    describe: () => string = () => "",
+  ): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const check = () => {
+        if (this.failure) {
+          done();
+          reject(this.failure);
+        } else if (predicate(this)) {
+          done();
+          resolve();
+        }
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(
+          new Error(
+            `timed out after ${timeoutMs} ms; ${describe()} anomalies: ${JSON.stringify(this.mirror.anomalies)}`,
+          ),
+        );
+      }, timeoutMs);
+      const done = () => {
+        clearTimeout(timer);
+        this.waiters.delete(check);
+      };
+      this.waiters.add(check);
+      check();
+    });
+  }
+
+  private open(): void {
+    const controller = this.controller;
+    const stream = new ShapeStream({
+      ...this.options,
+      ...(this.stored && {
+        handle: this.stored.handle,
+        offset: this.stored.offset,
+      }),
+      signal: controller.signal,
+    });
+    stream.subscribe(
+      (batch) => {
+        if (controller.signal.aborted) return;
+        this.mirror.apply(batch);
+        this.upToDate += batch.filter(
+          (message) =>
+            isControlMessage(message) &&
+            message.headers.control === "up-to-date",
+        ).length;
+        this.stored = { handle: stream.shapeHandle, offset: stream.lastOffset };
+        this.notify();
+      },
+      (error) => {
+        if (controller.signal.aborted) return;
+        this.failure = error;
+        this.notify();
+      },
+    );
+  }
+
+  private notify(): void {
+    for (const waiter of [...this.waiters]) waiter();
+  }
+}

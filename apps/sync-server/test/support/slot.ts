@@ -1,0 +1,121 @@
+/**
+ * What Postgres says about a replication slot and the WAL, for tests that check positions
+ * against the server's. LSNs are returned as numbers (bigint), comparable with log offsets.
+ */
+import type pg from "pg";
+
+type Queryable = Pick<pg.Pool, "query"> | Pick<pg.PoolClient, "query">;
+
+/**
+ * Polls `probe` until it returns a value (for states Postgres reports only when asked).
+ * Bounded: rejects with `what` after `timeoutMs`.
+ */
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 10_000,
+): Promise<T> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (performance.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** `promise`, or a rejection naming `what` once `timeoutMs` has passed without it settling. */
+export async function within<T>(
+  promise: Promise<T>,
+  timeoutMs: number,
+  what: string,
+): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`${what} did not happen within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The slot's `confirmed_flush_lsn`; -1 when there is no such slot. */
+export async function confirmedLsn(
+  sql: Queryable,
+  slot: string,
+): Promise<bigint> {
+  const { rows } = await sql.query<{ lsn: string | null }>(
+    "SELECT (confirmed_flush_lsn - '0/0'::pg_lsn)::text AS lsn FROM pg_replication_slots WHERE slot_name = $1",
+    [slot],
+  );
+  return BigInt(rows[0]?.lsn ?? "-1");
+}
+
+/** PID of the walsender streaming the slot, if one is. */
+export async function walsenderPid(
+  sql: Queryable,
+  slot: string,
+): Promise<number | undefined> {
+  const { rows } = await sql.query<{ pid: number | null }>(
+    "SELECT active_pid AS pid FROM pg_replication_slots WHERE slot_name = $1",
+    [slot],
+  );
+  return rows[0]?.pid ?? undefined;
+}
+
+/** Where the next WAL record will be inserted. */
+export async function walInsertLsn(sql: Queryable): Promise<bigint> {
+  const { rows } = await sql.query<{ lsn: string }>(
+    "SELECT (pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::text AS lsn",
+  );
+  return BigInt(rows[0]?.lsn ?? "-1");
+}
+
+/**
+ * Start and end of the commit record of transaction `xid` (32-bit), read from the WAL itself
+ * (`pg_walinspect`), searching from `from`.
+ */
+export async function commitRecord(
+  sql: Queryable,
+  xid: number,
+  from: bigint,
+): Promise<{ start: bigint; end: bigint }> {
+  const { rows } = await sql.query<{ start: string; end: string }>(
+    `SELECT (start_lsn - '0/0'::pg_lsn)::text AS start, (end_lsn - '0/0'::pg_lsn)::text AS end
+       FROM pg_get_wal_records_info('0/0'::pg_lsn + $1::numeric, pg_current_wal_flush_lsn())
+      WHERE resource_manager = 'Transaction' AND record_type = 'COMMIT' AND xid = $2::text::xid`,
+    [from.toString(), xid],
+  );
+  const row = rows[0];
+  if (!row) throw new Error(`no commit record of xid ${xid} after ${from}`);
+  return { start: BigInt(row.start), end: BigInt(row.end) };
+}
+
+/**
+ * Commits `statements` in one transaction on `client`, made visible to replication at once
+ * (test clusters run synchronous_commit=off), and returns its 32-bit xid.
+ */
+export async function commitOn(
+  client: pg.PoolClient,
+  ...statements: string[]
+): Promise<number> {
+  await client.query("BEGIN");
+  try {
+    await client.query("SET LOCAL synchronous_commit = on");
+    const { rows } = await client.query<{ xid: string }>(
+      "SELECT pg_current_xact_id()::xid::text AS xid",
+    );
+    for (const statement of statements) await client.query(statement);
+    await client.query("COMMIT");
+    return Number(rows[0]?.xid);
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    throw error;
+  }
+}
