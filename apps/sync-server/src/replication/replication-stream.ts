@@ -3,18 +3,23 @@
  * manages. Tables join the publication when the first shape on them is created. Decoded
  * messages are grouped into whole transactions and handed to `onTransaction` in commit order;
  * the slot's flush position is confirmed only after that handler has returned and every shape
- * log has been made durable (`beforeConfirm`, batched every `confirmIntervalMs`), never before.
+ * log has been made durable (`beforeConfirm`, batched every `confirmIntervalMs`), never before,
+ * and exactly to the position processed (`confirm.ts`).
+ *
+ * One connection streams at a time. When it ends (Postgres restart, network, a terminated
+ * walsender), one loop reconnects with backoff; each failed attempt closes its connection. A
+ * transaction in mid-delivery when the connection ended is dropped whole: it was not
+ * confirmed, so the slot resends it on the next connection, along with every other
+ * transaction committed at or after the confirmed position; those already handed on are
+ * skipped here.
  *
  * @see electric-protocol.md §8, §10a.1
  */
 import type pg from "pg";
 import type { Pgoutput } from "pg-logical-replication";
-import {
-  LogicalReplicationService,
-  PgoutputPlugin,
-} from "pg-logical-replication";
 
 import type { Logger } from "../logger";
+import type { ReplicationConnection } from "./connection";
 import type {
   RelationInfo,
   RowChange,
@@ -22,8 +27,18 @@ import type {
   TupleText,
 } from "./transaction";
 import { lsnToBigInt } from "../protocol/offset";
-import { confirmExactly } from "./confirm";
-import { SESSION_OPTIONS } from "./postgres-settings";
+import { openReplicationConnection, toError } from "./connection";
+import {
+  checkPrerequisites,
+  IDENTIFIER,
+  isSlotInUse,
+  openSlot,
+  publishTable,
+  ReplicationSetupError,
+  waitForSlotRelease,
+} from "./setup";
+
+export { dropReplication, ReplicationSetupError } from "./setup";
 
 export interface ReplicationStreamOptions {
   databaseUrl: string;
@@ -45,29 +60,42 @@ export interface ReplicationStreamOptions {
    * (default 50). Internal: tests raise it to hold confirmation back and stage a crash.
    */
   confirmIntervalMs?: number;
+  /**
+   * How long the first connection waits for a slot another connection still streams (default
+   * 60 s, Postgres' `wal_sender_timeout`): after a crash of the previous run its walsender holds
+   * the slot until it notices the client is gone.
+   */
+  slotWaitMs?: number;
 }
 
-export class ReplicationSetupError extends Error {
-  override name = "ReplicationSetupError";
-}
-
-const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
+/** Reconnect backoff: 250 ms doubling to 5 s. */
+const backoffMs = (failures: number) =>
+  Math.min(5_000, 250 * 2 ** Math.min(failures, 5));
 
 export class ReplicationStream {
   /** Whether `prepare()` had to create the slot: earlier positions cannot be replayed. */
   createdSlot = false;
   /** Which cluster, database and slot this stream reads (set by `prepare()`). */
   source = "";
-  private service: LogicalReplicationService | undefined;
+  /** The connection streaming now, if any. */
+  private connection: ReplicationConnection | undefined;
   private current: Transaction | undefined;
+  /** Relation messages of `current`, handed on with it (or dropped with it). */
+  private currentRelations: RelationInfo[] = [];
   /**
    * Everything before this WAL position has been handed on: the end of the last commit, or a
    * keepalive's position between transactions. Exactly what may be confirmed.
    */
   private processedLsn = 0n;
+  /** The position last confirmed to Postgres. */
+  private confirmedLsn = 0n;
   private lastCommit = 0n;
   private stopped = false;
-  private reconnectTimer: NodeJS.Timeout | undefined;
+  private confirmTimer: NodeJS.Timeout | undefined;
+  /** The reconnect loop, once streaming has started. */
+  private supervisor: Promise<void> | undefined;
+  /** Ends the reconnect loop's current backoff wait (stop). */
+  private wake: (() => void) | undefined;
   private publicationQueue: Promise<void> = Promise.resolve();
 
   constructor(
@@ -115,172 +143,128 @@ export class ReplicationStream {
   /** Checks prerequisites, creates the publication and slot if needed, starts streaming. */
   async start(): Promise<void> {
     await this.prepare();
-    await this.subscribe();
+    await this.startStreaming();
   }
 
   /** Checks prerequisites and creates the publication and slot if needed (no streaming yet). */
   async prepare(): Promise<void> {
-    await this.checkPrerequisites();
-    const { publicationName, slotName } = this.options;
-    const client = await this.admin.connect();
-    try {
-      this.source = `${await systemIdentifier(client)}/${slotName}`;
-      const wal = await client.query<{ lsn: string }>(
-        "SELECT pg_current_wal_lsn()::text AS lsn",
-      );
-      this.walPositionAtStart = lsnToBigInt(wal.rows[0]?.lsn ?? "0/0");
-      const publication = await client.query(
-        "SELECT 1 FROM pg_publication WHERE pubname = $1",
-        [publicationName],
-      );
-      if (publication.rowCount === 0) {
-        await client
-          .query(`CREATE PUBLICATION "${publicationName}"`)
-          .catch((error: unknown) => {
-            if (!isDuplicate(error)) throw error;
-          });
-      }
-      const slot = await client.query<{
-        confirmed: string | null;
-        database: string;
-      }>(
-        "SELECT confirmed_flush_lsn::text AS confirmed, database FROM pg_replication_slots WHERE slot_name = $1",
-        [slotName],
-      );
-      const existing = slot.rows[0];
-      if (existing) {
-        const { rows } = await client.query<{ db: string }>(
-          "SELECT current_database() AS db",
-        );
-        if (existing.database !== rows[0]?.db)
-          throw new ReplicationSetupError(
-            `replication slot "${slotName}" belongs to database "${existing.database}"; choose another ELECTRIC_REPLICATION_SLOT`,
-          );
-        this.processedLsn = existing.confirmed
-          ? lsnToBigInt(existing.confirmed)
-          : 0n;
-      } else {
-        this.createdSlot = true;
-        const created = await client.query<{ lsn: string }>(
-          "SELECT lsn::text AS lsn FROM pg_create_logical_replication_slot($1, 'pgoutput')",
-          [slotName],
-        );
-        this.processedLsn = lsnToBigInt(created.rows[0]?.lsn ?? "0/0");
-      }
-      this.resumeLsn = this.processedLsn;
-      this.confirmedLsn = this.processedLsn;
-    } finally {
-      client.release();
-    }
-  }
-
-  /** Starts streaming from the slot's confirmed position. */
-  async startStreaming(): Promise<void> {
-    await this.subscribe();
-  }
-
-  private async checkPrerequisites(): Promise<void> {
-    const { rows } = await this.admin.query<{
-      wal_level: string;
-      can_replicate: boolean;
-    }>(
-      `SELECT current_setting('wal_level') AS wal_level,
-              (SELECT rolreplication OR rolsuper FROM pg_roles WHERE rolname = current_user) AS can_replicate`,
+    await checkPrerequisites(this.admin);
+    const wal = await this.admin.query<{ lsn: string }>(
+      "SELECT pg_current_wal_lsn()::text AS lsn",
     );
-    const row = rows[0];
-    if (row?.wal_level !== "logical")
-      throw new ReplicationSetupError(
-        `Postgres has wal_level=${row?.wal_level ?? "?"}; logical replication needs wal_level=logical (set it in postgresql.conf or with ALTER SYSTEM SET wal_level = logical, then restart Postgres)`,
-      );
-    if (!row.can_replicate)
-      throw new ReplicationSetupError(
-        "the database user lacks the REPLICATION attribute (ALTER ROLE <user> WITH REPLICATION)",
-      );
+    this.walPositionAtStart = lsnToBigInt(wal.rows[0]?.lsn ?? "0/0");
+    const slot = await openSlot(this.admin, this.options, this.options.logger);
+    this.source = slot.source;
+    this.createdSlot = slot.created;
+    this.processedLsn = slot.position;
+    this.confirmedLsn = slot.position;
+    this.resumeLsn = slot.position;
   }
 
   /**
-   * Opens the replication connection and resolves once streaming has started. When the
-   * connection ends later (Postgres restart, network), it reconnects with backoff; the slot
-   * resends everything after the last confirmed position and shapes skip what they hold.
+   * Starts streaming from the slot's confirmed position; resolves once it streams. A slot
+   * still held by another connection (the walsender of a crashed previous run) is waited for,
+   * up to `slotWaitMs`. Later losses of the connection are recovered in the background.
    */
-  private async subscribe(): Promise<void> {
-    const service = new LogicalReplicationService(
-      {
-        connectionString: this.options.databaseUrl,
-        options: SESSION_OPTIONS,
-        application_name: `sync-server-replication`,
-      },
-      // We confirm positions ourselves, after the transaction is in every shape log.
-      { acknowledge: { auto: false, timeoutSeconds: 0 } },
-    );
-    this.service = service;
-    this.current = undefined;
-    service.on("data", (_lsn: string, message: Pgoutput.Message) => {
+  async startStreaming(): Promise<void> {
+    const deadline = performance.now() + (this.options.slotWaitMs ?? 60_000);
+    let connection: ReplicationConnection | undefined;
+    for (let failures = 0; !connection; failures++) {
       try {
-        this.handleMessage(message);
+        connection = await this.connect();
       } catch (error) {
-        this.options.onError(toError(error));
+        if (this.stopped || !isSlotInUse(error) || performance.now() > deadline)
+          throw error;
+        if (failures === 0)
+          this.options.logger.warn(
+            "replication slot is streamed by another connection; waiting for it",
+            { slot: this.options.slotName, error: toError(error).message },
+          );
+        await this.pause(backoffMs(failures));
       }
-    });
-    service.on(
-      "heartbeat",
-      (lsn: string, _timestamp: number, shouldRespond: boolean) => {
+    }
+    this.options.onConnected?.();
+    this.supervisor = this.supervise(connection);
+  }
+
+  /** Opens a connection that becomes the one streaming once it has started. */
+  private connect(): Promise<ReplicationConnection> {
+    return openReplicationConnection(this.options, {
+      started: (connection) => {
+        if (this.stopped) return false;
+        this.connection = connection;
+        this.current = undefined;
+        this.currentRelations = [];
+        return true;
+      },
+      message: (message) => {
+        try {
+          this.handleMessage(message);
+        } catch (error) {
+          this.options.onError(toError(error));
+        }
+      },
+      keepalive: (lsn, shouldRespond) => {
         // Between transactions everything before the server's position has been handled, so
         // the slot may advance past WAL that held nothing for us (keeps WAL from piling up).
         // A fast shutdown waits for exactly this position to be confirmed.
-        if (!this.current) {
-          const position = lsnToBigInt(lsn);
-          if (position > this.processedLsn) this.processedLsn = position;
-        }
+        if (!this.current && lsn > this.processedLsn) this.processedLsn = lsn;
         if (shouldRespond) this.confirm();
       },
-    );
-    // Connection errors also end the subscription below, which is where we recover.
-    service.on("error", () => undefined);
-    const plugin = new PgoutputPlugin({
-      protoVersion: 1,
-      publicationNames: [this.options.publicationName],
     });
-    await new Promise<void>((resolve, reject) => {
-      service.once("start", () => resolve());
-      service.subscribe(plugin, this.options.slotName).then(
-        () => {
-          reject(new Error("replication stream ended"));
-          this.streamEnded(service, new Error("replication stream ended"));
-        },
-        (error: unknown) => {
-          reject(toError(error));
-          this.streamEnded(service, toError(error));
-        },
-      );
-    });
-    this.options.onConnected?.();
   }
 
-  private streamEnded(service: LogicalReplicationService, error: Error): void {
-    if (this.stopped || this.service !== service) return;
-    this.service = undefined;
-    this.current = undefined;
-    this.options.logger.warn("replication connection lost; reconnecting", {
-      error: error.message,
-    });
-    this.options.onError(error);
-    void service.destroy().catch(() => undefined);
-    this.reconnect(0);
-  }
-
-  private reconnect(attempt: number): void {
-    const delay = Math.min(5_000, 250 * 2 ** attempt);
-    this.reconnectTimer = setTimeout(() => {
-      this.reconnectTimer = undefined;
+  /**
+   * The one reconnect loop: waits for the streaming connection to end, then retries with
+   * backoff until a new one streams, for as long as the stream is not stopped.
+   */
+  private async supervise(first: ReplicationConnection): Promise<void> {
+    let connection: ReplicationConnection | undefined = first;
+    let failures = 0;
+    while (!this.stopped) {
+      if (connection) {
+        const reason = await connection.ended;
+        if (this.connection === connection) this.connection = undefined;
+        // Not confirmed: the slot resends it whole.
+        this.current = undefined;
+        this.currentRelations = [];
+        connection = undefined;
+        if (this.stopped) return;
+        this.options.logger.warn("replication connection lost; reconnecting", {
+          error: reason.message,
+        });
+        this.options.onError(reason);
+        failures = 0;
+      }
+      await this.pause(backoffMs(failures));
       if (this.stopped) return;
-      this.subscribe().then(
-        () => this.options.logger.info("replication reconnected"),
-        () => {
-          if (!this.stopped) this.reconnect(attempt + 1);
-        },
-      );
-    }, delay);
+      try {
+        connection = await this.connect();
+        this.options.logger.info("replication reconnected", {
+          attempts: failures + 1,
+        });
+        this.options.onConnected?.();
+      } catch (error) {
+        failures++;
+        this.options.logger.warn("replication reconnect attempt failed", {
+          attempt: failures,
+          error: toError(error).message,
+        });
+      }
+    }
+  }
+
+  /** Waits `ms`, or less if the stream is stopped meanwhile. */
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wake = done;
+    });
   }
 
   private handleMessage(message: Pgoutput.Message): void {
@@ -290,7 +274,7 @@ export class ReplicationStream {
         // we need Postgres' exact text output, so make every column parser the identity.
         for (const column of message.columns)
           column.parser = (raw: unknown) => raw;
-        this.options.onRelation({
+        this.currentRelations.push({
           oid: message.relationOid,
           schema: message.schema,
           name: message.name,
@@ -309,6 +293,7 @@ export class ReplicationStream {
           changes: [],
           truncated: [],
         };
+        this.currentRelations = [];
         return;
       case "insert":
         this.push({
@@ -339,13 +324,19 @@ export class ReplicationStream {
         return;
       case "commit": {
         const transaction = this.current;
+        const relations = this.currentRelations;
         this.current = undefined;
+        this.currentRelations = [];
         if (!transaction) return;
-        this.options.onTransaction(transaction);
+        // Commits arrive in LSN order; one at or before the last handed on is the slot
+        // resending what was not confirmed yet, after a reconnect.
+        if (transaction.lsn > this.lastCommit) {
+          for (const relation of relations) this.options.onRelation(relation);
+          this.options.onTransaction(transaction);
+          this.lastCommit = transaction.lsn;
+        }
         const end = lsnToBigInt(message.commitEndLsn ?? "0/0");
         if (end > this.processedLsn) this.processedLsn = end;
-        if (transaction.lsn > this.lastCommit)
-          this.lastCommit = transaction.lsn;
         // Every shape log has it now, and live clients have been woken: they are answered
         // before the logs are fdatasync'ed. That is safe because the slot is confirmed only
         // after the sync (`scheduleConfirm` → `beforeConfirm`): after a crash, whatever a log
@@ -365,10 +356,6 @@ export class ReplicationStream {
     }
   }
 
-  private confirmTimer: NodeJS.Timeout | undefined;
-  /** The position last confirmed to Postgres. */
-  private confirmedLsn = 0n;
-
   /** Batches confirmations: one log sync + one status update per `confirmIntervalMs` at most. */
   private scheduleConfirm(): void {
     this.confirmTimer ??= setTimeout(() => {
@@ -382,7 +369,7 @@ export class ReplicationStream {
    * previous position is repeated (Postgres asked for a reply, or will resend from there).
    */
   private confirm(): void {
-    if (this.stopped || !this.service) return;
+    if (this.stopped || !this.connection) return;
     const lsn = this.processedLsn;
     try {
       this.options.beforeConfirm?.();
@@ -390,7 +377,7 @@ export class ReplicationStream {
     } catch (error) {
       this.options.onError(toError(error));
     }
-    confirmExactly(this.service, this.confirmedLsn);
+    this.connection.confirm(this.confirmedLsn);
   }
 
   private push(change: RowChange): void {
@@ -399,149 +386,48 @@ export class ReplicationStream {
 
   /**
    * Adds a table to the publication (if missing) and makes sure its updates and deletes carry
-   * whole old rows. Setting REPLICA IDENTITY FULL takes a lock, so it is tried with a short
-   * lock timeout rather than queueing behind open transactions.
+   * whole old rows; one table at a time.
    */
   ensurePublished(table: {
     schema: string;
     name: string;
     replicaIdentityFull: boolean;
   }): Promise<void> {
-    const task = this.publicationQueue.then(async () => {
-      const qualified = `"${table.schema.replaceAll('"', '""')}"."${table.name.replaceAll('"', '""')}"`;
-      const client = await this.admin.connect();
-      try {
-        await client.query("SET lock_timeout = '3s'");
-        if (!table.replicaIdentityFull) {
-          try {
-            await client.query(
-              `ALTER TABLE ${qualified} REPLICA IDENTITY FULL`,
-            );
-          } catch (error) {
-            throw new ReplicationSetupError(
-              `table ${qualified} needs REPLICA IDENTITY FULL and it could not be set (${errorMessage(error)}); add "ALTER TABLE ${qualified} REPLICA IDENTITY FULL" to a migration`,
-              { cause: error },
-            );
-          }
-        }
-        const published = await client.query(
-          "SELECT 1 FROM pg_publication_tables WHERE pubname = $1 AND schemaname = $2 AND tablename = $3",
-          [this.options.publicationName, table.schema, table.name],
-        );
-        if (published.rowCount === 0) {
-          try {
-            await client.query(
-              `ALTER PUBLICATION "${this.options.publicationName}" ADD TABLE ${qualified}`,
-            );
-          } catch (error) {
-            if (!isDuplicate(error)) throw error;
-          }
-        }
-      } finally {
-        await client.query("RESET lock_timeout").catch(() => undefined);
-        client.release();
-      }
-    });
+    const task = this.publicationQueue.then(() =>
+      publishTable(this.admin, this.options.publicationName, table),
+    );
     this.publicationQueue = task.catch(() => undefined);
     return task;
   }
 
+  private stopping: Promise<void> | undefined;
+
   /** Stops streaming; the slot stays so a restart resumes from its confirmed position. */
-  async stop(): Promise<void> {
+  stop(): Promise<void> {
+    this.stopping ??= this.shutDown();
+    return this.stopping;
+  }
+
+  private async shutDown(): Promise<void> {
     this.stopped = true;
-    const service = this.service;
-    this.service = undefined;
-    if (service) {
-      clearTimeout(this.confirmTimer);
-      this.confirmTimer = undefined;
+    this.wake?.();
+    clearTimeout(this.confirmTimer);
+    this.confirmTimer = undefined;
+    const connection = this.connection;
+    this.connection = undefined;
+    if (connection) {
       let durable = true;
       try {
         this.options.beforeConfirm?.();
       } catch {
         durable = false;
       }
-      if (durable) confirmExactly(service, this.processedLsn);
-      await service.destroy();
-      await this.waitForSlotRelease();
+      if (durable) connection.confirm(this.processedLsn);
+      await connection.close();
     }
-  }
-
-  /**
-   * The walsender exits a moment after our connection closes; until then the slot is "active"
-   * and can be neither reused by a restarted server nor dropped. Bounded: at most ~3 s.
-   */
-  private async waitForSlotRelease(): Promise<void> {
-    for (let attempt = 0; attempt < 60; attempt++) {
-      try {
-        const { rows } = await this.admin.query<{ active: boolean }>(
-          "SELECT active_pid IS NOT NULL AS active FROM pg_replication_slots WHERE slot_name = $1",
-          [this.options.slotName],
-        );
-        if (!rows[0]?.active) return;
-      } catch {
-        return; // Postgres itself is going away: nothing to wait for.
-      }
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-}
-
-/** Drops the slot and publication (the `drop-slot` command and test teardown). */
-export async function dropReplication(
-  admin: pg.Pool | pg.Client,
-  slotName: string,
-  publicationName: string,
-): Promise<void> {
-  await admin.query(
-    "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1 AND active_pid IS NOT NULL",
-    [slotName],
-  );
-  // The walsender may take a moment to exit after being terminated.
-  for (let attempt = 0; attempt < 50; attempt++) {
-    try {
-      await admin.query(
-        "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1",
-        [slotName],
-      );
-      break;
-    } catch (error) {
-      if (attempt === 49) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-  if (IDENTIFIER.test(publicationName))
-    await admin.query(`DROP PUBLICATION IF EXISTS "${publicationName}"`);
-}
-
-function toError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(String(error));
-}
-
-function isDuplicate(error: unknown): boolean {
-  const code = (error as { code?: string } | undefined)?.code;
-  return code === "42710" || code === "23505";
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-/**
- * The cluster's system identifier and the database: shape logs stored for one are meaningless for
- * another. pg_control_system() may be withheld from non-superusers; the server's address stands
- * in then.
- */
-async function systemIdentifier(client: pg.PoolClient): Promise<string> {
-  const { rows } = await client.query<{ id: string; db: string }>(
-    "SELECT current_database() AS db, coalesce(inet_server_addr()::text, 'local') || ':' || current_setting('port') AS id",
-  );
-  const fallback = `${rows[0]?.id ?? "?"}/${rows[0]?.db ?? "?"}`;
-  try {
-    const system = await client.query<{ id: string }>(
-      "SELECT system_identifier::text AS id FROM pg_control_system()",
-    );
-    return `${system.rows[0]?.id ?? "?"}/${rows[0]?.db ?? "?"}`;
-  } catch {
-    return fallback;
+    // A reconnect attempt in flight closes its own connection once it sees the stop.
+    await this.supervisor;
+    if (this.supervisor)
+      await waitForSlotRelease(this.admin, this.options.slotName);
   }
 }
