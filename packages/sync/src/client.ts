@@ -84,6 +84,8 @@ export interface SyncClientOptions {
   createStream?: (
     options: ShapeStreamOptions<unknown>,
   ) => ShapeStreamInterface<Row<unknown>>;
+  /** How long a shape nobody holds keeps its stream open (default 1 s). */
+  shapeLingerMs?: number;
   /** Problems that do not belong to one caller (a reducer that threw, a storage failure). */
   onError?: (error: Error) => void;
 }
@@ -110,9 +112,9 @@ export interface ShapeSnapshot<TTable extends TableName> {
   readonly rows: ReadonlyMap<string, RowOf<TTable>>;
   readonly isUpToDate: boolean;
   /** Whether a pending write changes this row. */
-  isPending(id: string): boolean;
+  readonly isPending: (id: string) => boolean;
   /** Whether a write on this row failed lately (until `dismissFailure`). */
-  isFailed(id: string): boolean;
+  readonly isFailed: (id: string) => boolean;
 }
 
 export interface MutateOptions {
@@ -165,6 +167,7 @@ class ShapeHandle {
   readonly visible = new Map<string, AnyRow>();
   readonly listeners = new Set<Listener>();
   references = 0;
+  lingering: ReturnType<typeof setTimeout> | undefined;
   snapshot: ShapeSnapshot<TableName>;
   unsubscribe: () => void = () => undefined;
 
@@ -207,7 +210,9 @@ export class SyncClient {
   private overlay = new Overlay();
   private readonly shapes = new Map<string, ShapeHandle>();
   private readonly shapesByTable = new Map<TableName, Set<ShapeHandle>>();
-  private readonly failed: FailedWrite[] = [];
+  private readonly idleSnapshots = new Map<string, ShapeSnapshot<TableName>>();
+  /** Replaced (never mutated) on change, so `useSyncExternalStore` sees a new value. */
+  private failed: readonly FailedWrite[] = [];
   private sending = false;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private retryAttempt = 0;
@@ -259,6 +264,7 @@ export class SyncClient {
       this.openShape(handle);
     }
     handle.references++;
+    clearTimeout(handle.lingering);
     const opened = handle;
     let released = false;
     return {
@@ -270,9 +276,43 @@ export class SyncClient {
       release: () => {
         if (released) return;
         released = true;
-        if (--opened.references === 0) this.closeShape(opened);
+        if (--opened.references > 0) return;
+        // A component that unmounts and mounts again (React strict mode, a route change
+        // back) keeps its stream: close only if nobody takes the shape within the linger.
+        opened.lingering = setTimeout(() => {
+          if (opened.references === 0 && this.shapes.get(key) === opened)
+            this.closeShape(opened);
+        }, this.options.shapeLingerMs ?? 1_000);
       },
     };
+  }
+
+  /**
+   * The current snapshot of a shape without following it: what a render shows before its
+   * subscription starts (and on the server, where nothing is followed). Before the shape is
+   * open that is its `initial` rows (from a server render) or nothing; the same object until
+   * the shape changes.
+   */
+  peekShape<TTable extends TableName>(
+    definition: ShapeDefinition<TTable>,
+  ): ShapeSnapshot<TTable> {
+    const key = shapeKey(definition);
+    const open = this.shapes.get(key);
+    if (open) return open.snapshot;
+    let idle = this.idleSnapshots.get(key);
+    if (!idle) {
+      const rows = new Map<string, AnyRow>();
+      for (const row of definition.initial?.rows ?? []) rows.set(row.id, row);
+      idle = {
+        version: 0,
+        rows,
+        isUpToDate: false,
+        isPending: () => false,
+        isFailed: () => false,
+      };
+      this.idleSnapshots.set(key, idle);
+    }
+    return idle;
   }
 
   private openShape(handle: ShapeHandle): void {
@@ -322,6 +362,7 @@ export class SyncClient {
 
   private closeShape(handle: ShapeHandle): void {
     handle.unsubscribe();
+    this.idleSnapshots.delete(handle.key);
     this.shapes.delete(handle.key);
     this.shapesByTable.get(handle.table)?.delete(handle);
     // Writes waiting on it wait on the shapes that remain.
@@ -636,15 +677,18 @@ export class SyncClient {
       .remove(write.mutationId)
       .catch((e: unknown) => this.reportError(e));
     if (error) {
-      this.failed.push({
-        mutationId: write.mutationId,
-        name: write.definition.name,
-        error,
-        rows: write.changes.map((change) => ({
-          table: change.table,
-          id: change.type === "insert" ? change.row.id : change.id,
-        })),
-      });
+      this.failed = [
+        ...this.failed,
+        {
+          mutationId: write.mutationId,
+          name: write.definition.name,
+          error,
+          rows: write.changes.map((change) => ({
+            table: change.table,
+            id: change.type === "insert" ? change.row.id : change.id,
+          })),
+        },
+      ];
       for (const listener of this.failureListeners) listener();
       // The rejection may reach no one (a write restored from the outbox has no caller).
       if (write.settle) write.settle.reject(error);
@@ -760,7 +804,8 @@ export class SyncClient {
       (failure) => failure.mutationId === mutationId,
     );
     if (index < 0) return;
-    const [failure] = this.failed.splice(index, 1);
+    const failure = this.failed[index];
+    this.failed = this.failed.filter((_, i) => i !== index);
     for (const listener of this.failureListeners) listener();
     if (failure)
       this.publish(
@@ -814,7 +859,10 @@ export class SyncClient {
   close(): void {
     this.closed = true;
     clearTimeout(this.retryTimer);
-    for (const shape of this.shapes.values()) shape.unsubscribe();
+    for (const shape of this.shapes.values()) {
+      clearTimeout(shape.lingering);
+      shape.unsubscribe();
+    }
     this.shapes.clear();
     this.shapesByTable.clear();
     for (const write of this.pending) {

@@ -47,6 +47,8 @@ export class FakeBackend {
   /** How many times each (client, mutation id) was executed (must stay ≤ 1). */
   readonly executions = new Map<string, number>();
   readonly streams: FakeShapeStream[] = [];
+  /** The options each stream was created with (handle/offset of a resumed shape, params). */
+  readonly streamOptions: ShapeStreamOptions<unknown>[] = [];
   private nextTxid = 1_000;
 
   constructor(
@@ -150,6 +152,7 @@ export class FakeBackend {
   ): ShapeStreamInterface<Row<unknown>> => {
     const table = (options.params as { table: TableName }).table;
     const stream = new FakeShapeStream(this, table);
+    this.streamOptions.push(options);
     this.streams.push(stream);
     return stream as unknown as ShapeStreamInterface<Row<unknown>>;
   };
