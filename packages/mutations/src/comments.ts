@@ -1,28 +1,37 @@
+import type {
+  Comment,
+  CreateCommentInput as CreateCommentArgs,
+} from "@repo/schema";
 import {
   CreateCommentInput,
   DeleteCommentInput,
   UpdateCommentInput,
 } from "@repo/schema";
 
+import type { MutationActor } from "./define";
 import { defineMutation } from "./define";
+
+/** The row `comments.create` inserts: what reducer and server both write. */
+export function newCommentRow(
+  input: CreateCommentArgs,
+  actor: MutationActor,
+): Comment {
+  return {
+    id: input.id,
+    projectId: input.projectId,
+    issueId: input.issueId,
+    authorId: actor.userId,
+    body: input.body,
+    createdAt: input.at,
+    updatedAt: input.at,
+  };
+}
 
 export const createComment = defineMutation({
   name: "comments.create",
   input: CreateCommentInput,
   reduce: (_rows, input, actor) => [
-    {
-      type: "insert",
-      table: "comments",
-      row: {
-        id: input.id,
-        projectId: input.projectId,
-        issueId: input.issueId,
-        authorId: actor.userId,
-        body: input.body,
-        createdAt: input.at,
-        updatedAt: input.at,
-      },
-    },
+    { type: "insert", table: "comments", row: newCommentRow(input, actor) },
   ],
 });
 

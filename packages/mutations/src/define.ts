@@ -51,8 +51,9 @@ export interface MutationDefinition<
 }
 
 /**
- * Declares a mutation. The server attaches its handler to the same object (see @repo/api), so
- * name and input schema cannot drift between client and server.
+ * Declares a mutation (frozen: nothing adds to it later). The server builds its procedure from
+ * this same object (`mutationProcedure(definition, handler)` in @repo/api), so name and input
+ * schema cannot drift between client and server.
  */
 export function defineMutation<TName extends string, TInput extends z.ZodType>(
   definition: MutationDefinition<TName, TInput>,

@@ -16,7 +16,12 @@ export {
   viewOf,
 } from "./row-store";
 export type { RowTables } from "./row-store";
-export { completedAtAfter } from "./issues";
+// Row builders: what a create writes (defaults included) and what an issue update changes,
+// shared by the reducers and the server's handlers so the two cannot drift.
+export { newCommentRow } from "./comments";
+export { completedAtAfter, issueChanges, newIssueRow } from "./issues";
+export { newMemberRow } from "./members";
+export { newOwnerMembershipRow, newProjectRow } from "./projects";
 
 /** All mutations, grouped as the tRPC router groups their procedures. */
 export const mutations = {

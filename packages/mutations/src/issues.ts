@@ -1,11 +1,16 @@
-import type { Issue, IssueStatus } from "@repo/schema";
+import type {
+  CreateIssueInput as CreateIssueArgs,
+  Issue,
+  IssueStatus,
+  UpdateIssueInput as UpdateIssueArgs,
+} from "@repo/schema";
 import {
   CreateIssueInput,
   DeleteIssueInput,
   UpdateIssueInput,
 } from "@repo/schema";
 
-import type { RowChange } from "./define";
+import type { MutationActor, RowChange } from "./define";
 import { defineMutation } from "./define";
 
 /**
@@ -22,28 +27,49 @@ export function completedAtAfter(
   return current?.status === "done" ? current.completedAt : at;
 }
 
+/** The row `issues.create` inserts, defaults filled in: what reducer and server both write. */
+export function newIssueRow(
+  input: CreateIssueArgs,
+  actor: MutationActor,
+): Issue {
+  return {
+    id: input.id,
+    projectId: input.projectId,
+    title: input.title,
+    description: input.description ?? "",
+    status: input.status ?? "backlog",
+    priority: input.priority ?? "none",
+    assigneeId: input.assigneeId ?? null,
+    creatorId: actor.userId,
+    sortKey: input.sortKey,
+    completedAt: completedAtAfter(null, input.status, input.at) ?? null,
+    createdAt: input.at,
+    updatedAt: input.at,
+  };
+}
+
+/**
+ * The columns `issues.update` changes on the issue `current`: the given fields (undefined
+ * means unchanged), `completedAt` if the status moves it, and `updatedAt`.
+ */
+export function issueChanges(
+  current: Pick<Issue, "status" | "completedAt">,
+  input: UpdateIssueArgs,
+): Partial<Omit<Issue, "id">> {
+  const completedAt = completedAtAfter(current, input.status, input.at);
+  const { id: _id, at, ...fields } = input;
+  return {
+    ...definedOnly(fields),
+    ...(completedAt !== undefined && { completedAt }),
+    updatedAt: at,
+  };
+}
+
 export const createIssue = defineMutation({
   name: "issues.create",
   input: CreateIssueInput,
   reduce: (_rows, input, actor) => [
-    {
-      type: "insert",
-      table: "issues",
-      row: {
-        id: input.id,
-        projectId: input.projectId,
-        title: input.title,
-        description: input.description ?? "",
-        status: input.status ?? "backlog",
-        priority: input.priority ?? "none",
-        assigneeId: input.assigneeId ?? null,
-        creatorId: actor.userId,
-        sortKey: input.sortKey,
-        completedAt: completedAtAfter(null, input.status, input.at) ?? null,
-        createdAt: input.at,
-        updatedAt: input.at,
-      },
-    },
+    { type: "insert", table: "issues", row: newIssueRow(input, actor) },
   ],
 });
 
@@ -54,18 +80,12 @@ export const updateIssue = defineMutation({
     // completed_at depends on the current status: without the row, predict nothing.
     const current = rows.get("issues", input.id);
     if (!current) return [];
-    const completedAt = completedAtAfter(current, input.status, input.at);
-    const { id, at, ...fields } = input;
     return [
       {
         type: "update",
         table: "issues",
-        id,
-        changes: {
-          ...definedOnly(fields),
-          ...(completedAt !== undefined && { completedAt }),
-          updatedAt: at,
-        },
+        id: input.id,
+        changes: issueChanges(current, input),
       },
     ];
   },
@@ -86,7 +106,7 @@ export const deleteIssue = defineMutation({
 });
 
 /** Drops keys whose value is undefined (optional input fields mean "leave unchanged"). */
-export function definedOnly<T extends object>(
+function definedOnly<T extends object>(
   value: T,
 ): { [K in keyof T]?: Exclude<T[K], undefined> } {
   return Object.fromEntries(

@@ -1,3 +1,7 @@
+import type {
+  AddMemberInput as AddMemberArgs,
+  ProjectMember,
+} from "@repo/schema";
 import {
   AddMemberInput,
   ChangeMemberRoleInput,
@@ -6,22 +10,23 @@ import {
 
 import { defineMutation } from "./define";
 
+/** The row `members.add` inserts: what reducer and server both write. */
+export function newMemberRow(input: AddMemberArgs): ProjectMember {
+  return {
+    id: input.id,
+    projectId: input.projectId,
+    userId: input.userId,
+    role: input.role,
+    createdAt: input.at,
+    updatedAt: input.at,
+  };
+}
+
 export const addMember = defineMutation({
   name: "members.add",
   input: AddMemberInput,
   reduce: (_rows, input) => [
-    {
-      type: "insert",
-      table: "project_members",
-      row: {
-        id: input.id,
-        projectId: input.projectId,
-        userId: input.userId,
-        role: input.role,
-        createdAt: input.at,
-        updatedAt: input.at,
-      },
-    },
+    { type: "insert", table: "project_members", row: newMemberRow(input) },
   ],
 });
 

@@ -1,6 +1,6 @@
 import type { TxQuery } from "@repo/db";
 import type { ProjectRole } from "@repo/schema";
-import { mutations } from "@repo/mutations";
+import { mutations, newCommentRow } from "@repo/mutations";
 import { MANAGER_ROLES, WRITER_ROLES } from "@repo/schema";
 
 import { forbidden, notFound } from "../errors";
@@ -33,15 +33,7 @@ export const commentsRouter = createTRPCRouter({
       // A deleted issue, or one of another project, fails the composite foreign key
       // comments(issue_id, project_id) → issues(id, project_id): CONFLICT parent_missing.
       return tx.comment.create({
-        data: {
-          id: args.id,
-          projectId: args.projectId,
-          issueId: args.issueId,
-          authorId: user.id,
-          body: args.body,
-          createdAt: args.at,
-          updatedAt: args.at,
-        },
+        data: newCommentRow(args, { userId: user.id }),
         select: commentSelect,
       });
     },

@@ -1,6 +1,6 @@
 import type { TxQuery } from "@repo/db";
 import type { IssueStatus, ProjectRole } from "@repo/schema";
-import { completedAtAfter, mutations } from "@repo/mutations";
+import { issueChanges, mutations, newIssueRow } from "@repo/mutations";
 import { WRITER_ROLES } from "@repo/schema";
 
 import { invalidField, notFound } from "../errors";
@@ -61,20 +61,7 @@ export const issuesRouter = createTRPCRouter({
       requireRole(role, WRITER_ROLES, "create issues");
       await requireAssignable(sql, args.projectId, args.assigneeId);
       return tx.issue.create({
-        data: {
-          id: args.id,
-          projectId: args.projectId,
-          title: args.title,
-          description: args.description ?? "",
-          status: args.status ?? "backlog",
-          priority: args.priority ?? "none",
-          assigneeId: args.assigneeId ?? null,
-          creatorId: user.id,
-          sortKey: args.sortKey,
-          completedAt: completedAtAfter(null, args.status, args.at) ?? null,
-          createdAt: args.at,
-          updatedAt: args.at,
-        },
+        data: newIssueRow(args, { userId: user.id }),
         select: issueSelect,
       });
     },
@@ -86,18 +73,12 @@ export const issuesRouter = createTRPCRouter({
       const current = await lockIssue(sql, args.id, user.id);
       requireRole(current.role, WRITER_ROLES, "edit issues");
       await requireAssignable(sql, current.project_id, args.assigneeId);
-      const { id, at, ...fields } = args;
       return tx.issue.update({
-        where: { id },
-        data: {
-          ...fields,
-          completedAt: completedAtAfter(
-            { status: current.status, completedAt: current.completed_at },
-            args.status,
-            at,
-          ),
-          updatedAt: at,
-        },
+        where: { id: args.id },
+        data: issueChanges(
+          { status: current.status, completedAt: current.completed_at },
+          args,
+        ),
         select: issueSelect,
       });
     },

@@ -1,6 +1,6 @@
 import type { TxQuery } from "@repo/db";
 import type { ProjectRole } from "@repo/schema";
-import { mutations } from "@repo/mutations";
+import { mutations, newMemberRow } from "@repo/mutations";
 import { MANAGER_ROLES } from "@repo/schema";
 
 import { invalidState, notFound } from "../errors";
@@ -35,14 +35,7 @@ export const membersRouter = createTRPCRouter({
       // An unknown user fails the foreign key (CONFLICT parent_missing); a user who is already a
       // member fails the (project, user) unique key (CONFLICT duplicate).
       return tx.projectMember.create({
-        data: {
-          id: args.id,
-          projectId: args.projectId,
-          userId: args.userId,
-          role: args.role,
-          createdAt: args.at,
-          updatedAt: args.at,
-        },
+        data: newMemberRow(args),
         select: projectMemberSelect,
       });
     },

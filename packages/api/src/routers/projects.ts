@@ -1,4 +1,8 @@
-import { mutations } from "@repo/mutations";
+import {
+  mutations,
+  newOwnerMembershipRow,
+  newProjectRow,
+} from "@repo/mutations";
 import { MANAGER_ROLES } from "@repo/schema";
 
 import { requireRole, roleIn } from "../mutation/authorize";
@@ -11,26 +15,13 @@ export const projectsRouter = createTRPCRouter({
   create: mutationProcedure(
     mutations.projects.create,
     async ({ tx, args, user }) => {
+      const actor = { userId: user.id };
       const project = await tx.project.create({
-        data: {
-          id: args.id,
-          name: args.name,
-          description: args.description ?? "",
-          ownerId: user.id,
-          createdAt: args.at,
-          updatedAt: args.at,
-        },
+        data: newProjectRow(args, actor),
         select: projectSelect,
       });
       const membership = await tx.projectMember.create({
-        data: {
-          id: args.ownerMemberId,
-          projectId: args.id,
-          userId: user.id,
-          role: "owner",
-          createdAt: args.at,
-          updatedAt: args.at,
-        },
+        data: newOwnerMembershipRow(args, actor),
         select: projectMemberSelect,
       });
       return { project, membership };
