@@ -148,7 +148,8 @@ export async function startSyncServer(
       logger.error("replication failed", { error: error.message });
       replicationHealthy = false;
     },
-    beforeConfirm: () => shapes.syncAll(),
+    beforeConfirm: (lsn) => shapes.syncAll(lsn),
+    onContinuityLost: (reason) => shapes.rotateAll(reason),
     confirmIntervalMs: options.confirmIntervalMs,
     onConnected: () => {
       replicationHealthy = true;

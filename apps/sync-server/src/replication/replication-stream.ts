@@ -26,7 +26,7 @@ import type {
   Transaction,
   TupleText,
 } from "./transaction";
-import { lsnToBigInt } from "../protocol/offset";
+import { bigIntToLsn, lsnToBigInt } from "../protocol/offset";
 import { openReplicationConnection, toError } from "./connection";
 import {
   checkPrerequisites,
@@ -49,12 +49,18 @@ export interface ReplicationStreamOptions {
   onRelation: (relation: RelationInfo) => void;
   onError: (error: Error) => void;
   /**
-   * Called before the slot's position is confirmed to Postgres: makes every shape log durable
-   * up to what has been handed to `onTransaction`.
+   * Called before the slot's position is confirmed to Postgres as `lsn`: makes every shape log
+   * durable up to what has been handed to `onTransaction`.
    */
-  beforeConfirm?: () => void;
+  beforeConfirm?: (lsn: bigint) => void;
   /** Streaming (re)started. */
   onConnected?: () => void;
+  /**
+   * Before a reconnect, the slot turned out unable to replay everything after what was handed
+   * on (dropped and recreated, invalidated, moved ahead, another cluster): logs built from this
+   * stream may have a hole. Called before streaming resumes at the slot's position.
+   */
+  onContinuityLost?: (reason: string) => void;
   /**
    * Longest wait between a commit and the log sync + slot confirmation that follows it
    * (default 50). Internal: tests raise it to hold confirmation back and stage a crash.
@@ -73,7 +79,10 @@ const backoffMs = (failures: number) =>
   Math.min(5_000, 250 * 2 ** Math.min(failures, 5));
 
 export class ReplicationStream {
-  /** Whether `prepare()` had to create the slot: earlier positions cannot be replayed. */
+  /**
+   * Whether `prepare()` had to create the slot (or the publication): earlier positions cannot be
+   * replayed.
+   */
   createdSlot = false;
   /** Which cluster, database and slot this stream reads (set by `prepare()`). */
   source = "";
@@ -239,6 +248,7 @@ export class ReplicationStream {
       await this.pause(backoffMs(failures));
       if (this.stopped) return;
       try {
+        await this.checkContinuity();
         connection = await this.connect();
         this.options.logger.info("replication reconnected", {
           attempts: failures + 1,
@@ -252,6 +262,36 @@ export class ReplicationStream {
         });
       }
     }
+  }
+
+  /**
+   * Can the slot still replay every transaction after what was handed on? Not if it was dropped
+   * (it is created anew here), invalidated, moved past our position (`pg_replication_slot_advance`,
+   * or recreated by someone else), or the publication was dropped, or the address now leads to
+   * another cluster. Then `onContinuityLost` rotates the shapes and streaming resumes at the
+   * slot's position.
+   */
+  private async checkContinuity(): Promise<void> {
+    const slot = await openSlot(this.admin, this.options, this.options.logger);
+    const reason =
+      slot.source !== this.source
+        ? "Postgres at this address is another cluster or database now"
+        : slot.created
+          ? "the replication slot or publication was lost and has been recreated"
+          : slot.position > this.processedLsn
+            ? `the replication slot was moved past what the server received (${bigIntToLsn(slot.position)} > ${bigIntToLsn(this.processedLsn)})`
+            : undefined;
+    if (!reason) return;
+    this.options.logger.warn(
+      "shape logs may miss transactions the slot cannot replay: every shape is rotated",
+      { reason },
+    );
+    // Another cluster's positions are unrelated to the ones handed on so far.
+    if (slot.source !== this.source) this.lastCommit = 0n;
+    this.source = slot.source;
+    this.processedLsn = slot.position;
+    this.confirmedLsn = slot.position;
+    this.options.onContinuityLost?.(reason);
   }
 
   /** Waits `ms`, or less if the stream is stopped meanwhile. */
@@ -372,7 +412,7 @@ export class ReplicationStream {
     if (this.stopped || !this.connection) return;
     const lsn = this.processedLsn;
     try {
-      this.options.beforeConfirm?.();
+      this.options.beforeConfirm?.(lsn);
       this.confirmedLsn = lsn;
     } catch (error) {
       this.options.onError(toError(error));
@@ -418,7 +458,7 @@ export class ReplicationStream {
     if (connection) {
       let durable = true;
       try {
-        this.options.beforeConfirm?.();
+        this.options.beforeConfirm?.(this.processedLsn);
       } catch {
         durable = false;
       }

@@ -38,7 +38,10 @@ export interface SlotState {
   source: string;
   /** Where streaming resumes: the slot's confirmed position (its start if just created). */
   position: bigint;
-  /** The slot was created now: nothing before `position` can be replayed. */
+  /**
+   * The slot or the publication was created now: nothing before `position` can be replayed
+   * (a publication created anew holds none of the tables yet).
+   */
   created: boolean;
 }
 
@@ -60,7 +63,8 @@ export async function openSlot(
       "SELECT 1 FROM pg_publication WHERE pubname = $1",
       [publicationName],
     );
-    if (publication.rowCount === 0) {
+    const createdPublication = publication.rowCount === 0;
+    if (createdPublication) {
       await client
         .query(`CREATE PUBLICATION "${publicationName}"`)
         .catch((error: unknown) => {
@@ -88,7 +92,7 @@ export async function openSlot(
         return {
           source,
           position: lsnToBigInt(existing.confirmed ?? "0/0"),
-          created: false,
+          created: createdPublication,
         };
       logger.warn(
         "replication slot invalidated by Postgres (WAL it needed was removed); recreating it",

@@ -52,10 +52,32 @@ export class ShapeManager {
    * inside it), and a shape skips a transaction whose commit position it already holds, so a
    * partly kept one would stay partial. Entries before `replayFrom` were synced before the
    * slot was confirmed past them; the rebuilt ones get the same offsets and bytes.
+   *
+   * The logs are complete only up to the last position noted before a confirmation
+   * (`syncAll`): a slot resuming past it (recreated or advanced while the server was down)
+   * cannot replay what they lack, so then every stored shape is dropped (409, clients refetch).
    */
   async restore(replayFrom: bigint): Promise<number> {
+    const stored = this.storage.restore();
+    const complete = this.storage.recordedPosition();
+    this.storage.recordPosition(replayFrom);
+    if (
+      stored.length > 0 &&
+      (complete === undefined || replayFrom > complete)
+    ) {
+      this.options.logger.warn(
+        "stored shapes discarded: the replication slot resumes past what their logs hold",
+        {
+          count: stored.length,
+          slotPosition: replayFrom.toString(),
+          logsComplete: complete?.toString() ?? "unknown",
+        },
+      );
+      for (const { meta } of stored) this.storage.remove(meta.handle);
+      return 0;
+    }
     let restored = 0;
-    for (const { meta, log } of this.storage.restore()) {
+    for (const { meta, log } of stored) {
       try {
         const dropped = log.discardFrom(replayFrom);
         if (dropped > 0)
@@ -109,9 +131,21 @@ export class ShapeManager {
     for (const shape of this.byHandle.values()) shape.log.close();
   }
 
-  /** Makes every shape log durable (called before the replication slot is confirmed). */
-  syncAll(): void {
+  /**
+   * Makes every shape log durable and notes that they are complete up to `confirming`, the
+   * position the replication slot is about to be confirmed to.
+   */
+  syncAll(confirming: bigint): void {
     for (const shape of this.byHandle.values()) shape.log.sync();
+    this.storage.recordPosition(confirming);
+  }
+
+  /**
+   * Drops every shape: the replication slot cannot replay transactions their logs may lack
+   * (lost, recreated, moved ahead). Clients get 409 and refetch, as with Electric.
+   */
+  rotateAll(reason: string): void {
+    for (const shape of [...this.byHandle.values()]) this.remove(shape, reason);
   }
 
   get shapeCount(): number {

@@ -50,6 +50,14 @@ export interface ShapeStorage {
   claim(source: string, replayLost: boolean): number;
   /** Shapes saved by a previous run (logs opened). */
   restore(): RestoredShape[];
+  /**
+   * Notes that the logs hold every transaction before `lsn` (called after they were synced and
+   * before the slot is confirmed that far). A slot that later resumes past the last position
+   * noted would skip transactions the logs lack.
+   */
+  recordPosition(lsn: bigint): void;
+  /** The last position noted by any run; undefined if none was (or it cannot be read). */
+  recordedPosition(): bigint | undefined;
 }
 
 export class MemoryShapeStorage implements ShapeStorage {
@@ -68,6 +76,12 @@ export class MemoryShapeStorage implements ShapeStorage {
   }
   restore(): RestoredShape[] {
     return [];
+  }
+  recordPosition(): void {
+    // Nothing is restored from memory.
+  }
+  recordedPosition(): bigint | undefined {
+    return undefined;
   }
 }
 
@@ -149,6 +163,24 @@ export class DiskShapeStorage implements ShapeStorage {
       restored.push({ meta, log: this.createLog(handle) });
     }
     return restored;
+  }
+
+  recordPosition(lsn: bigint): void {
+    // Write-then-rename: a killed process leaves the old or the new position. Not fsynced: a
+    // position lost with the page cache is an older one, which only makes the next start
+    // discard the logs (409 to their clients) rather than trust them.
+    const file = join(this.dir, "position");
+    writeFileSync(`${file}.tmp`, lsn.toString());
+    renameSync(`${file}.tmp`, file);
+  }
+
+  recordedPosition(): bigint | undefined {
+    try {
+      const text = readFileSync(join(this.dir, "position"), "utf8");
+      return /^\d+$/.test(text) ? BigInt(text) : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   private shapeDir(handle: string): string {

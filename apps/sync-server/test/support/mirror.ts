@@ -191,6 +191,9 @@ export class Follower {
   private open(): void {
     const controller = this.controller;
     const stream = new ShapeStream({
+      // Retries after the server went away come quickly (the client's default starts at 1 s
+      // and doubles to 32 s), so a restart costs a test or a soak round little waiting.
+      backoffOptions: { initialDelay: 100, maxDelay: 1_000, multiplier: 2 },
       ...this.options,
       ...(this.stored && {
         handle: this.stored.handle,
