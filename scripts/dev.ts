@@ -17,12 +17,12 @@ import type { ChildProcess } from "node:child_process";
 
 import type { DevPostgres } from "@repo/dev-postgres";
 import { createDb } from "@repo/db";
-import { runMigrations } from "@repo/db/migrate";
 import {
   choosePort,
   ensureDatabase,
   startDevPostgres,
 } from "@repo/dev-postgres";
+import { runMigrations } from "@repo/migrate";
 
 import { seed } from "../prisma/seed";
 import { env } from "./env";

@@ -12,9 +12,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-import { runMigrations } from "@repo/db/migrate";
-import { diffDatabaseToSchema } from "@repo/db/schema-diff";
 import { ensureDatabase, startDevPostgres } from "@repo/dev-postgres";
+import { runMigrations } from "@repo/migrate";
+import { diffDatabaseToSchema } from "@repo/migrate/schema-diff";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const name = process.argv[2];

@@ -15,8 +15,8 @@ import { afterAll, expect, it } from "vitest";
 
 import type { AppRouter } from "@repo/api";
 import { MAX_REQUEST_BYTES } from "@repo/api";
-import { readMigrationsDir } from "@repo/db/migrate";
 import { freePort, withClient } from "@repo/dev-postgres";
+import { readMigrationsDir } from "@repo/migrate";
 import { migrationsDir, repoRoot } from "@repo/test-support";
 
 import { DEMO_USERS } from "../prisma/seed";

@@ -38,8 +38,8 @@ import pg from "pg";
 import superjson from "superjson";
 
 import { createDb, withTxid } from "@repo/db";
-import { runMigrations } from "@repo/db/migrate";
 import { ensureDatabase, startDevPostgres } from "@repo/dev-postgres";
+import { runMigrations } from "@repo/migrate";
 
 import type { AppRouter } from "../src";
 import { startServerProcess } from "../scripts/serve-process";

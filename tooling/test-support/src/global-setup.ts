@@ -10,12 +10,12 @@ import type { TestProject } from "vitest/node";
 
 import "./provided";
 
-import { runMigrations } from "@repo/db/migrate";
 import {
   dropDatabase,
   ensureDatabase,
   startDevPostgres,
 } from "@repo/dev-postgres";
+import { runMigrations } from "@repo/migrate";
 
 import { testEnv } from "./env";
 import { migrationsDir } from "./paths";

@@ -1,11 +1,11 @@
 /** `pnpm db:migrate`: applies pending migrations to DATABASE_URL (what `prisma migrate deploy` does). */
 import { fileURLToPath } from "node:url";
 
-import { env } from "../env";
+import { env } from "./env";
 import { MigrationFailedError, runMigrations } from "./index";
 
 const migrationsDir = fileURLToPath(
-  new URL("../../../../prisma/migrations", import.meta.url),
+  new URL("../../../prisma/migrations", import.meta.url),
 );
 
 try {

@@ -8,9 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "vitest";
 
+import { diffDatabaseToSchema } from "@repo/migrate/schema-diff";
 import { dbTest, schemaPath } from "@repo/test-support";
-
-import { diffDatabaseToSchema } from "../src/migrate/schema-diff";
 
 dbTest("prisma/migrations and schema.prisma agree", async ({ database }) => {
   const { hasChanges, script } = await diffDatabaseToSchema({

@@ -6,13 +6,12 @@ import { afterAll, describe, expect, it } from "vitest";
 
 import type { TestDatabase } from "@repo/test-support";
 import { withClient } from "@repo/dev-postgres";
-import { createTestDatabase, migrationsDir } from "@repo/test-support";
-
 import {
   MigrationFailedError,
   readMigrationsDir,
   runMigrations,
-} from "../src/migrate";
+} from "@repo/migrate";
+import { createTestDatabase, migrationsDir } from "@repo/test-support";
 
 /** An empty database on the test server (not cloned from the migrated template). */
 async function emptyDatabase(): Promise<TestDatabase> {

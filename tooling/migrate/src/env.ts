@@ -1,7 +1,7 @@
 import { createEnv } from "@t3-oss/env-core";
 import { z } from "zod";
 
-/** Env of the db package's own commands (`pnpm db:migrate`); library code takes config as arguments. */
+/** Env of `pnpm db:migrate` (src/cli.ts); the library code takes config as arguments. */
 export const env = createEnv({
   server: {
     DATABASE_URL: z.url({
