@@ -21,6 +21,7 @@ import { Follower } from "./support/mirror";
 import {
   commitOn,
   commitRecord,
+  commitRightAfter,
   confirmedLsn,
   waitFor,
   walInsertLsn,
@@ -102,35 +103,17 @@ describe("the slot's confirmed position", () => {
     let adjacent = false;
     for (let attempt = 1; attempt <= 5 && !adjacent; attempt++) {
       const idA = 100 + attempt;
-      // A writes its row, then stays open while B commits; A commits right after B, so its
-      // commit record starts where B's ends (nothing else writes to this server's WAL).
-      const open = await sql.connect();
-      try {
-        await open.query("BEGIN");
-        await open.query("SET LOCAL synchronous_commit = on");
-        const { rows } = await open.query<{ xid: string }>(
-          "SELECT pg_current_xact_id()::xid::text AS xid",
-        );
-        await open.query(`INSERT INTO items VALUES (${idA}, 'A')`);
-        const from = await walInsertLsn(sql);
-        const xidB = await write(
-          `INSERT INTO items VALUES (${200 + attempt}, 'B')`,
-        );
-        const b = await commitRecord(sql, xidB, from);
-        await waitFor("the server to confirm B", async () =>
-          (await confirmedLsn(sql, SLOT)) >= b.end ? true : undefined,
-        );
+      adjacent = await commitRightAfter(sql, SLOT, {
+        a: `INSERT INTO items VALUES (${idA}, 'A')`,
+        b: `INSERT INTO items VALUES (${200 + attempt}, 'B')`,
         // The server resumes from the confirmed position on its next connection.
-        await sql.query(
-          "SELECT pg_terminate_backend(active_pid, 5000) FROM pg_replication_slots WHERE slot_name = $1 AND active_pid IS NOT NULL",
-          [SLOT],
-        );
-        await open.query("COMMIT");
-        const a = await commitRecord(sql, Number(rows[0]?.xid), from);
-        adjacent = a.start === b.end;
-      } finally {
-        open.release();
-      }
+        between: async () => {
+          await sql.query(
+            "SELECT pg_terminate_backend(active_pid, 5000) FROM pg_replication_slots WHERE slot_name = $1 AND active_pid IS NOT NULL",
+            [SLOT],
+          );
+        },
+      });
       await follower.until(
         (f) => f.mirror.rows.has(String(idA)),
         15_000,

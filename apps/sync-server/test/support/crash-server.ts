@@ -67,7 +67,10 @@ function readUrl(child: ChildProcess): Promise<string> {
     child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     child.stdout?.on("data", (chunk: Buffer) => {
       stdout += chunk.toString();
-      const line = stdout.split("\n").find((text) => text.startsWith("{"));
+      // Log lines (JSON too) may come first, e.g. while it waits for the slot.
+      const line = stdout
+        .split("\n")
+        .find((text) => text.startsWith('{"url":'));
       if (!line) return;
       clearTimeout(timer);
       resolve((JSON.parse(line) as { url: string }).url);

@@ -119,3 +119,44 @@ export async function commitOn(
     throw error;
   }
 }
+
+/**
+ * Stages two transactions whose commit records touch: A writes `a` and stays open while B
+ * commits `b`; once the server has confirmed B, `between()` runs (a fault), then A commits,
+ * its commit record normally starting exactly where B's ends. Postgres resends A after a
+ * reconnect only if the slot was not confirmed past B's end. Returns whether the records do
+ * touch (something else writing WAL in between breaks it: the caller may try again).
+ */
+export async function commitRightAfter(
+  sql: pg.Pool,
+  slot: string,
+  transactions: { a: string; b: string; between: () => Promise<void> },
+): Promise<boolean> {
+  const open = await sql.connect();
+  try {
+    await open.query("BEGIN");
+    await open.query("SET LOCAL synchronous_commit = on");
+    const { rows } = await open.query<{ xid: string }>(
+      "SELECT pg_current_xact_id()::xid::text AS xid",
+    );
+    await open.query(transactions.a);
+    const from = await walInsertLsn(sql);
+    const other = await sql.connect();
+    const xidB = await commitOn(other, transactions.b).finally(() =>
+      other.release(),
+    );
+    const b = await commitRecord(sql, xidB, from);
+    await waitFor("the server to confirm B", async () =>
+      (await confirmedLsn(sql, slot)) >= b.end ? true : undefined,
+    );
+    await transactions.between();
+    await open.query("COMMIT");
+    const a = await commitRecord(sql, Number(rows[0]?.xid), from);
+    return a.start === b.end;
+  } catch (error) {
+    await open.query("ROLLBACK").catch(() => undefined);
+    throw error;
+  } finally {
+    open.release();
+  }
+}

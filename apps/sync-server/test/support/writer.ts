@@ -30,6 +30,9 @@ export interface Writer {
   readonly failed: number;
   /** Resolves once `committed` has grown by `count` from now. */
   commits(count: number, timeoutMs?: number): Promise<void>;
+  /** Holds every session between transactions; resolves once none has one open. */
+  pause(): Promise<void>;
+  resume(): void;
   /** Stops every session; resolves when none has a transaction open. */
   stop(): Promise<void>;
 }
@@ -39,6 +42,12 @@ export function startWriter(options: WriterOptions): Writer {
   let failed = 0;
   let stopped = false;
   const waiters = new Set<() => void>();
+  const notify = () => {
+    for (const waiter of [...waiters]) waiter();
+  };
+  /** Set while paused: sessions wait for it before their next transaction. */
+  let paused: { promise: Promise<void>; release: () => void } | undefined;
+  let inTransaction = 0;
   const intervalMs = (1000 * options.connections) / options.ratePerSecond;
   const random = (n: number) => Math.floor(Math.random() * n);
 
@@ -66,7 +75,10 @@ export function startWriter(options: WriterOptions): Writer {
   const session = async () => {
     let client: pg.Client | undefined;
     while (!stopped) {
+      if (paused) await paused.promise;
+      if (stopped) break;
       const started = performance.now();
+      inTransaction++;
       try {
         if (!client) {
           const fresh = new pg.Client({
@@ -86,12 +98,13 @@ export function startWriter(options: WriterOptions): Writer {
           await client.query(statement());
         await client.query("COMMIT");
         committed++;
-        for (const waiter of [...waiters]) waiter();
       } catch {
         failed++;
         await client?.end().catch(() => undefined);
         client = undefined;
       }
+      inTransaction--;
+      notify();
       const rest = intervalMs - (performance.now() - started);
       if (rest > 0) await new Promise((resolve) => setTimeout(resolve, rest));
     }
@@ -127,8 +140,29 @@ export function startWriter(options: WriterOptions): Writer {
         check();
       });
     },
+    pause() {
+      if (!paused) {
+        let release: () => void = () => undefined;
+        const promise = new Promise<void>((resolve) => (release = resolve));
+        paused = { promise, release };
+      }
+      return new Promise<void>((resolve) => {
+        const check = () => {
+          if (inTransaction > 0) return;
+          waiters.delete(check);
+          resolve();
+        };
+        waiters.add(check);
+        check();
+      });
+    },
+    resume() {
+      paused?.release();
+      paused = undefined;
+    },
     async stop() {
       stopped = true;
+      paused?.release();
       await Promise.all(sessions);
     },
   };
