@@ -115,9 +115,9 @@ export default tseslint.config(
           patterns: [
             {
               regex:
-                "^(?!zod$|superjson$|@electric-sql/client$|@repo/schema$|@repo/mutations$|react$|\\.{1,2}/)",
+                "^(?!zod$|superjson$|idb-keyval$|@electric-sql/client$|@repo/schema$|@repo/mutations$|react$|\\.{1,2}/)",
               message:
-                "@repo/sync imports @electric-sql/client, @repo/schema, @repo/mutations, zod, superjson (and react in src/react) only.",
+                "@repo/sync imports @electric-sql/client, @repo/schema, @repo/mutations, zod, superjson, idb-keyval (and react in src/react) only.",
             },
           ],
         },

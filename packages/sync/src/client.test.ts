@@ -16,6 +16,8 @@ import type { MutationResult } from "./types";
 import { createSyncClient } from "./client";
 import { MutationRejectedError, TxidTimeoutError } from "./errors";
 import { fileOutbox } from "./outbox/file";
+import { memoryOutbox } from "./outbox/storage";
+import { createTabGroup } from "./tabs";
 import { apiError, FakeBackend, USER_ID } from "./testing/fake-backend";
 
 const PROJECT = "00000000-0000-4000-8000-0000000000aa";
@@ -350,12 +352,67 @@ describe("offline outbox", () => {
     expect(second.sent).toEqual([request]);
     await second.answer();
     await second.deliver();
-    expect(second.client.pendingWrites()).toEqual([]);
+    await until(() => second.client.pendingWrites().length === 0);
     // A new write after the restart gets the next id.
     void second.client
       .mutate(mutations.issues.create, createIssue())
       .catch(() => undefined);
     await until(() => second.sent.length === 2);
     expect(second.sent[1]?.mutationId).toBe((request?.mutationId ?? 0) + 1);
+  });
+});
+
+describe("tabs", () => {
+  it("tabs sharing an outbox show each other's pending writes at once and send each write once, from one tab", async () => {
+    const backend = new FakeBackend(mutationsByName);
+    const storage = memoryOutbox();
+    const joinGroup = createTabGroup();
+    const sent: { tab: string; request: MutationRequest }[] = [];
+    const open = (tab: string) => {
+      const client = createSyncClient({
+        mutations: mutationsByName,
+        actor: { userId: USER_ID },
+        shapeUrl: "http://sync.test/v1/shape",
+        createStream: backend.createStream,
+        storage,
+        tabs: joinGroup(),
+        transport: async (request) => {
+          sent.push({ tab, request });
+          return backend.execute(request);
+        },
+        shapeLingerMs: 0,
+      });
+      cleanups.push(() => client.close());
+      return { client, issues: client.shape({ table: "issues" }) };
+    };
+    const first = open("first");
+    const second = open("second");
+    await Promise.all([first.client.ready, second.client.ready]);
+    expect(second.client.clientId).toBe(first.client.clientId);
+
+    // The second tab's write shows in the first tab before anything is answered.
+    const input = createIssue("from the second tab");
+    const synced = second.client.mutate(mutations.issues.create, input);
+    await until(() => first.issues.getSnapshot().rows.has(input.id));
+    expect(first.issues.getSnapshot().isPending(input.id)).toBe(true);
+
+    for (const stream of backend.streams) stream.deliver();
+    await synced;
+    await until(() => first.client.pendingWrites().length === 0);
+    expect(sent.map(({ tab, request }) => [tab, request.mutationId])).toEqual([
+      ["first", 1],
+    ]);
+
+    // The sender closes: the next tab takes over and sends what is queued.
+    first.client.close();
+    const later = createIssue("after the first tab closed");
+    const laterSynced = second.client.mutate(mutations.issues.create, later);
+    await until(() => sent.length === 2);
+    for (const stream of backend.streamsOf("issues")) stream.deliver();
+    await laterSynced;
+    expect(sent.map(({ tab, request }) => [tab, request.mutationId])).toEqual([
+      ["first", 1],
+      ["second", 2],
+    ]);
   });
 });

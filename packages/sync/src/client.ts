@@ -42,6 +42,7 @@ import { SHAPE_PARSER } from "@repo/schema";
 
 import type { OutboxStorage } from "./outbox/storage";
 import type { SyncedRows } from "./overlay";
+import type { TabCoordinator, TabMessage } from "./tabs";
 import type { MutationTransport, SendFailure } from "./transport";
 import type {
   AnyRow,
@@ -54,11 +55,13 @@ import {
   ClientClosedError,
   InvalidMutationInputError,
   MutationRejectedError,
+  OutboxError,
   TxidTimeoutError,
 } from "./errors";
 import { memoryOutbox } from "./outbox/storage";
 import { DELETED, Overlay, overlayView } from "./overlay";
 import { SyncedRowsOfShape } from "./synced-shape";
+import { singleTab } from "./tabs";
 import { classifyFailure } from "./transport";
 
 export interface SyncClientOptions {
@@ -76,6 +79,11 @@ export interface SyncClientOptions {
   shapeHeaders?: Record<string, string>;
   /** Where the queue survives reloads (default: memory). */
   storage?: OutboxStorage;
+  /**
+   * Runtimes sharing `storage` (browser tabs: `browserTabs(name)`): one sends, all show every
+   * pending write. Default: this runtime alone.
+   */
+  tabs?: TabCoordinator;
   /** How long a committed write may wait for its txid on the shapes (default 20 s). */
   txidTimeoutMs?: number;
   /** Backoff of retries after transient failures (default 250 ms doubling up to 30 s). */
@@ -126,7 +134,7 @@ export interface MutateOptions {
 export interface FailedWrite {
   mutationId: number;
   name: string;
-  error: MutationRejectedError | TxidTimeoutError;
+  error: MutationRejectedError | TxidTimeoutError | OutboxError;
   rows: { table: TableName; id: string }[];
 }
 
@@ -202,7 +210,10 @@ export class SyncClient {
   /** Resolves once the stored queue is loaded (and `clientId` known). */
   readonly ready: Promise<void>;
   private id = "";
-  private lastMutationId = 0;
+  private isLeader = false;
+  private readonly tabs: TabCoordinator;
+  /** Tab messages that arrived before the stored queue was loaded. */
+  private readonly early: TabMessage[] = [];
   private loaded = false;
   private closed = false;
   private readonly storage: OutboxStorage;
@@ -240,6 +251,8 @@ export class SyncClient {
 
   constructor(private readonly options: SyncClientOptions) {
     this.storage = options.storage ?? memoryOutbox();
+    this.tabs = options.tabs ?? singleTab();
+    this.tabs.subscribe((message) => this.onTabMessage(message));
     this.ready = this.load();
   }
 
@@ -445,7 +458,6 @@ export class SyncClient {
     this.publish(idsOf(write.changes));
     if (this.loaded) this.store(write);
     this.updateStatus();
-    this.pump();
     return settled;
   }
 
@@ -463,70 +475,183 @@ export class SyncClient {
     }
   }
 
-  /** Assigns the next mutation id and persists the write; sending waits for this. */
+  /**
+   * Stores the write; the storage gives it its mutation id (atomically across tabs). The other
+   * tabs are told, and the sender picks it up from the stored queue.
+   */
   private store(write: PendingWrite): void {
-    write.mutationId = ++this.lastMutationId;
-    write.entry = { ...write.entry, mutationId: write.mutationId };
-    write.stored = this.storage.add(write.entry).catch((error: unknown) => {
-      this.reportError(error);
-    });
+    const { mutationId: _unassigned, ...entry } = write.entry;
+    write.stored = this.storage.add(entry).then(
+      (stored) => {
+        write.mutationId = stored.mutationId;
+        write.entry = stored;
+        this.tabs.post({ type: "added", entry: stored });
+        this.keepInOrder();
+        this.pump();
+      },
+      (error: unknown) => {
+        // Not stored means not sendable: say so now rather than lose it on the next reload.
+        this.finish(
+          write,
+          new OutboxError("the write could not be stored", { cause: error }),
+        );
+        this.rebase(new Map());
+      },
+    );
+  }
+
+  /** Makes a pending write of a stored entry (restored, or added by another tab). */
+  private adopt(entry: OutboxEntry): PendingWrite | undefined {
+    const definition = this.options.mutations[entry.name];
+    const parsed = definition?.input.safeParse(entry.input);
+    if (!definition || !parsed?.success) {
+      // Written by another version of the app: it can no longer be applied or sent.
+      this.reportError(
+        new OutboxError(
+          `dropping stored write ${entry.mutationId} (${entry.name}): unknown or invalid`,
+        ),
+      );
+      void this.storage
+        .remove(entry.mutationId)
+        .catch((error: unknown) => this.reportError(error));
+      return undefined;
+    }
+    const write: PendingWrite = {
+      mutationId: entry.mutationId,
+      entry,
+      definition,
+      args: parsed.data,
+      changes: [],
+      state: "queued",
+      txidTimeoutMs: this.txidTimeoutMs,
+      stored: Promise.resolve(),
+    };
+    this.pending.push(write);
+    this.keepInOrder();
+    return write;
+  }
+
+  /**
+   * Reducers apply in mutation-id order, the order the api applies the writes in; a write not
+   * stored yet goes last. Rebases when a write of another tab took a place before ours.
+   */
+  private keepInOrder(): void {
+    const position = (write: PendingWrite) =>
+      write.mutationId || Number.MAX_SAFE_INTEGER;
+    const sorted = [...this.pending].sort((a, b) => position(a) - position(b));
+    if (sorted.every((write, index) => write === this.pending[index])) return;
+    this.pending.splice(0, this.pending.length, ...sorted);
+    this.rebase(new Map());
   }
 
   private async load(): Promise<void> {
     const stored = await this.storage.load();
     this.id = stored.clientId;
-    this.lastMutationId = stored.lastMutationId;
-    const restored: PendingWrite[] = [];
-    for (const entry of stored.entries) {
-      const definition = this.options.mutations[entry.name];
-      const parsed = definition?.input.safeParse(entry.input);
-      if (!definition || !parsed?.success) {
-        // Written by another version of the app: it can no longer be applied or sent.
-        this.reportError(
-          new Error(
-            `dropping stored write ${entry.mutationId} (${entry.name}): unknown or invalid`,
-          ),
-        );
-        void this.storage.remove(entry.mutationId);
-        continue;
-      }
-      restored.push({
-        mutationId: entry.mutationId,
-        entry,
-        definition,
-        args: parsed.data,
-        changes: [],
-        state: "queued",
-        txidTimeoutMs: this.txidTimeoutMs,
-        stored: Promise.resolve(),
-      });
-    }
-    // Stored writes come first: they were queued before anything this session did.
-    this.pending.unshift(...restored);
+    for (const entry of stored.entries) this.adopt(entry);
     this.loaded = true;
     for (const write of this.pending)
       if (write.mutationId === 0) this.store(write);
+    for (const message of this.early.splice(0)) this.onTabMessage(message);
     this.rebase(new Map());
-    this.pump();
+    this.tabs.whenLeader(() => {
+      this.isLeader = true;
+      this.pump();
+    });
   }
 
-  // 3. Sending -----------------------------------------------------------------------------
+  private onTabMessage(message: TabMessage): void {
+    if (!this.loaded) {
+      this.early.push(message);
+      return;
+    }
+    const write =
+      message.type === "added"
+        ? undefined
+        : this.pending.find(
+            (pending) => pending.mutationId === message.mutationId,
+          );
+    switch (message.type) {
+      case "added":
+        if (
+          !this.pending.some(
+            (pending) => pending.mutationId === message.entry.mutationId,
+          )
+        ) {
+          this.adopt(message.entry);
+          this.rebase(new Map());
+        }
+        // If this tab sends, the new write is in the stored queue now.
+        this.pump();
+        break;
+      case "answered":
+        if (write && write.state !== "awaiting-txid")
+          this.answered(write, message.result);
+        break;
+      case "refused":
+        if (write) {
+          this.finish(
+            write,
+            new MutationRejectedError(
+              write.definition.name,
+              message.code,
+              message.reason,
+              message.message,
+              message.fieldErrors,
+            ),
+          );
+          this.rebase(new Map());
+        }
+        break;
+    }
+    this.updateStatus();
+  }
+
+  // 3. Sending (the leader tab only) ----------------------------------------------------------
 
   private pump(): void {
-    if (this.sending || this.closed || !this.loaded || this.retryTimer) return;
-    const next = this.pending.find((write) => write.state === "queued");
-    if (!next) return;
+    if (
+      this.sending ||
+      this.closed ||
+      !this.loaded ||
+      this.retryTimer ||
+      !this.isLeader
+    )
+      return;
     this.sending = true;
-    next.state = "sending";
-    this.updateStatus();
-    void this.send(next);
+    void this.sendNext();
   }
 
-  private async send(write: PendingWrite): Promise<void> {
+  /** Sends the first write of the stored queue: the truth across tabs about what is unanswered. */
+  private async sendNext(): Promise<void> {
+    let write: PendingWrite | undefined;
+    let more = false;
+    try {
+      const { entries } = await this.storage.load();
+      const [entry] = entries;
+      if (entry) {
+        write = this.pending.find(
+          (pending) => pending.mutationId === entry.mutationId,
+        );
+        if (!write) {
+          write = this.adopt(entry);
+          this.rebase(new Map());
+          more = !write; // an unusable entry was dropped: look at the next one
+        }
+      }
+    } catch (error) {
+      this.reportError(error);
+    }
+    if (!write || this.closed) {
+      this.sending = false;
+      this.updateStatus();
+      if (more) this.pump();
+      return;
+    }
+    write.state = "sending";
+    this.updateStatus();
     let result: MutationResult | undefined;
     let failure: SendFailure | undefined;
     try {
-      await write.stored;
       result = await this.options.transport({
         name: write.definition.name,
         clientId: this.id,
@@ -536,16 +661,28 @@ export class SyncClient {
     } catch (error) {
       failure = classifyFailure(error);
     }
-    this.sending = false;
     if (this.closed) return;
     if (result) {
+      await this.forget(write);
       this.retryAttempt = 0;
       this.offline = false;
       this.unauthorized = false;
+      this.tabs.post({
+        type: "answered",
+        mutationId: write.mutationId,
+        result,
+      });
       this.answered(write, result);
     } else if (failure?.kind === "rejected") {
+      await this.forget(write);
       this.retryAttempt = 0;
       this.offline = false;
+      const { kind: _kind, ...refusal } = failure;
+      this.tabs.post({
+        type: "refused",
+        mutationId: write.mutationId,
+        ...refusal,
+      });
       this.finish(
         write,
         new MutationRejectedError(
@@ -564,8 +701,19 @@ export class SyncClient {
       this.unauthorized = failure?.kind === "transient" && failure.unauthorized;
       this.scheduleRetry();
     }
+    this.sending = false;
     this.updateStatus();
     this.pump();
+  }
+
+  /**
+   * Answered writes leave the stored queue at once: after a reload the shapes' snapshots already
+   * contain a committed write, and a refused one must not be sent again.
+   */
+  private async forget(write: PendingWrite): Promise<void> {
+    await this.storage
+      .remove(write.mutationId)
+      .catch((error: unknown) => this.reportError(error));
   }
 
   private scheduleRetry(): void {
@@ -667,15 +815,12 @@ export class SyncClient {
    */
   private finish(
     write: PendingWrite,
-    error?: MutationRejectedError | TxidTimeoutError,
+    error?: MutationRejectedError | TxidTimeoutError | OutboxError,
   ): void {
     const index = this.pending.indexOf(write);
     if (index < 0) return;
     this.pending.splice(index, 1);
     clearTimeout(write.timer);
-    void this.storage
-      .remove(write.mutationId)
-      .catch((e: unknown) => this.reportError(e));
     if (error) {
       this.failed = [
         ...this.failed,
@@ -858,6 +1003,7 @@ export class SyncClient {
   /** Stops every stream and timer; queued writes stay in the outbox for the next session. */
   close(): void {
     this.closed = true;
+    this.tabs.close();
     clearTimeout(this.retryTimer);
     for (const shape of this.shapes.values()) {
       clearTimeout(shape.lingering);

@@ -67,6 +67,11 @@ export class TxidTimeoutError extends SyncError {
   }
 }
 
+/** The outbox storage failed (quota, a broken IndexedDB): the write could not be queued. */
+export class OutboxError extends SyncError {
+  override name = "OutboxError";
+}
+
 /** The client was closed while the write was still queued; the outbox keeps it for next time. */
 export class ClientClosedError extends SyncError {
   override name = "ClientClosedError";

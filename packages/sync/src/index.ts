@@ -18,11 +18,18 @@ export {
   ClientClosedError,
   InvalidMutationInputError,
   MutationRejectedError,
+  OutboxError,
   SyncError,
   TxidTimeoutError,
 } from "./errors";
 export { memoryOutbox } from "./outbox/storage";
-export type { OutboxSnapshot, OutboxStorage } from "./outbox/storage";
+export { browserTabs, createTabGroup, singleTab } from "./tabs";
+export type { TabCoordinator, TabMessage } from "./tabs";
+export type {
+  NewOutboxEntry,
+  OutboxSnapshot,
+  OutboxStorage,
+} from "./outbox/storage";
 export { classifyFailure, trpcTransport } from "./transport";
 export type {
   MutationRequest,

@@ -10,15 +10,10 @@ import { createHTTPServer } from "@trpc/server/adapters/standalone";
 import superjson from "superjson";
 import { afterEach, expect } from "vitest";
 
-import type { AppRouter, Db } from "@repo/api";
+import type { AppRouter } from "@repo/api";
 import type { SyncServer } from "@repo/sync-server";
 import type { TestDatabase } from "@repo/test-support";
-import {
-  appRouter,
-  createBearerSessionResolver,
-  createDb,
-  createTRPCContext,
-} from "@repo/api";
+import { createApiRuntime } from "@repo/api";
 import { withClient } from "@repo/dev-postgres";
 import { mutations, mutationsByName } from "@repo/mutations";
 import { createLogger, startSyncServer } from "@repo/sync-server";
@@ -44,8 +39,8 @@ interface Stack {
 }
 
 async function startStack(database: TestDatabase): Promise<Stack> {
-  const db: Db = createDb(database.url);
-  cleanups.push(() => db.$disconnect());
+  const api = createApiRuntime({ databaseUrl: database.url });
+  cleanups.push(() => api.close());
   const sync = await startSyncServer({
     databaseUrl: database.url,
     port: 0,
@@ -67,18 +62,16 @@ async function startStack(database: TestDatabase): Promise<Stack> {
       [token, userId],
     );
   });
-  const resolveSession = createBearerSessionResolver(db);
-  let server = createHTTPServer({
-    router: appRouter,
-    createContext: ({ req }) =>
-      createTRPCContext({
-        db,
-        headers: new Headers({
-          authorization: req.headers.authorization ?? "",
-        }),
-        resolveSession,
-      }),
-  });
+  const serve = () =>
+    createHTTPServer({
+      router: api.router,
+      createContext: ({ req }) =>
+        api.createContext(
+          new Headers({ authorization: req.headers.authorization ?? "" }),
+        ),
+      onError: api.onError,
+    });
+  let server = serve();
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const port = (server.address() as AddressInfo).port;
   const stopApi = () =>
@@ -87,17 +80,7 @@ async function startStack(database: TestDatabase): Promise<Stack> {
       server.close(() => resolve());
     });
   const startApi = async () => {
-    server = createHTTPServer({
-      router: appRouter,
-      createContext: ({ req }) =>
-        createTRPCContext({
-          db,
-          headers: new Headers({
-            authorization: req.headers.authorization ?? "",
-          }),
-          resolveSession,
-        }),
-    });
+    server = serve();
     await new Promise<void>((resolve) =>
       server.listen(port, "127.0.0.1", resolve),
     );

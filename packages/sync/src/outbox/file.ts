@@ -41,21 +41,32 @@ export function fileOutbox(path: string): OutboxStorage {
     await rename(temporary, path);
   }
 
-  const update = (change: (snapshot: OutboxSnapshot) => OutboxSnapshot) => {
+  /** Writes are queued: each sees the snapshot the one before it left. */
+  const update = <T>(
+    change: (snapshot: OutboxSnapshot) => [OutboxSnapshot, T],
+  ): Promise<T> => {
     const write = writes.then(async () => {
-      const next = change(await snapshot());
+      const [next, result] = change(await snapshot());
       current = Promise.resolve(next);
       await save(next);
+      return result;
     });
-    writes = write.catch(() => undefined);
+    writes = write.then(
+      () => undefined,
+      () => undefined,
+    );
     return write;
   };
 
   return {
     load: snapshot,
-    add: (entry) => update((stored) => withEntry(stored, entry)),
+    add: (entry) =>
+      update((stored) => {
+        const next = withEntry(stored, entry);
+        return [next.snapshot, next.entry];
+      }),
     remove: (mutationId) =>
-      update((stored) => withoutEntry(stored, mutationId)),
+      update((stored) => [withoutEntry(stored, mutationId), undefined]),
   };
 }
 

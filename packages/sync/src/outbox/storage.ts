@@ -8,6 +8,8 @@ import { parse, stringify } from "superjson";
 
 import type { OutboxEntry } from "../types";
 
+export type NewOutboxEntry = Omit<OutboxEntry, "mutationId">;
+
 export interface OutboxSnapshot {
   clientId: string;
   /** The highest mutation id ever handed out for this client id (0 before the first). */
@@ -19,8 +21,12 @@ export interface OutboxSnapshot {
 export interface OutboxStorage {
   /** Reads the stored queue; a new storage starts with a fresh random client id. */
   load(): Promise<OutboxSnapshot>;
-  /** Stores a new entry (its id is above every earlier one) and remembers its id as the last. */
-  add(entry: OutboxEntry): Promise<void>;
+  /**
+   * Stores a new entry under the next mutation id and returns it. Assigning the id and storing
+   * the entry are one atomic step, so tabs sharing a storage never hand out one id twice and a
+   * reader never sees id n+1 stored without id n.
+   */
+  add(entry: NewOutboxEntry): Promise<OutboxEntry>;
   /** Forgets an entry that is done (confirmed, rejected or timed out). */
   remove(mutationId: number): Promise<void>;
 }
@@ -41,12 +47,16 @@ export function newSnapshot(): OutboxSnapshot {
 /** Applies `add`/`remove` to a snapshot (shared by the storages that keep one whole). */
 export function withEntry(
   snapshot: OutboxSnapshot,
-  entry: OutboxEntry,
-): OutboxSnapshot {
+  entry: NewOutboxEntry,
+): { snapshot: OutboxSnapshot; entry: OutboxEntry } {
+  const stored = { ...entry, mutationId: snapshot.lastMutationId + 1 };
   return {
-    clientId: snapshot.clientId,
-    lastMutationId: Math.max(snapshot.lastMutationId, entry.mutationId),
-    entries: [...snapshot.entries, entry],
+    snapshot: {
+      clientId: snapshot.clientId,
+      lastMutationId: stored.mutationId,
+      entries: [...snapshot.entries, stored],
+    },
+    entry: stored,
   };
 }
 
@@ -71,7 +81,9 @@ export function memoryOutbox(initial?: Partial<OutboxSnapshot>): OutboxStorage {
   return {
     load: async () => decodeSnapshot(stored),
     add: async (entry) => {
-      stored = encodeSnapshot(withEntry(decodeSnapshot(stored), entry));
+      const next = withEntry(decodeSnapshot(stored), entry);
+      stored = encodeSnapshot(next.snapshot);
+      return next.entry;
     },
     remove: async (mutationId) => {
       stored = encodeSnapshot(withoutEntry(decodeSnapshot(stored), mutationId));
