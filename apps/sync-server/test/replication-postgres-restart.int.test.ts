@@ -18,7 +18,7 @@ import { startSyncServer } from "../src/server";
 import { startDedicatedPostgres } from "./support/dedicated-postgres";
 import { ourServerOnly } from "./support/harness";
 import { Follower, isConverged, NO_DIVERGENCE } from "./support/mirror";
-import { within } from "./support/slot";
+import { watchWalsenders, within } from "./support/slot";
 import { startWriter, WRITER_TABLE_SQL } from "./support/writer";
 
 const SLOT = "restart_slot";
@@ -63,32 +63,6 @@ afterAll(async () => {
   await own?.close();
 });
 
-/** Walsenders streaming the slot, sampled until `stop()`: the most seen at once. */
-function watchWalsenders(): { stop(): Promise<number> } {
-  let most = 0;
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      try {
-        const { rows } = await sql.query<{ count: string }>(
-          "SELECT count(*) AS count FROM pg_stat_replication WHERE application_name = 'sync-server-replication'",
-        );
-        most = Math.max(most, Number(rows[0]?.count ?? 0));
-      } catch {
-        // Postgres is restarting.
-      }
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  })();
-  return {
-    async stop() {
-      running = false;
-      await loop;
-      return most;
-    },
-  };
-}
-
 const SHAPES = [
   { where: undefined, liveSse: false },
   { where: undefined, liveSse: true },
@@ -120,7 +94,7 @@ describe("Postgres restart", () => {
       idRange: 400,
       groups: 4,
     });
-    const walsenders = watchWalsenders();
+    const walsenders = watchWalsenders(sql);
     try {
       await writer.commits(60);
       // A fast shutdown waits for the walsender's client to confirm what was sent. Postgres

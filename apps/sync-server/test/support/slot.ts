@@ -160,3 +160,35 @@ export async function commitRightAfter(
     open.release();
   }
 }
+
+/**
+ * Samples how many walsenders serve the sync server (by its application name) until `stop()`,
+ * which returns the most seen at once. Sampling failures (Postgres restarting) are skipped.
+ */
+export function watchWalsenders(
+  sql: Queryable,
+  everyMs = 50,
+): { stop(): Promise<number> } {
+  let most = 0;
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      try {
+        const { rows } = await sql.query<{ count: string }>(
+          "SELECT count(*) AS count FROM pg_stat_replication WHERE application_name = 'sync-server-replication'",
+        );
+        most = Math.max(most, Number(rows[0]?.count ?? 0));
+      } catch {
+        // Postgres is restarting.
+      }
+      await new Promise((resolve) => setTimeout(resolve, everyMs));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return most;
+    },
+  };
+}
