@@ -17,8 +17,9 @@ import {
   viewOf,
 } from "@repo/mutations";
 
-import type { ShapeSubscription, SyncClient } from "./client";
+import type { SyncClient } from "./client";
 import type { OutboxStorage } from "./outbox/storage";
+import type { ShapeSubscription } from "./shape-registry";
 import type { MutationRequest } from "./transport";
 import type { AnyRow, MutationResult } from "./types";
 import { createSyncClient } from "./client";

@@ -9,11 +9,13 @@ export type {
   FailedWrite,
   MutateOptions,
   PendingWriteInfo,
+  SyncClientOptions,
+} from "./client";
+export type {
   ShapeDefinition,
   ShapeSnapshot,
   ShapeSubscription,
-  SyncClientOptions,
-} from "./client";
+} from "./shape-registry";
 export {
   ClientClosedError,
   InvalidMutationInputError,

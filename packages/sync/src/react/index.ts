@@ -21,14 +21,10 @@ import {
 import type { MutationDefinition, MutationInput } from "@repo/mutations";
 import type { RowOf, TableName } from "@repo/schema";
 
-import type {
-  FailedWrite,
-  MutateOptions,
-  ShapeDefinition,
-  ShapeSnapshot,
-  SyncClient,
-} from "../client";
+import type { FailedWrite, MutateOptions, SyncClient } from "../client";
+import type { ShapeDefinition, ShapeSnapshot } from "../shape-registry";
 import type { MutationResult, SyncStatus } from "../types";
+import { shapeKey } from "../shape-registry";
 
 const SyncClientContext = createContext<SyncClient | null>(null);
 
@@ -78,12 +74,7 @@ export function useShape<TTable extends TableName>(
   options: UseShapeOptions<TTable> = {},
 ): ShapeRows<TTable> {
   const client = useSyncClient();
-  const key = JSON.stringify([
-    definition.table,
-    definition.where,
-    definition.params,
-    definition.columns,
-  ]);
+  const key = shapeKey(definition);
   // The definition object changes every render; its key says when it really does.
   const stable = useMemo(() => definition, [key]);
   const subscribe = useCallback(

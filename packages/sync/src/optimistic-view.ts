@@ -1,0 +1,115 @@
+/**
+ * view = synced rows ⊕ overlay. The overlay holds the rows the pending writes change (their
+ * reducers run in queue order); each shape's visible rows are recomputed only for the ids that
+ * changed, so unchanged rows keep their object identity and a shape publishes at most once per
+ * step.
+ */
+import type { RowChange, RowsView } from "@repo/mutations";
+import type { TableName } from "@repo/schema";
+
+import type { PendingWrite } from "./pending-write";
+import type { ShapeHandle, ShapeRegistry } from "./shape-registry";
+import type { AnyRow } from "./types";
+import { DELETED, Overlay, overlayView } from "./overlay";
+
+/** Row ids by table: what a step may have changed. */
+export type DirtyRows = Map<TableName, Set<string>>;
+
+export class OptimisticView {
+  private overlay = new Overlay();
+
+  constructor(
+    private readonly shapes: ShapeRegistry,
+    private readonly reduce: (
+      write: PendingWrite,
+      view: RowsView,
+    ) => RowChange[],
+  ) {}
+
+  /** What reducers read: every shape's synced rows with the pending writes applied. */
+  get rows(): RowsView {
+    return overlayView(this.overlay, this.shapes.syncedRows);
+  }
+
+  isPending(table: TableName, id: string): boolean {
+    return this.overlay.slot(table, id) !== undefined;
+  }
+
+  /** A write appended to the queue = its reducer applied on top of the current view. */
+  append(write: PendingWrite): void {
+    write.changes = this.reduce(write, this.rows);
+    this.overlay.apply(this.rows, write.changes);
+    this.publish(idsOf(write.changes));
+  }
+
+  /**
+   * Re-runs every pending reducer, in order, over the current synced rows, then refreshes the
+   * views for the rows that changed: `dirty` (synced changes) plus everything the old or the
+   * new overlay holds.
+   */
+  rebase(pending: readonly PendingWrite[], dirty: DirtyRows = new Map()): void {
+    const previous = this.overlay;
+    const next = new Overlay();
+    if (pending.length > 0) {
+      const view = overlayView(next, this.shapes.syncedRows);
+      for (const write of pending) {
+        write.changes = this.reduce(write, view);
+        next.apply(view, write.changes);
+      }
+    }
+    this.overlay = next;
+    for (const [table, id] of previous.keys()) addId(dirty, table, id);
+    for (const [table, id] of next.keys()) addId(dirty, table, id);
+    this.publish(dirty);
+  }
+
+  /** Recomputes the visible value of the given rows in every shape of their table. */
+  publish(dirty: DirtyRows): void {
+    for (const [table, ids] of dirty)
+      for (const shape of this.shapes.of(table)) {
+        let changed = shape.snapshot.isUpToDate !== shape.synced.isUpToDate;
+        for (const id of ids) {
+          const value = this.visibleIn(shape, id);
+          if (value === shape.visible.get(id)) continue;
+          if (value) shape.visible.set(id, value);
+          else shape.visible.delete(id);
+          changed = true;
+        }
+        if (changed) shape.publish();
+      }
+  }
+
+  private visibleIn(shape: ShapeHandle, id: string): AnyRow | undefined {
+    const slot = this.overlay.slot(shape.table, id);
+    if (slot === undefined) return shape.synced.rows.get(id);
+    if (slot === DELETED) return undefined;
+    const { matches, where } = shape.definition;
+    if (matches) return matches(slot) ? slot : undefined;
+    if (shape.synced.rows.has(id)) return slot;
+    // A pending row new to the client joins shapes that take every row of the table.
+    return where === undefined && !this.shapes.syncedRows.get(shape.table, id)
+      ? slot
+      : undefined;
+  }
+}
+
+export function idsOf(changes: readonly RowChange[]): DirtyRows {
+  const dirty: DirtyRows = new Map();
+  for (const change of changes) addId(dirty, change.table, rowIdOf(change));
+  return dirty;
+}
+
+export function rowIdOf(change: RowChange): string {
+  return change.type === "insert" ? change.row.id : change.id;
+}
+
+export function addId(
+  dirty: DirtyRows,
+  table: TableName,
+  id: string,
+): DirtyRows {
+  let ids = dirty.get(table);
+  if (!ids) dirty.set(table, (ids = new Set()));
+  ids.add(id);
+  return dirty;
+}
