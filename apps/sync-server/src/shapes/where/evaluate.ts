@@ -6,15 +6,15 @@
 import type { CompareOp, Expr } from "./ast";
 import type { SqlType, Value } from "./types";
 import { Decimal, DecimalError } from "./decimal";
+import { EvaluationError } from "./evaluation-error";
 import { Interval } from "./interval";
+import { likeMatch } from "./like";
 import { pgText } from "./pg-text";
 import { INT_RANGES, parseValue } from "./types";
 
-export type RowText = Readonly<Record<string, string | null>>;
+export { EvaluationError } from "./evaluation-error";
 
-export class EvaluationError extends Error {
-  override name = "EvaluationError";
-}
+export type RowText = Readonly<Record<string, string | null>>;
 
 /** True when the row satisfies the expression (false for false and for unknown). */
 export function matches(
@@ -119,9 +119,10 @@ function evaluate(expr: Expr, scope: Scope): Value {
       const value = evaluate(expr.arg, scope);
       const pattern = evaluate(expr.pattern, scope);
       if (value === null || pattern === null) return null;
-      const matched = likeToRegExp(String(pattern), expr.caseInsensitive).test(
-        String(value),
-      );
+      // ILIKE compares lower() of both sides, as Postgres does for UTF-8 databases.
+      const matched = expr.caseInsensitive
+        ? likeMatch(String(value).toLowerCase(), String(pattern).toLowerCase())
+        : likeMatch(String(value), String(pattern));
       return matched !== expr.negated;
     }
     case "in": {
@@ -441,34 +442,4 @@ function scalarText(value: Value, type: SqlType): string {
     return `{${value.map((item) => (item === null ? "NULL" : scalarText(item, type))).join(",")}}`;
   if (value === null) return "NULL";
   return pgText(value, type);
-}
-
-const likeCache = new Map<string, RegExp>();
-
-/** LIKE pattern → RegExp (`%` any run, `_` one char, backslash escapes). */
-export function likeToRegExp(
-  pattern: string,
-  caseInsensitive: boolean,
-): RegExp {
-  const cacheKey = `${caseInsensitive ? "i" : "s"}${pattern}`;
-  const cached = likeCache.get(cacheKey);
-  if (cached) return cached;
-  let source = "";
-  for (let index = 0; index < pattern.length; index++) {
-    const char = pattern[index] ?? "";
-    if (char === "\\") {
-      index++;
-      source += escapeRegExp(pattern[index] ?? "");
-    } else if (char === "%") source += "[\\s\\S]*";
-    else if (char === "_") source += "[\\s\\S]";
-    else source += escapeRegExp(char);
-  }
-  const regExp = new RegExp(`^${source}$`, caseInsensitive ? "iu" : "u");
-  if (likeCache.size > 1000) likeCache.clear();
-  likeCache.set(cacheKey, regExp);
-  return regExp;
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
 }
