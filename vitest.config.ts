@@ -2,7 +2,8 @@ import { defineConfig } from "vitest/config";
 
 /**
  * Two projects (see tooling docs in README):
- * - unit: `src/**\/*.test.ts` next to the code; no I/O beyond the process.
+ * - unit: `src/**\/*.test.ts` next to the code; no I/O beyond the process; `*.test-d.ts` type
+ *   tests beside them, run by vitest's typecheck.
  * - integration: `test/**\/*.int.test.ts`; a real PostgreSQL from globalSetup (embedded, or the
  *   server behind TEST_DATABASE_URL), a fresh migrated database per test file.
  */
@@ -20,6 +21,14 @@ export default defineConfig({
           ],
           exclude: ["**/node_modules/**", "**/*.int.test.ts"],
           environment: "node",
+          // Type-level assertions (`*.test-d.ts`) that only the compiler can fail. Errors
+          // elsewhere are the typecheck tasks' to report.
+          typecheck: {
+            enabled: true,
+            include: ["{apps,packages,tooling}/*/src/**/*.test-d.ts"],
+            tsconfig: "./tooling/typescript/type-tests.json",
+            ignoreSourceErrors: true,
+          },
         },
       },
       {

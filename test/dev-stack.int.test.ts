@@ -17,7 +17,7 @@ import type { AppRouter } from "@repo/api";
 import { MAX_REQUEST_BYTES } from "@repo/api";
 import { freePort, withClient } from "@repo/dev-postgres";
 import { readMigrationsDir } from "@repo/migrate";
-import { migrationsDir, repoRoot } from "@repo/test-support";
+import { migrationsDir, repoRoot, waitFor } from "@repo/test-support";
 
 import { DEMO_USERS } from "../prisma/seed";
 
@@ -71,16 +71,19 @@ async function startDev(): Promise<DevRun> {
     webPort,
     electricPort,
     output: () => output,
-    waitFor: async (text, timeoutMs = 120_000) => {
-      const deadline = Date.now() + timeoutMs;
-      while (!output.includes(text)) {
-        if (child.exitCode !== null)
-          throw new Error(`pnpm dev exited early:\n${output}`);
-        if (Date.now() > deadline)
-          throw new Error(`"${text}" not seen:\n${output}`);
-        await new Promise((resolve) => setTimeout(resolve, 200));
-      }
-    },
+    waitFor: (text, timeoutMs = 120_000) =>
+      waitFor(
+        () => {
+          if (child.exitCode !== null)
+            throw new Error(`pnpm dev exited early:\n${output}`);
+          return output.includes(text);
+        },
+        {
+          timeoutMs,
+          intervalMs: 200,
+          describe: () => `"${text}" not seen:\n${output}`,
+        },
+      ),
     interrupt: async () => {
       const pgid = child.pid;
       if (!pgid) throw new Error("pnpm dev has no pid");

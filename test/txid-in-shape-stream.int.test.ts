@@ -13,15 +13,10 @@ import {
 } from "@electric-sql/client";
 import { afterAll, expect } from "vitest";
 
-import type { Db } from "@repo/api";
+import type { ApiRuntime } from "@repo/api";
 import type { SyncServer } from "@repo/sync-server";
 import type { TestDatabase } from "@repo/test-support";
-import {
-  createBearerSessionResolver,
-  createCaller,
-  createDb,
-  createTRPCContext,
-} from "@repo/api";
+import { createApiRuntime } from "@repo/api";
 import { withClient } from "@repo/dev-postgres";
 import { IssueSchema, SHAPE_PARSER } from "@repo/schema";
 import { createLogger, startSyncServer } from "@repo/sync-server";
@@ -29,14 +24,15 @@ import { dbTest } from "@repo/test-support";
 
 const SECRET = randomBytes(16).toString("hex");
 let server: SyncServer | undefined;
-let db: Db | undefined;
+let runtime: ApiRuntime | undefined;
 
 afterAll(async () => {
   await server?.stopAndDropSlot();
-  await db?.$disconnect();
+  await runtime?.close();
 });
 
-async function signedInCaller(database: TestDatabase, db: Db) {
+/** A caller of the app's api runtime, signed in as a new user. */
+async function signedInCaller(database: TestDatabase, runtime: ApiRuntime) {
   const userId = randomUUID();
   const token = randomBytes(16).toString("hex");
   await withClient(database.url, async (client) => {
@@ -49,20 +45,13 @@ async function signedInCaller(database: TestDatabase, db: Db) {
       [token, userId],
     );
   });
-  const headers = new Headers({ authorization: `Bearer ${token}` });
-  return createCaller(
-    await createTRPCContext({
-      db,
-      headers,
-      resolveSession: createBearerSessionResolver(db),
-    }),
-  );
+  return runtime.caller(new Headers({ authorization: `Bearer ${token}` }));
 }
 
 dbTest(
   "every mutation's txid arrives on its changes in the shape stream",
   async ({ database }) => {
-    db = createDb(database.url);
+    runtime = createApiRuntime({ databaseUrl: database.url });
     server = await startSyncServer({
       databaseUrl: database.url,
       port: 0,
@@ -71,7 +60,7 @@ dbTest(
       publicationName: `pub_${database.name}`,
       logger: createLogger("silent"),
     });
-    const api = await signedInCaller(database, db);
+    const api = await signedInCaller(database, runtime);
     const envelope = (() => {
       const clientId = randomUUID();
       let mutationId = 0;

@@ -1,10 +1,8 @@
 import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
 
 import type { AppRouter } from "./root";
-import { appRouter } from "./root";
-import { createCallerFactory } from "./trpc";
 
-export { appRouter };
+export { appRouter, createCaller } from "./root";
 export type { AppRouter };
 export { createTRPCContext } from "./trpc";
 export type {
@@ -33,20 +31,20 @@ export { MAX_REQUEST_BYTES } from "./limits";
 export {
   DEFAULT_MUTATION_LOG_RETENTION_MS,
   DEFAULT_PRUNE_INTERVAL_MS,
-  startMutationLogPruning,
 } from "./jobs/prune-mutation-log";
 export type {
   MutationLogPruning,
   MutationLogPruningOptions,
 } from "./jobs/prune-mutation-log";
-/** For hosts that schedule pruning themselves (cron): `pruneMutationLog(db, { olderThan })`. */
-export { pruneMutationLog } from "@repo/db";
-/** Server-only: the app builds its database client through the api package, never directly. */
-export { createDb } from "@repo/db";
-export type { Db, Txid } from "@repo/db";
-
-/** Calls procedures in-process (server components, actions, tests). */
-export const createCaller = createCallerFactory(appRouter);
+/** Apps start here: one runtime per server process (the database stays inside it). */
+export { createApiRuntime } from "./runtime";
+export type {
+  ApiCaller,
+  ApiErrorHandler,
+  ApiRuntime,
+  ApiRuntimeOptions,
+  BackgroundJobs,
+} from "./runtime";
 
 export type RouterInputs = inferRouterInputs<AppRouter>;
 export type RouterOutputs = inferRouterOutputs<AppRouter>;

@@ -3,7 +3,7 @@ import { issuesRouter } from "./routers/issues";
 import { membersRouter } from "./routers/members";
 import { projectsRouter } from "./routers/projects";
 import { systemRouter } from "./routers/system";
-import { createTRPCRouter } from "./trpc";
+import { createCallerFactory, createTRPCRouter } from "./trpc";
 
 /**
  * Procedure paths equal mutation names (`issues.create` is `mutations.issues.create`), so a
@@ -18,3 +18,6 @@ export const appRouter = createTRPCRouter({
 });
 
 export type AppRouter = typeof appRouter;
+
+/** Calls procedures in-process with a context of your own (tests; apps use the runtime's). */
+export const createCaller = createCallerFactory(appRouter);

@@ -3,16 +3,14 @@
  * against the same rows, produce the same rows (compared over every synced table), and the txid
  * returned is the transaction that wrote them.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 
 import type { Db } from "@repo/db";
 import type { MutationName } from "@repo/mutations";
-import type { TestDatabase } from "@repo/test-support";
-import { createDb } from "@repo/db";
-import { createTestDatabase } from "@repo/test-support";
 
 import type { TestUser } from "./support";
 import {
+  apiTest,
   createUser,
   expectServerMatchesReducer,
   mutate,
@@ -20,24 +18,18 @@ import {
   tick,
 } from "./support";
 
-let database: TestDatabase;
 let db: Db;
 let alice: TestUser; // owner
 let bob: TestUser; // member
 let carol: TestUser; // admin
 let dave: TestUser; // viewer
 
-beforeAll(async () => {
-  database = await createTestDatabase();
-  db = createDb(database.url);
+apiTest.beforeAll(async ({ db: fileDb }) => {
+  db = fileDb;
   alice = await createUser(db, "Alice");
   bob = await createUser(db, "Bob");
   carol = await createUser(db, "Carol");
   dave = await createUser(db, "Dave");
-});
-afterAll(async () => {
-  await db.$disconnect();
-  await database.drop();
 });
 
 /** A project owned by Alice, with Bob (member), Carol (admin) and Dave (viewer). */

@@ -4,16 +4,14 @@
  * transition, assignee set and cleared), the server writes exactly what the reducer predicts.
  */
 import fc from "fast-check";
-import { afterAll, beforeAll, it } from "vitest";
+import { it } from "vitest";
 
 import type { Db } from "@repo/db";
-import type { TestDatabase } from "@repo/test-support";
-import { createDb } from "@repo/db";
 import { IssuePrioritySchema, IssueStatusSchema } from "@repo/schema";
-import { createTestDatabase } from "@repo/test-support";
 
 import type { TestUser } from "./support";
 import {
+  apiTest,
   createUser,
   expectServerMatchesReducer,
   mutate,
@@ -21,15 +19,13 @@ import {
   tick,
 } from "./support";
 
-let database: TestDatabase;
 let db: Db;
 let owner: TestUser;
 let member: TestUser;
 let projectId: string;
 
-beforeAll(async () => {
-  database = await createTestDatabase();
-  db = createDb(database.url);
+apiTest.beforeAll(async ({ db: fileDb }) => {
+  db = fileDb;
   owner = await createUser(db, "Owner");
   member = await createUser(db, "Member");
   projectId = newId();
@@ -46,10 +42,6 @@ beforeAll(async () => {
     role: "member",
     at: tick(),
   });
-});
-afterAll(async () => {
-  await db.$disconnect();
-  await database.drop();
 });
 
 const status = fc.constantFrom(...IssueStatusSchema.options);

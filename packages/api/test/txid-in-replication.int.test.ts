@@ -3,63 +3,70 @@
  * replication stream, which is where Electric takes the `txids` of shape messages from. Read
  * with the `test_decoding` plugin (one row per change, each with its transaction's xid).
  */
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect } from "vitest";
 
-import type { Db } from "@repo/db";
-import type { TestDatabase } from "@repo/test-support";
-import { createDb } from "@repo/db";
 import { withClient } from "@repo/dev-postgres";
-import { createTestDatabase } from "@repo/test-support";
 
 import type { TestUser } from "./support";
-import { createUser, mutate, newId, procedureOf, tick } from "./support";
+import {
+  apiTest,
+  createUser,
+  mutate,
+  newId,
+  procedureOf,
+  tick,
+} from "./support";
 
-let database: TestDatabase;
-let db: Db;
+/**
+ * `streamedChanges()`: the changes decoded since its last call, `{ xid, data }` per inserted,
+ * updated or deleted row, from a `test_decoding` slot on the file's database.
+ */
+const test = apiTest.extend(
+  "streamedChanges",
+  { scope: "file" },
+  async ({ database }, { onCleanup }) => {
+    const slot = `txids_${database.name}`;
+    await withClient(database.url, (client) =>
+      client.query(
+        `SELECT pg_create_logical_replication_slot($1, 'test_decoding')`,
+        [slot],
+      ),
+    );
+    onCleanup(async () => {
+      await withClient(database.url, (client) =>
+        client.query(`SELECT pg_drop_replication_slot($1)`, [slot]),
+      );
+    });
+    return async () => {
+      const { rows } = await withClient(database.url, async (client) => {
+        // The test cluster commits asynchronously and decoding stops at flushed WAL: flushing
+        // a logical message flushes everything committed before it.
+        await client.query(
+          `SELECT pg_logical_emit_message(false, 'test', 'flush', true)`,
+        );
+        return client.query<{ xid: string; data: string }>(
+          `SELECT xid::text AS xid, data FROM pg_logical_slot_get_changes($1, NULL, NULL)
+            WHERE data LIKE 'table %'`,
+          [slot],
+        );
+      });
+      return rows.map((row) => ({ xid: Number(row.xid), data: row.data }));
+    };
+  },
+);
+
 let alice: TestUser;
-const slot = `txids_${process.pid}`;
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  db = createDb(database.url);
+test.beforeAll(async ({ db }) => {
   alice = await createUser(db, "Alice");
-  await withClient(database.url, (client) =>
-    client.query(
-      `SELECT pg_create_logical_replication_slot($1, 'test_decoding')`,
-      [slot],
-    ),
-  );
 });
-afterAll(async () => {
-  await withClient(database.url, (client) =>
-    client.query(`SELECT pg_drop_replication_slot($1)`, [slot]),
-  );
-  await db.$disconnect();
-  await database.drop();
-});
-
-/** Changes decoded since the last call: `{ xid, data }` per inserted/updated/deleted row. */
-async function streamedChanges() {
-  const { rows } = await withClient(database.url, async (client) => {
-    // The test cluster commits asynchronously and decoding stops at flushed WAL: flushing a
-    // logical message flushes everything committed before it.
-    await client.query(
-      `SELECT pg_logical_emit_message(false, 'test', 'flush', true)`,
-    );
-    return client.query<{ xid: string; data: string }>(
-      `SELECT xid::text AS xid, data FROM pg_logical_slot_get_changes($1, NULL, NULL)
-        WHERE data LIKE 'table %'`,
-      [slot],
-    );
-  });
-  return rows.map((row) => ({ xid: Number(row.xid), data: row.data }));
-}
 
 /** xids of the streamed changes that mention `id`. */
 const xidsOf = (changes: { xid: number; data: string }[], id: string) =>
   new Set(changes.filter((c) => c.data.includes(id)).map((c) => c.xid));
 
-it("every row a mutation writes streams under the txid it returned, log row included", async () => {
+test("every row a mutation writes streams under the txid it returned, log row included", async ({
+  streamedChanges,
+}) => {
   const projectId = newId();
   const issueId = newId();
   const commentId = newId();
@@ -106,7 +113,7 @@ it("every row a mutation writes streams under the txid it returned, log row incl
     ).toBe(true);
 });
 
-it("a retried call streams nothing new", async () => {
+test("a retried call streams nothing new", async ({ streamedChanges }) => {
   const envelope = {
     clientId: alice.clientId,
     mutationId: alice.nextMutationId++,

@@ -3,14 +3,11 @@
  * (nothing written when refused), idempotent retries, ordering, and the documented error codes.
  */
 import { TRPCError } from "@trpc/server";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 
 import type { Db } from "@repo/db";
-import type { TestDatabase } from "@repo/test-support";
-import { createDb } from "@repo/db";
 import { mutations } from "@repo/mutations";
 import { LIMITS } from "@repo/schema";
-import { createTestDatabase } from "@repo/test-support";
 
 import type { AppErrorData } from "../src";
 import type { TestUser } from "./support";
@@ -26,6 +23,7 @@ import {
   publicProcedure,
 } from "../src/trpc";
 import {
+  apiTest,
   callerFor,
   createUser,
   mutate,
@@ -34,7 +32,6 @@ import {
   tick,
 } from "./support";
 
-let database: TestDatabase;
 let db: Db;
 let owner: TestUser;
 let member: TestUser;
@@ -46,9 +43,8 @@ let memberCommentId: string;
 let memberMembershipId: string;
 let ownerMembershipId: string;
 
-beforeAll(async () => {
-  database = await createTestDatabase();
-  db = createDb(database.url);
+apiTest.beforeAll(async ({ db: fileDb }) => {
+  db = fileDb;
   owner = await createUser(db, "Owner");
   member = await createUser(db, "Member");
   viewer = await createUser(db, "Viewer");
@@ -92,10 +88,6 @@ beforeAll(async () => {
     body: "mine",
     at: tick(),
   });
-});
-afterAll(async () => {
-  await db.$disconnect();
-  await database.drop();
 });
 
 /** The TRPCError a call fails with, and its `AppErrorData` as the errorFormatter shapes it. */

@@ -13,6 +13,8 @@ import { databaseUrl } from "./urls";
 
 export { migrationsDir, repoRoot, schemaPath } from "./paths";
 export { databaseUrl } from "./urls";
+export { waitFor } from "./wait-for";
+export type { WaitForOptions } from "./wait-for";
 
 export interface TestDatabase {
   name: string;

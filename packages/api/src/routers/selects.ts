@@ -2,8 +2,8 @@ import type { Prisma } from "@repo/db";
 
 /**
  * Prisma selections of exactly the synced row columns (the keys of the @repo/schema row
- * schemas): what mutations return is what the client's shapes hold. A type test in
- * test/schema-drift.int.test.ts keeps them equal to the schemas.
+ * schemas): what mutations return is what the client's shapes hold. Type tests in
+ * selects.test-d.ts keep them equal to the schemas.
  */
 export const projectSelect = {
   id: true,

@@ -5,26 +5,21 @@
  * `createdAt` came back `null` (year 10000).
  */
 import { TRPCError } from "@trpc/server";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 
 import type { Db } from "@repo/db";
 import type { MutationName } from "@repo/mutations";
-import type { TestDatabase } from "@repo/test-support";
-import { createDb } from "@repo/db";
 import { mutationsByName } from "@repo/mutations";
-import { createTestDatabase } from "@repo/test-support";
 
 import type { TestUser } from "../support";
-import { createUser, mutate, newId, rowCounts } from "../support";
+import { apiTest, createUser, mutate, newId, rowCounts } from "../support";
 
-let database: TestDatabase;
 let db: Db;
 let owner: TestUser;
 let projectId: string;
 
-beforeAll(async () => {
-  database = await createTestDatabase();
-  db = createDb(database.url);
+apiTest.beforeAll(async ({ db: fileDb }) => {
+  db = fileDb;
   owner = await createUser(db, "Owner");
   projectId = newId();
   await mutate(owner, "projects.create", {
@@ -33,10 +28,6 @@ beforeAll(async () => {
     name: "Dates",
     at: new Date("2026-01-01T00:00:00.000Z"),
   });
-});
-afterAll(async () => {
-  await db.$disconnect();
-  await database.drop();
 });
 
 const OUT_OF_RANGE = [

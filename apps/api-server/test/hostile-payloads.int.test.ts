@@ -7,12 +7,19 @@
 import type { z } from "zod";
 import fc from "fast-check";
 import superjson from "superjson";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 
+import type { TestUser } from "@repo/api/testing";
 import type { Db } from "@repo/db";
 import type { MutationDefinition, MutationName } from "@repo/mutations";
-import type { TestDatabase } from "@repo/test-support";
-import { createDb } from "@repo/db";
+import {
+  createUser,
+  mutate,
+  newId,
+  plain,
+  snapshot,
+  tick,
+} from "@repo/api/testing";
 import { applyRowChanges, mutationsByName, viewOf } from "@repo/mutations";
 import {
   AssignableRoleSchema,
@@ -20,14 +27,10 @@ import {
   IssueStatusSchema,
   LIMITS,
 } from "@repo/schema";
-import { createTestDatabase } from "@repo/test-support";
 
-import type { ServerProcess } from "../scripts/serve-process";
-import type { TestUser } from "./support";
-import { startServerProcess } from "../scripts/serve-process";
-import { createUser, mutate, newId, plain, snapshot, tick } from "./support";
+import type { ServerProcess } from "./support/server-process";
+import { serverTest } from "./support/server-process";
 
-let database: TestDatabase;
 let db: Db;
 let server: ServerProcess;
 let owner: TestUser;
@@ -41,9 +44,9 @@ const known: Record<
   string[]
 > = { projects: [], members: [], issues: [], comments: [], users: [] };
 
-beforeAll(async () => {
-  database = await createTestDatabase();
-  db = createDb(database.url);
+serverTest.beforeAll(async ({ db: fileDb, server: fileServer }) => {
+  db = fileDb;
+  server = fileServer;
   owner = await createUser(db, "Owner");
   member = await createUser(db, "Member");
   const projectId = newId();
@@ -83,12 +86,6 @@ beforeAll(async () => {
   known.members.push(ownerMemberId, memberId);
   known.issues.push(issueId);
   known.comments.push(commentId);
-  server = await startServerProcess(database.url, ["--quiet"]);
-});
-afterAll(async () => {
-  await server.stop();
-  await db.$disconnect();
-  await database.drop();
 });
 
 // Generators ---------------------------------------------------------------------------------

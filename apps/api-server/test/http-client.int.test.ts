@@ -5,38 +5,28 @@
 import { request } from "node:http";
 import { createTRPCClient, httpBatchLink, TRPCClientError } from "@trpc/client";
 import superjson from "superjson";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 
+import type { AppErrorData, AppRouter } from "@repo/api";
+import type { TestUser } from "@repo/api/testing";
 import type { Db } from "@repo/db";
-import type { TestDatabase } from "@repo/test-support";
-import { createDb } from "@repo/db";
-import { createTestDatabase } from "@repo/test-support";
+import { MAX_REQUEST_BYTES } from "@repo/api";
+import { createUser, newId, rowCounts, tick, xminOf } from "@repo/api/testing";
 
-import type { ServerProcess } from "../scripts/serve-process";
-import type { AppErrorData, AppRouter } from "../src";
-import type { TestUser } from "./support";
-import { startServerProcess } from "../scripts/serve-process";
-import { MAX_REQUEST_BYTES } from "../src/http/server";
-import { createUser, newId, rowCounts, tick, xminOf } from "./support";
+import type { ServerProcess } from "./support/server-process";
+import { serverTest } from "./support/server-process";
 
-let database: TestDatabase;
 let db: Db;
 let server: ServerProcess;
 let alice: TestUser;
 let bob: TestUser;
 let requests = 0;
 
-beforeAll(async () => {
-  database = await createTestDatabase();
-  db = createDb(database.url);
+serverTest.beforeAll(async ({ db: fileDb, server: fileServer }) => {
+  db = fileDb;
+  server = fileServer;
   alice = await createUser(db, "Alice");
   bob = await createUser(db, "Bob");
-  server = await startServerProcess(database.url);
-});
-afterAll(async () => {
-  await server.stop();
-  await db.$disconnect();
-  await database.drop();
 });
 
 function clientFor(token: string | null) {

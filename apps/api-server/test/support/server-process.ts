@@ -1,9 +1,11 @@
 /**
- * Starts `scripts/serve.ts` in its own Node process (one process, no tsx wrapper, so the PID we
+ * Starts the server (`src/main.ts`) in its own Node process (one process, no tsx wrapper, so the PID we
  * stop is the server) and resolves once it listens.
  */
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+
+import { apiTest } from "@repo/api/testing";
 
 export interface ServerProcess {
   url: string;
@@ -12,7 +14,7 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-const packageDir = fileURLToPath(new URL("..", import.meta.url));
+const packageDir = fileURLToPath(new URL("../..", import.meta.url));
 
 export async function startServerProcess(
   databaseUrl: string,
@@ -26,7 +28,7 @@ export async function startServerProcess(
       "--import",
       "tsx",
       ...nodeArgs,
-      "scripts/serve.ts",
+      "src/main.ts",
       databaseUrl,
       "0",
       ...extraArgs,
@@ -65,3 +67,17 @@ export async function startServerProcess(
     },
   };
 }
+
+/**
+ * `test` of the server's integration tests: the api's fixtures (`database`, `db`) and `server`,
+ * this app running in its own process against the file's database, stopped after the file.
+ */
+export const serverTest = apiTest.extend(
+  "server",
+  { scope: "file" },
+  async ({ database }, { onCleanup }) => {
+    const server = await startServerProcess(database.url, ["--quiet"]);
+    onCleanup(() => server.stop());
+    return server;
+  },
+);

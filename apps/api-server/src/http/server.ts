@@ -1,70 +1,39 @@
 /**
- * The API over plain Node HTTP, for Node apps that serve it themselves, the HTTP integration
- * tests and the benchmark. JSON calls with a body of known length go through `lean-handler.ts`
- * (tRPC's `resolveResponse` without web streams); anything else (chunked or oversized bodies,
- * other content types) through tRPC's standalone adapter. Next.js serves the same router
- * through its route handler (apps/web), with the same context.
+ * The API over plain Node HTTP. JSON calls with a body of known length go through
+ * `lean-handler.ts` (tRPC's `resolveResponse` without web streams); anything else (chunked or
+ * oversized bodies, other content types) through tRPC's standalone adapter. Next.js serves the
+ * same router through `runtime.handleFetch` (apps/web), with the same context.
  */
 import { createServer } from "node:http";
-import type { TRPCError } from "@trpc/server";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 
-import type { Db } from "@repo/db";
+import type { ApiRuntime } from "@repo/api";
+import { MAX_REQUEST_BYTES } from "@repo/api";
 
-import type { SessionResolver } from "../trpc";
-import { createBearerSessionResolver } from "../auth/session";
-import { MAX_REQUEST_BYTES } from "../limits";
-import { appRouter } from "../root";
-import { createTRPCContext } from "../trpc";
 import { createLeanHandler, isLeanRequest, toHeaders } from "./lean-handler";
 
-export { MAX_REQUEST_BYTES };
-
 export interface ApiHttpServerOptions {
-  db: Db;
-  /** Default: `Authorization: Bearer <session token>` looked up in `sessions`. */
-  resolveSession?: SessionResolver;
   /** Default `MAX_REQUEST_BYTES`. */
   maxBodySize?: number;
-  /** Called with failures the client only sees as INTERNAL_SERVER_ERROR. Default: console.error. */
-  onInternalError?: (path: string | undefined, error: Error) => void;
 }
 
 /** An `http.Server` answering tRPC at `/` (call `listen` on it). */
-export function createApiHttpServer(options: ApiHttpServerOptions): Server {
-  const resolveSession =
-    options.resolveSession ?? createBearerSessionResolver(options.db);
-  const onInternalError =
-    options.onInternalError ??
-    ((path, error) => console.error(`tRPC ${path ?? "?"} failed`, error));
+export function createApiHttpServer(
+  runtime: ApiRuntime,
+  options: ApiHttpServerOptions = {},
+): Server {
   const maxBodySize = options.maxBodySize ?? MAX_REQUEST_BYTES;
-  const onError = ({
-    path,
-    error,
-  }: {
-    path: string | undefined;
-    error: TRPCError;
-  }) => {
-    if (error.code === "INTERNAL_SERVER_ERROR")
-      onInternalError(path, error.cause ?? error);
-  };
   const handle = createHTTPHandler({
-    router: appRouter,
+    router: runtime.router,
     maxBodySize,
-    createContext: ({ req }) =>
-      createTRPCContext({
-        db: options.db,
-        headers: toHeaders(req.headers),
-        resolveSession,
-      }),
-    onError,
+    createContext: ({ req }) => runtime.createContext(toHeaders(req.headers)),
+    onError: runtime.onError,
   });
   const lean = createLeanHandler({
-    router: appRouter,
-    createContext: (headers) =>
-      createTRPCContext({ db: options.db, headers, resolveSession }),
-    onError,
+    router: runtime.router,
+    createContext: (headers) => runtime.createContext(headers),
+    onError: runtime.onError,
   });
   const serveLean = (
     req: IncomingMessage,

@@ -17,7 +17,7 @@ function streamed(chunks: string[]): Request {
     method: "POST",
     body,
     duplex: "half",
-  } as RequestInit);
+  });
 }
 
 describe("limitBody", () => {

@@ -1,5 +1,6 @@
 /**
- * Serves the API over HTTP: `node --import tsx scripts/serve.ts <database-url> [port]`.
+ * Serves the API over HTTP: `pnpm --filter @repo/api-server start <database-url> [port]`
+ * (`node --import tsx src/main.ts …`).
  * Prints `listening <port>` once ready; stops on SIGTERM/SIGINT. Used by the HTTP integration
  * test and the benchmark to run the server in its own process, as a real deployment would.
  * Options: `--pool <n>` pg pool size per process, `--quiet` no error logging,
@@ -13,11 +14,10 @@
 import cluster from "node:cluster";
 import { parseArgs } from "node:util";
 
-import type { Db } from "@repo/db";
-import { createDb } from "@repo/db";
+import type { ApiRuntime } from "@repo/api";
+import { createApiRuntime } from "@repo/api";
 
-import { createApiHttpServer } from "../src/http/server";
-import { startMutationLogPruning } from "../src/jobs/prune-mutation-log";
+import { createApiHttpServer } from "./http/server";
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -33,25 +33,27 @@ const [databaseUrl, port = "0"] = positionals;
 const workers = Number(values.workers);
 if (!databaseUrl || !Number.isInteger(workers) || workers < 1) {
   console.error(
-    "usage: serve.ts <database-url> [port] [--pool n] [--quiet] [--workers n] " +
+    "usage: main.ts <database-url> [port] [--pool n] [--quiet] [--workers n] " +
       "[--log-retention-days n] [--prune-every-minutes n]",
   );
   process.exit(2);
 }
 
-function startPruning(db: Db) {
-  return startMutationLogPruning(db, {
-    retentionMs: Number(values["log-retention-days"]) * 86_400_000,
-    intervalMs: Number(values["prune-every-minutes"]) * 60_000,
-    onError: (error) => {
-      if (!values.quiet) console.error("mutation log pruning failed", error);
+function startPruning(runtime: ApiRuntime) {
+  return runtime.startBackgroundJobs({
+    pruning: {
+      retentionMs: Number(values["log-retention-days"]) * 86_400_000,
+      intervalMs: Number(values["prune-every-minutes"]) * 60_000,
+      onError: (error) => {
+        if (!values.quiet) console.error("mutation log pruning failed", error);
+      },
     },
   });
 }
 
 if (workers > 1 && cluster.isPrimary) {
-  const db = createDb(databaseUrl, { max: 1 });
-  const pruning = startPruning(db);
+  const runtime = createApiRuntime({ databaseUrl, pool: 1 });
+  startPruning(runtime);
   let stopping = false;
   let listening = 0;
   const fork = () =>
@@ -78,21 +80,20 @@ if (workers > 1 && cluster.isPrimary) {
           worker.process.kill("SIGTERM");
         }),
     );
-    void Promise.all([...exits, pruning.stop()])
-      .then(() => db.$disconnect())
+    void Promise.all(exits)
+      .then(() => runtime.close())
       .then(() => process.exit(0));
   };
   process.on("SIGTERM", stop);
   process.on("SIGINT", stop);
 } else {
-  const db = createDb(databaseUrl, {
-    max: values.pool ? Number(values.pool) : undefined,
-  });
-  const pruning = workers === 1 ? startPruning(db) : undefined;
-  const server = createApiHttpServer({
-    db,
+  const runtime = createApiRuntime({
+    databaseUrl,
+    pool: values.pool ? Number(values.pool) : undefined,
     onInternalError: values.quiet ? () => undefined : undefined,
   });
+  if (workers === 1) startPruning(runtime);
+  const server = createApiHttpServer(runtime);
   server.listen(Number(port), "127.0.0.1", () => {
     const address = server.address();
     const actual = typeof address === "object" && address ? address.port : port;
@@ -102,9 +103,7 @@ if (workers > 1 && cluster.isPrimary) {
   const stop = () => {
     server.close();
     server.closeAllConnections();
-    void Promise.all([pruning?.stop(), db.$disconnect()]).then(() =>
-      process.exit(0),
-    );
+    void runtime.close().then(() => process.exit(0));
   };
   process.on("SIGTERM", stop);
   // Ctrl-C reaches the whole process group: a worker waits for its primary's SIGTERM.

@@ -1,5 +1,5 @@
 /**
- * `pnpm bench` (packages/api): mutation throughput and latency through tRPC over HTTP, side by
+ * `pnpm bench` (apps/api-server): mutation throughput and latency through tRPC over HTTP, side by
  * side with raw `pg` insert transactions measured in the same run on the same database.
  *
  * Starts its own embedded Postgres (stopped by PID at the end) and the API server in its own
@@ -37,17 +37,17 @@ import { createTRPCClient, httpBatchLink } from "@trpc/client";
 import pg from "pg";
 import superjson from "superjson";
 
-import { createDb, withTxid } from "@repo/db";
-import { ensureDatabase, startDevPostgres } from "@repo/dev-postgres";
-import { runMigrations } from "@repo/migrate";
-
-import type { AppRouter } from "../src";
-import { startServerProcess } from "../scripts/serve-process";
+import type { AppRouter } from "@repo/api";
 import {
   createBearerSessionResolver,
   createCaller,
   createTRPCContext,
-} from "../src";
+} from "@repo/api";
+import { createDb, withTxid } from "@repo/db";
+import { ensureDatabase, startDevPostgres } from "@repo/dev-postgres";
+import { runMigrations } from "@repo/migrate";
+
+import { startServerProcess } from "../test/support/server-process";
 
 const { values } = parseArgs({
   options: {

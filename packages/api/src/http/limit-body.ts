@@ -18,7 +18,8 @@ export async function limitBody(
 
   const chunks: Uint8Array[] = [];
   let size = 0;
-  const reader = req.body.getReader();
+  // Node's own types leave the chunk type open; a request body is bytes.
+  const reader = (req.body as ReadableStream<Uint8Array>).getReader();
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;

@@ -1,0 +1,128 @@
+/**
+ * The one server-side entry for apps: everything an app needs to serve the API, built from a
+ * database URL, so no app holds a database client of its own (apps never import @repo/db).
+ *
+ * @example
+ * // apps/web/src/server/runtime.ts, once per process
+ * export const runtime = createApiRuntime({ databaseUrl: env.DATABASE_URL });
+ * // a route handler
+ * export const POST = (req: Request) => runtime.handleFetch(req, { endpoint: "/api/trpc" });
+ * // a server component
+ * const status = await (await runtime.caller(await headers())).system.status();
+ */
+import type { TRPCError } from "@trpc/server";
+import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
+
+import { createDb, pruneMutationLog } from "@repo/db";
+
+import type { BearerSessionResolver } from "./auth/session";
+import type {
+  MutationLogPruning,
+  MutationLogPruningOptions,
+} from "./jobs/prune-mutation-log";
+import type { AppRouter } from "./root";
+import type { Context } from "./trpc";
+import { createBearerSessionResolver } from "./auth/session";
+import { limitBody } from "./http/limit-body";
+import { startMutationLogPruning } from "./jobs/prune-mutation-log";
+import { MAX_REQUEST_BYTES } from "./limits";
+import { appRouter, createCaller } from "./root";
+import { createTRPCContext } from "./trpc";
+
+export interface ApiRuntimeOptions {
+  databaseUrl: string;
+  /** Connections of the pg pool. Default: pg's (10). */
+  pool?: number;
+  /** How long a found session is reused without a lookup (see the README). Default 5 s. */
+  sessionCacheMs?: number;
+  /**
+   * Failures a client only sees as INTERNAL_SERVER_ERROR, with their cause (SQL included: keep
+   * them in server logs). Default: `console.error`.
+   */
+  onInternalError?: (path: string | undefined, error: Error) => void;
+}
+
+export type ApiCaller = ReturnType<typeof createCaller>;
+
+/** What adapters (the fetch handler here, a Node server) pass to tRPC as `onError`. */
+export type ApiErrorHandler = (options: {
+  path: string | undefined;
+  error: TRPCError;
+}) => void;
+
+export interface BackgroundJobs {
+  /** Deletes old mutation log rows on a timer (each client's latest kept). */
+  pruning: MutationLogPruning;
+}
+
+export interface ApiRuntime {
+  router: AppRouter;
+  /** `Authorization: Bearer <session token>` → user; `forget(token)` on sign-out. */
+  resolveSession: BearerSessionResolver;
+  /** The context of one request: the database and the signed-in user, if any. */
+  createContext(headers: Headers): Promise<Context>;
+  /** Calls procedures in-process as the user of `headers` (server components, actions). */
+  caller(headers: Headers): Promise<ApiCaller>;
+  /** tRPC over fetch `Request`/`Response` (a Next.js route handler), bodies capped (413). */
+  handleFetch(
+    request: Request,
+    options: { endpoint: string },
+  ): Promise<Response>;
+  /** Logs internal failures through `onInternalError`; for adapters of other servers. */
+  onError: ApiErrorHandler;
+  /**
+   * Starts the jobs a long-running server process runs (once per runtime: later calls return
+   * the running ones). Serverless hosts call `pruneMutationLog` from a scheduler instead.
+   */
+  startBackgroundJobs(options?: {
+    pruning?: MutationLogPruningOptions;
+  }): BackgroundJobs;
+  /** Deletes log rows older than `olderThan` but each client's latest; returns the count. */
+  pruneMutationLog(options: { olderThan: Date }): Promise<number>;
+  /** Stops the background jobs and closes the pool. */
+  close(): Promise<void>;
+}
+
+export function createApiRuntime(options: ApiRuntimeOptions): ApiRuntime {
+  const db = createDb(options.databaseUrl, { max: options.pool });
+  const resolveSession = createBearerSessionResolver(db, {
+    cacheMs: options.sessionCacheMs,
+  });
+  const onInternalError =
+    options.onInternalError ??
+    ((path, error) => console.error(`tRPC ${path ?? "?"} failed`, error));
+  const onError: ApiErrorHandler = ({ path, error }) => {
+    if (error.code === "INTERNAL_SERVER_ERROR")
+      onInternalError(path, error.cause ?? error);
+  };
+  const createContext = (headers: Headers) =>
+    createTRPCContext({ db, headers, resolveSession });
+  let jobs: BackgroundJobs | undefined;
+
+  return {
+    router: appRouter,
+    resolveSession,
+    createContext,
+    caller: async (headers) => createCaller(await createContext(headers)),
+    onError,
+    handleFetch: async (request, { endpoint }) => {
+      // Next does not cap route-handler bodies and tRPC's fetch adapter has no maxBodySize.
+      const req = await limitBody(request, MAX_REQUEST_BYTES);
+      if (req instanceof Response) return req;
+      return fetchRequestHandler({
+        endpoint,
+        router: appRouter,
+        req,
+        createContext: () => createContext(req.headers),
+        onError,
+      });
+    },
+    startBackgroundJobs: (jobOptions = {}) =>
+      (jobs ??= { pruning: startMutationLogPruning(db, jobOptions.pruning) }),
+    pruneMutationLog: (pruneOptions) => pruneMutationLog(db, pruneOptions),
+    close: async () => {
+      await jobs?.pruning.stop();
+      await db.$disconnect();
+    },
+  };
+}

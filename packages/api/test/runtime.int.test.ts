@@ -1,0 +1,130 @@
+/**
+ * `createApiRuntime`, the apps' one server-side entry: its fetch handler (what the Next.js route
+ * handler serves) driven by `@trpc/client` with httpBatchLink and superjson, its caller, its
+ * background jobs; no Next.js process needed.
+ */
+import { createTRPCClient, httpBatchLink, TRPCClientError } from "@trpc/client";
+import superjson from "superjson";
+import { expect } from "vitest";
+
+import type { AppRouter } from "../src";
+import type { ApiRuntime } from "../src/runtime";
+import type { TestUser } from "./support";
+import { MAX_REQUEST_BYTES } from "../src";
+import { createApiRuntime } from "../src/runtime";
+import { apiTest, createUser, newId, tick } from "./support";
+
+/** A runtime of the file's database, closed after the file. */
+const test = apiTest.extend(
+  "runtime",
+  { scope: "file" },
+  async ({ database }, { onCleanup }) => {
+    const runtime = createApiRuntime({ databaseUrl: database.url });
+    onCleanup(() => runtime.close());
+    return runtime;
+  },
+);
+
+let alice: TestUser;
+test.beforeAll(async ({ db }) => {
+  alice = await createUser(db, "Alice");
+});
+
+function client(runtime: ApiRuntime, token: string) {
+  return createTRPCClient<AppRouter>({
+    links: [
+      httpBatchLink({
+        url: "http://web.test/api/trpc",
+        transformer: superjson,
+        headers: { authorization: `Bearer ${token}` },
+        fetch: (input, init) =>
+          runtime.handleFetch(new Request(input as string, init), {
+            endpoint: "/api/trpc",
+          }),
+      }),
+    ],
+  });
+}
+
+test("handleFetch runs a batch of one client's mutations in order and returns dates as dates", async ({
+  runtime,
+}) => {
+  const trpc = client(runtime, alice.token);
+  const projectId = newId();
+  const at = tick();
+  const [project, issue] = await Promise.all([
+    trpc.projects.create.mutate({
+      clientId: alice.clientId,
+      mutationId: 1,
+      args: { id: projectId, ownerMemberId: newId(), name: "Via fetch", at },
+    }),
+    trpc.issues.create.mutate({
+      clientId: alice.clientId,
+      mutationId: 2,
+      args: { id: newId(), projectId, title: "Batched", sortKey: "a", at },
+    }),
+  ]);
+  expect(project.data.project.createdAt).toEqual(at);
+  expect(issue.data.createdAt).toBeInstanceOf(Date);
+  expect(issue.txid).toBeGreaterThan(project.txid);
+});
+
+test("handleFetch answers bad input with BAD_REQUEST and field errors", async ({
+  runtime,
+}) => {
+  const error = await client(runtime, alice.token)
+    .issues.create.mutate({
+      clientId: alice.clientId,
+      mutationId: 3,
+      args: {
+        id: newId(),
+        projectId: newId(),
+        title: "",
+        sortKey: "a",
+        at: tick(),
+      },
+    })
+    .catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(TRPCClientError);
+  expect((error as TRPCClientError<AppRouter>).data).toMatchObject({
+    code: "BAD_REQUEST",
+    httpStatus: 400,
+    reason: "invalid_input",
+    zodError: { fieldErrors: { title: [expect.any(String)] } },
+  });
+});
+
+test("handleFetch refuses a body over MAX_REQUEST_BYTES with 413 before parsing it", async ({
+  runtime,
+}) => {
+  const response = await runtime.handleFetch(
+    new Request("http://web.test/api/trpc/comments.create", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "x".repeat(MAX_REQUEST_BYTES + 1),
+    }),
+    { endpoint: "/api/trpc" },
+  );
+  expect(response.status).toBe(413);
+});
+
+test("caller calls procedures as the user of the headers", async ({
+  runtime,
+}) => {
+  const caller = await runtime.caller(
+    new Headers({ authorization: `Bearer ${alice.token}` }),
+  );
+  const { data } = await caller.projects.create({
+    clientId: alice.clientId,
+    mutationId: 10,
+    args: { id: newId(), ownerMemberId: newId(), name: "Caller", at: tick() },
+  });
+  expect(data.project.ownerId).toBe(alice.id);
+  const anonymous = await runtime.caller(new Headers());
+  expect((await anonymous.system.status()).walLevel).toBe("logical");
+});
+
+test("startBackgroundJobs starts the jobs once per runtime", ({ runtime }) => {
+  const jobs = runtime.startBackgroundJobs();
+  expect(runtime.startBackgroundJobs()).toBe(jobs);
+});
