@@ -25,6 +25,8 @@ export {
   TxidTimeoutError,
 } from "./errors";
 export { memoryOutbox } from "./outbox/storage";
+export { loadShape } from "./ssr";
+export type { InitialShape } from "./ssr";
 export { browserTabs, createTabGroup, singleTab } from "./tabs";
 export type { TabCoordinator, TabMessage } from "./tabs";
 export type {

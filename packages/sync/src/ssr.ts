@@ -1,0 +1,74 @@
+/**
+ * Server rendering: read a shape once on the server and hand the browser what it needs to
+ * continue from exactly there — the rows it rendered, the shape's handle and the offset after
+ * them — so the page hydrates with the same rows and the live stream resumes without a second
+ * full load.
+ */
+import type { Offset, Row } from "@electric-sql/client";
+import { ShapeStream, snakeCamelMapper } from "@electric-sql/client";
+
+import type { RowOf, TableName } from "@repo/schema";
+import { SHAPE_PARSER } from "@repo/schema";
+
+import type { ShapeDefinition } from "./shape-registry";
+import { SyncedRowsOfShape } from "./synced-shape";
+
+export interface InitialShape<TTable extends TableName> {
+  handle: string;
+  offset: Offset;
+  rows: RowOf<TTable>[];
+}
+
+/**
+ * Fetches a shape up to date (no live requests) for a server render; pass the result as the
+ * shape's `initial` on both sides (serialise with superjson: rows hold `Date`s).
+ *
+ * @example
+ * const initial = await loadShape({ url: `${ELECTRIC_URL}/v1/shape`, params: { secret },
+ *   shape: { table: "issues", where: "project_id = $1", params: [id] } });
+ */
+export async function loadShape<TTable extends TableName>(options: {
+  url: string;
+  shape: Omit<ShapeDefinition<TTable>, "initial" | "matches">;
+  params?: Record<string, string>;
+  headers?: Record<string, string>;
+  signal?: AbortSignal;
+}): Promise<InitialShape<TTable>> {
+  const { shape } = options;
+  const stream = new ShapeStream<Row<unknown>>({
+    url: options.url,
+    params: {
+      ...options.params,
+      table: shape.table,
+      ...(shape.where !== undefined && { where: shape.where }),
+      ...(shape.params && { params: [...shape.params] }),
+      ...(shape.columns && { columns: [...shape.columns] }),
+    },
+    ...(options.headers && { headers: options.headers }),
+    subscribe: false,
+    columnMapper: snakeCamelMapper(),
+    parser: SHAPE_PARSER,
+    ...(options.signal && { signal: options.signal }),
+  });
+  const synced = new SyncedRowsOfShape(shape.table);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      stream.subscribe(
+        (messages) => {
+          if (synced.receive(messages)) resolve();
+        },
+        (error) => reject(error),
+      );
+    });
+  } finally {
+    stream.unsubscribeAll();
+  }
+  const handle = stream.shapeHandle;
+  if (!handle)
+    throw new Error(`shape ${shape.table} answered without a handle`);
+  return {
+    handle,
+    offset: stream.lastOffset,
+    rows: [...synced.rows.values()] as RowOf<TTable>[],
+  };
+}
