@@ -1,46 +1,32 @@
 import { randomUUID } from "node:crypto";
-import { PrismaPg } from "@prisma/adapter-pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-
-import type { TestDatabase } from "@repo/test-support";
-import { createTestDatabase } from "@repo/test-support";
+import { describe, expect, it } from "vitest";
 
 import type { Db, JsonValue, MutationCall } from "../src";
 import {
   ClientIdOwnerError,
-  createDb,
   MutationIdReusedError,
   MutationOrderError,
   pruneMutationLog,
   RecordedRejectionError,
   runLoggedMutation,
 } from "../src";
-import { PrismaClient } from "../src/generated/prisma/client";
+import { test } from "./fixture";
 
-let database: TestDatabase;
 let db: Db;
 /** A client built without createDb: no direct path, the log insert goes through Prisma. */
 let plainDb: Db;
 let alice: string;
 let bob: string;
 
-beforeAll(async () => {
-  database = await createTestDatabase();
-  db = createDb(database.url);
-  plainDb = new PrismaClient({
-    adapter: new PrismaPg({ connectionString: database.url }),
-  });
+test.beforeAll(async ({ db: fileDb, plainDb: filePlainDb }) => {
+  db = fileDb;
+  plainDb = filePlainDb;
   ({ id: alice } = await db.user.create({
     data: { name: "Alice", email: "alice@example.com" },
   }));
   ({ id: bob } = await db.user.create({
     data: { name: "Bob", email: "bob@example.com" },
   }));
-});
-afterAll(async () => {
-  await db.$disconnect();
-  await plainDb.$disconnect();
-  await database.drop();
 });
 
 class Refused extends Error {}

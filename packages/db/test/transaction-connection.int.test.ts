@@ -4,36 +4,22 @@
  * transaction, under concurrency, with and without an isolation level, and that nothing can
  * run on the connection once the transaction is over.
  */
-import { PrismaPg } from "@prisma/adapter-pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-
-import type { TestDatabase } from "@repo/test-support";
-import { createTestDatabase } from "@repo/test-support";
+import { describe, expect, it } from "vitest";
 
 import type { Db, TxClient, TxQuery } from "../src";
 import { createDb, runWithTxid, sqlStateOf, withTxid } from "../src";
-import { PrismaClient } from "../src/generated/prisma/client";
+import { test } from "./fixture";
 
-let database: TestDatabase;
 let db: Db;
 let plainDb: Db;
 let ownerId: string;
 
-beforeAll(async () => {
-  database = await createTestDatabase();
-  db = createDb(database.url, { max: 8 });
-  // A client built without createDb: no direct path, everything through Prisma.
-  plainDb = new PrismaClient({
-    adapter: new PrismaPg({ connectionString: database.url }),
-  });
+test.beforeAll(async ({ db: fileDb, plainDb: filePlainDb }) => {
+  db = fileDb;
+  plainDb = filePlainDb;
   ({ id: ownerId } = await db.user.create({
     data: { name: "Owner", email: "owner@example.com" },
   }));
-});
-afterAll(async () => {
-  await db.$disconnect();
-  await plainDb.$disconnect();
-  await database.drop();
 });
 
 /** Backend pid and xid as seen by `query` and by Prisma's `tx`, plus the row written. */
@@ -209,7 +195,9 @@ describe("withTxid's direct statements", () => {
     expect(empty.txid).toBeGreaterThan(txid);
   });
 
-  it("roll back a handler that failed before any statement without a round trip, leaving the pool usable", async () => {
+  test("roll back a handler that failed before any statement without a round trip, leaving the pool usable", async ({
+    database,
+  }) => {
     const single = createDb(database.url, { max: 1 });
     try {
       await expect(
@@ -256,7 +244,9 @@ describe("withTxid's direct statements", () => {
     expect(plain).toBeUndefined();
   });
 
-  it("prepare a named atCommit statement once per connection and send it as EXECUTE with literals", async () => {
+  test("prepare a named atCommit statement once per connection and send it as EXECUTE with literals", async ({
+    database,
+  }) => {
     const single = createDb(database.url, { max: 1 });
     try {
       const insert = (name: string) =>
@@ -285,7 +275,9 @@ describe("withTxid's direct statements", () => {
     }
   });
 
-  it("a failing atCommit statement commits nothing, rejects with its own error and leaves the pool usable", async () => {
+  test("a failing atCommit statement commits nothing, rejects with its own error and leaves the pool usable", async ({
+    database,
+  }) => {
     const single = createDb(database.url, { max: 1 });
     try {
       const failure = await runWithTxid(
@@ -315,7 +307,9 @@ describe("withTxid's direct statements", () => {
     }
   });
 
-  it("a failed lock in the BEGIN round trip fails the call cleanly and leaves the pool usable", async () => {
+  test("a failed lock in the BEGIN round trip fails the call cleanly and leaves the pool usable", async ({
+    database,
+  }) => {
     // lock_timeout makes the advisory-lock wait (sent with BEGIN) fail after 150 ms.
     const url = new URL(database.url);
     url.searchParams.set("options", "-c lock_timeout=150");

@@ -1,12 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-
-import type { TestDatabase } from "@repo/test-support";
-import { createTestDatabase } from "@repo/test-support";
+import { describe, expect, it } from "vitest";
 
 import type { Db } from "../src";
-import { createDb, isRetryableTransactionError, withTxid } from "../src";
+import { isRetryableTransactionError, withTxid } from "../src";
+import { test } from "./fixture";
 
-let database: TestDatabase;
 let db: Db;
 let ownerId: string;
 
@@ -26,16 +23,11 @@ const raise = (
   );
 
 describe("withTxid", () => {
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    db = createDb(database.url);
+  test.beforeAll(async ({ db: fileDb }) => {
+    db = fileDb;
     ({ id: ownerId } = await db.user.create({
       data: { name: "Owner", email: "owner@example.com" },
     }));
-  });
-  afterAll(async () => {
-    await db.$disconnect();
-    await database.drop();
   });
 
   it("returns the xid of the transaction that wrote the rows", async () => {
