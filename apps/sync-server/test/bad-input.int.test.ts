@@ -162,6 +162,27 @@ describe("400 with Electric's error body", () => {
     expect(body.errors?.where?.join(" ")).toMatch(/division by zero/);
   });
 
+  test.for([
+    ["NOT x200", `${"NOT ".repeat(200)}true`],
+    ["lower( x1,200", `${"lower(".repeat(1200)}title${")".repeat(1200)} = 'a'`],
+    ["NOT x2,000", `${"NOT ".repeat(2000)}true`],
+    ["+ 1 x3,000", `id${"+1".repeat(3000)} > 0`],
+  ])(
+    "where nested deeper than 100 levels (%s) → 400 before analysis",
+    async ([name, where], ctx) => {
+      differsFromElectric(
+        ctx,
+        `Electric documents no depth limit; it may accept ${name}`,
+      );
+      const { status, body } = await errorFor({ where });
+      expect(status).toBe(400);
+      expect(Object.keys(body.errors ?? {})).toEqual(["where"]);
+      expect(body.errors?.where).toEqual([
+        expect.stringMatching(/nested too deeply/),
+      ]);
+    },
+  );
+
   test("garbage offset", async () => {
     const { status, body } = await errorFor(
       {},

@@ -5,6 +5,8 @@
 import type { Node, ParseResult } from "libpg-query";
 import libpgQuery from "libpg-query";
 
+import { nestingEstimate } from "./sql-nesting";
+
 let loaded: Promise<void> | undefined;
 
 export function loadPgParser(): Promise<void> {
@@ -16,8 +18,19 @@ export class SqlParseError extends Error {
   override name = "SqlParseError";
 }
 
+/**
+ * Nesting (see sql-nesting.ts) above which text is refused unparsed: about 1,000 chained
+ * operators, where the parser's own stack overflows past about 7,000 (and a clause may nest
+ * 100 levels anyway, see `MAX_WHERE_DEPTH`).
+ */
+export const MAX_PARSE_NESTING = 2_000;
+
 /** Parses `sql`, turning the parser's exceptions into SqlParseError with Postgres' message. */
 export function parseSql(sql: string): ParseResult {
+  if (nestingEstimate(sql) > MAX_PARSE_NESTING)
+    throw new SqlParseError(
+      "expression is nested too deeply (too many nested or chained operators, calls or parentheses)",
+    );
   try {
     return libpgQuery.parseSync(sql);
   } catch (error) {

@@ -58,6 +58,14 @@ export class WhereClauseError extends Error {
   }
 }
 
+/**
+ * Deepest nesting of a clause's parse tree, in nodes (an operator, a function call, a cast, a
+ * NOT, a column reference and its name are a level each: `a = 1` is 3 deep). Checked before
+ * the analysis, which recurses; 100 levels are far more than any hand-written or generated
+ * filter needs, and far less than the stack takes.
+ */
+export const MAX_WHERE_DEPTH = 100;
+
 /** Electric parses `SELECT 1 WHERE <clause>` and reports node offsets relative to the clause. */
 const WHERE_PREFIX = "SELECT 1 WHERE ";
 
@@ -145,8 +153,15 @@ function analyze(
   ) {
     throw new WhereClauseError("malformed query ending with SQL clauses", null);
   }
+  // Before anything recurses over the tree (analysis, SQL rendering, evaluation).
+  const { depth, hasSubLink } = measureTree(clause);
+  if (depth > MAX_WHERE_DEPTH)
+    throw new WhereClauseError(
+      `expression is nested too deeply: more than ${MAX_WHERE_DEPTH} levels of operators, function calls, casts or NOT`,
+      null,
+    );
   // Electric refuses subqueries before looking at anything else, without a location.
-  if (containsSubLink(clause))
+  if (hasSubLink)
     throw new WhereClauseError(
       "Subqueries are not supported (this server does not implement their move-in/move-out)",
       null,
@@ -186,10 +201,30 @@ function syntaxErrorLocation(error: SqlParseError): number {
   return typeof position === "number" ? position + 1 : 0;
 }
 
-function containsSubLink(value: unknown): boolean {
-  if (Array.isArray(value)) return value.some(containsSubLink);
-  if (!value || typeof value !== "object") return false;
-  return "SubLink" in value || Object.values(value).some(containsSubLink);
+/**
+ * Deepest nesting of parse nodes (`{"A_Expr": {…}}`, `{"ColumnRef": …}`, …) in the clause, and
+ * whether one is a subquery; walked with a stack of its own, as the input may be deep.
+ */
+function measureTree(clause: Node): { depth: number; hasSubLink: boolean } {
+  let depth = 0;
+  let hasSubLink = false;
+  const stack: [unknown, number][] = [[clause, 0]];
+  for (let item = stack.pop(); item; item = stack.pop()) {
+    const [value, level] = item;
+    if (Array.isArray(value)) {
+      for (const child of value) stack.push([child, level]);
+      continue;
+    }
+    if (!value || typeof value !== "object") continue;
+    const keys = Object.keys(value);
+    const kind = keys.length === 1 ? (keys[0] ?? "") : "";
+    const isNode = /^[A-Z]/.test(kind);
+    if (kind === "SubLink") hasSubLink = true;
+    const nodeLevel = isNode ? level + 1 : level;
+    depth = Math.max(depth, nodeLevel);
+    for (const child of Object.values(value)) stack.push([child, nodeLevel]);
+  }
+  return { depth, hasSubLink };
 }
 
 /** A node's offset in the clause, as Electric computes it (`max(loc - prefix, 0)`). */
