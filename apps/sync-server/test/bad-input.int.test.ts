@@ -162,7 +162,7 @@ describe("400 with Electric's error body", () => {
     expect(body.errors?.where?.join(" ")).toMatch(/division by zero/);
   });
 
-  test.for([
+  test.for<[string, string]>([
     ["NOT x200", `${"NOT ".repeat(200)}true`],
     ["lower( x1,200", `${"lower(".repeat(1200)}title${")".repeat(1200)} = 'a'`],
     ["NOT x2,000", `${"NOT ".repeat(2000)}true`],
@@ -213,6 +213,56 @@ describe("400 with Electric's error body", () => {
     expect((await shape.rows).length).toBe(2);
     shape.unsubscribeAll();
   });
+});
+
+describe("only user tables are synced", () => {
+  /** What a shape request could alter: publication membership and replica identity. */
+  async function catalogState() {
+    const { rows } = await h.sql.query<{ state: string }>(`
+      SELECT json_build_object(
+        'published', (SELECT json_agg(p ORDER BY p.pubname, p.schemaname, p.tablename)
+                        FROM pg_publication_tables p),
+        'identity', (SELECT json_object_agg(c.oid, c.relreplident) FROM pg_class c)
+      )::text AS state`);
+    return rows[0]?.state;
+  }
+
+  beforeAll(async () => {
+    await h.sql.query(`
+      CREATE VIEW items_view AS SELECT * FROM items;
+      CREATE MATERIALIZED VIEW items_matview AS SELECT * FROM items;
+      CREATE SEQUENCE items_seq;
+      CREATE UNLOGGED TABLE items_unlogged (id int PRIMARY KEY);
+    `);
+  });
+
+  test.for<[string, RegExp]>([
+    ["information_schema.sql_features", /system/],
+    ["information_schema.sql_sizing", /system/],
+    ["information_schema.tables", /system/],
+    ["pg_catalog.pg_authid", /system/],
+    ["pg_catalog.pg_class", /system/],
+    ["pg_toast.pg_toast_1255", /system/],
+    ["pg_temp.anything", /system/],
+    ["items_view", /not a table/],
+    ["items_matview", /not a table/],
+    ["items_seq", /not a table/],
+    ["items_unlogged", /unlogged/],
+  ])(
+    "%s → 400 under table, and nothing altered",
+    async ([table, message], ctx) => {
+      differsFromElectric(
+        ctx,
+        "what Electric answers for system catalogs, views and unlogged tables is not specified",
+      );
+      const before = await catalogState();
+      const { status, body } = await errorFor({ table });
+      expect(status).toBe(400);
+      expect(Object.keys(body.errors ?? {})).toEqual(["table"]);
+      expect(body.errors?.table).toEqual([expect.stringMatching(message)]);
+      expect(await catalogState()).toEqual(before);
+    },
+  );
 });
 
 describe("garbage handle", () => {

@@ -71,7 +71,25 @@ function parseTableNameUncached(text: string): QualifiedName {
   ) {
     throw invalid("expected a table name, optionally schema-qualified");
   }
-  return { schema: range.schemaname ?? "public", name: range.relname };
+  const table = { schema: range.schemaname ?? "public", name: range.relname };
+  if (isSystemSchema(table.schema)) throw systemTableError(table);
+  return table;
+}
+
+/**
+ * Postgres' own schemas: the catalogs, `information_schema`, TOAST and temporary schemas (every
+ * `pg_` name is reserved for them). Never synced: the server would publish them and alter
+ * their replica identity, and they hold secrets (`pg_authid`) and nothing an app syncs.
+ */
+export function isSystemSchema(schema: string): boolean {
+  return schema.startsWith("pg_") || schema === "information_schema";
+}
+
+export function systemTableError(table: QualifiedName): InvalidRequestError {
+  return InvalidRequestError.of(
+    "table",
+    `Table "${table.schema}"."${table.name}" is in a system schema: only user tables can be synced`,
+  );
 }
 
 function parseColumnListUncached(text: string): string[] {

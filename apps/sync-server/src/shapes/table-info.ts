@@ -7,6 +7,7 @@ import type pg from "pg";
 
 import type { QualifiedName } from "./identifiers";
 import { InvalidRequestError } from "../protocol/errors";
+import { isSystemSchema, systemTableError } from "./identifiers";
 
 export interface ColumnInfo {
   name: string;
@@ -37,9 +38,21 @@ export interface TableInfo {
 }
 
 const TABLE_QUERY = `
-  SELECT c.oid::int AS oid, n.nspname AS schema, c.relname AS name, c.relreplident AS replident
+  SELECT c.oid::int AS oid, n.nspname AS schema, c.relname AS name, c.relreplident AS replident,
+         c.relkind AS kind, c.relpersistence AS persistence
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-   WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')`;
+   WHERE n.nspname = $1 AND c.relname = $2`;
+
+const RELATION_KINDS: Record<string, string> = {
+  v: "a view",
+  m: "a materialized view",
+  S: "a sequence",
+  f: "a foreign table",
+  i: "an index",
+  I: "an index",
+  c: "a composite type",
+  t: "a TOAST table",
+};
 
 const COLUMNS_QUERY = `
   SELECT a.attname AS name,
@@ -79,6 +92,8 @@ export async function loadTableInfo(
     schema: string;
     name: string;
     replident: string;
+    kind: string;
+    persistence: string;
   }>(TABLE_QUERY, [table.schema, table.name]);
   const row = found.rows[0];
   if (!row) {
@@ -87,6 +102,22 @@ export async function loadTableInfo(
       `Table "${table.schema}"."${table.name}" does not exist. If the table name contains capitals or special characters you must quote it.`,
     );
   }
+  // Checked here too (not only when the name is parsed): stored shapes come back through here.
+  if (isSystemSchema(row.schema)) throw systemTableError(table);
+  // Refused before the shape exists, so before any ALTER TABLE or ALTER PUBLICATION.
+  if (row.kind !== "r" && row.kind !== "p") {
+    const kind = RELATION_KINDS[row.kind];
+    throw InvalidRequestError.of(
+      "table",
+      `"${table.schema}"."${table.name}" is ${kind ? `${kind}, ` : ""}not a table: only tables can be synced`,
+    );
+  }
+  // Logical replication carries no changes of unlogged or temporary tables.
+  if (row.persistence !== "p")
+    throw InvalidRequestError.of(
+      "table",
+      `Table "${table.schema}"."${table.name}" is ${row.persistence === "u" ? "unlogged" : "temporary"}: logical replication cannot sync it`,
+    );
   const { rows } = await db.query<ColumnRow>(COLUMNS_QUERY, [row.oid]);
   const columns = rows.map((column): ColumnInfo => ({
     name: column.name,
