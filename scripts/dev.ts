@@ -111,6 +111,8 @@ async function main(): Promise<void> {
     ),
     whenReady(webUrl).then(() => say(`web app ready: ${webUrl}`)),
   ]);
+  // The signal handler may have set `stopping` during the awaits; TypeScript keeps its narrowing.
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
   if (!stopping) say("press Ctrl-C to stop everything");
 }
 

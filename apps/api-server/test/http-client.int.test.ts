@@ -88,10 +88,10 @@ describe("@trpc/client over HTTP", () => {
     ]);
     expect(requests).toBe(1);
     // Dates survive the round trip as Dates (superjson).
-    expect(project?.data.project.createdAt).toEqual(at);
-    expect(project?.data.project.createdAt).toBeInstanceOf(Date);
+    expect(project.data.project.createdAt).toEqual(at);
+    expect(project.data.project.createdAt).toBeInstanceOf(Date);
     // Applied in id order: each later mutation committed in a later transaction.
-    const txids = [project, ...issues].map((result) => result?.txid ?? 0);
+    const txids = [project, ...issues].map((result) => result.txid);
     expect([...txids].sort((a, b) => a - b)).toEqual(txids);
     for (const [index, id] of issueIds.entries())
       expect(await xminOf(db, "issues", id)).toBe(issues[index]?.txid);

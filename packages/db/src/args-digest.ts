@@ -7,9 +7,10 @@ import { createHash } from "node:crypto";
  * digest differs carries other arguments.
  */
 export function argsDigest(args: unknown): string {
-  return createHash("sha256")
-    .update(JSON.stringify(canonical(args)) ?? "undefined")
-    .digest("base64url");
+  // `JSON.stringify(undefined)` is undefined, whatever its declared type says.
+  const json =
+    args === undefined ? "undefined" : JSON.stringify(canonical(args));
+  return createHash("sha256").update(json).digest("base64url");
 }
 
 function canonical(value: unknown): unknown {

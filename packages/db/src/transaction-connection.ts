@@ -78,6 +78,8 @@ export class TransactionSlot {
     const simple = this.beginDeferred
       ? await simpleText(connection, { sql, values, name })
       : undefined;
+    // `closed` may have been set while simpleText was awaited; TypeScript keeps its narrowing.
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
     if (simple !== undefined && this.beginDeferred && !this.closed) {
       this.beginDeferred = false;
       const results = await sendWithBegin(connection, this, simple);
@@ -290,7 +292,8 @@ export function inlineParameters(
   values: readonly unknown[],
 ): string | undefined {
   if (/['"]|--|\/\*/.test(sql)) return undefined;
-  let inlinable = true;
+  // Cleared in the replace callback, which TypeScript's narrowing does not see.
+  let inlinable = true as boolean;
   const text = sql.replace(/\$(\d+)/g, (_, index: string) => {
     const position = Number(index) - 1;
     if (position >= values.length) {
