@@ -23,16 +23,20 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import type { Row } from "@electric-sql/client";
 import pg from "pg";
 
 import { freePort } from "@repo/dev-postgres";
 
 import type { CrashableServer } from "../test/support/crash-server";
-import type { Divergence } from "../test/support/mirror";
+import type { Divergence, FollowedShape } from "../test/support/mirror";
 import { startCrashableServer } from "../test/support/crash-server";
 import { startDedicatedPostgres } from "../test/support/dedicated-postgres";
-import { Follower, isConverged } from "../test/support/mirror";
+import {
+  FAULT_WHERES,
+  followShapes,
+  isConverged,
+  settle,
+} from "../test/support/mirror";
 import {
   commitRightAfter,
   watchWalsenders,
@@ -53,7 +57,7 @@ const { values: args } = parseArgs({
 });
 
 const SLOT = "soak_slot";
-const WHERES = [undefined, "grp < 2", "grp = 3", "grp >= 2"];
+const WHERES = [...FAULT_WHERES, "grp >= 2"];
 type Fault = "kill" | "postgres" | "drop" | "reload";
 const FAULTS: Fault[] = ["kill", "postgres", "drop", "reload"];
 
@@ -88,7 +92,7 @@ async function main(): Promise<number> {
   sql.on("error", () => undefined);
   const dir = await mkdtemp(join(tmpdir(), "sync-soak-"));
   let server: CrashableServer | undefined;
-  const followers: { name: string; where?: string; follower: Follower }[] = [];
+  const followers: FollowedShape[] = [];
   try {
     await sql.query("CREATE EXTENSION pg_walinspect");
     await sql.query(WRITER_TABLE_SQL("items"));
@@ -104,20 +108,14 @@ async function main(): Promise<number> {
       storageDir: dir,
     };
     server = await startCrashableServer(options);
-    const url = `${server.url}/v1/shape`;
-    for (let index = 0; index < Number(args.clients); index++) {
-      const where = WHERES[index % WHERES.length];
-      const liveSse = Math.floor(index / WHERES.length) % 2 === 1;
-      followers.push({
-        name: `c${String(index + 1).padStart(2, "0")} ${liveSse ? "sse" : "lp "} ${where ?? "all"}`,
-        where,
-        follower: new Follower({
-          url,
-          params: { table: "items", ...(where && { where }) },
-          liveSse,
-        }),
-      });
-    }
+    followers.push(
+      ...followShapes(
+        `${server.url}/v1/shape`,
+        "items",
+        Number(args.clients),
+        WHERES,
+      ),
+    );
     await Promise.all(
       followers.map(({ follower }) =>
         follower.until((f) => f.upToDate >= 1, 60_000),
@@ -206,24 +204,18 @@ async function main(): Promise<number> {
       `writes stopped: ${writer.committed} transactions committed, ${writer.failed} failed; faults ${JSON.stringify(counts)}; kills with touching commits: ${touching}/${counts.kill}`,
     );
     const rows: (Divergence & { name: string; refetches: number })[] = [];
-    for (const { name, where, follower } of followers) {
-      const { rows: expected } = await sql.query<Row>(
-        `SELECT id, grp, version, payload FROM items${where ? ` WHERE ${where}` : ""}`,
-      );
-      await follower
-        .until((f) => isConverged(f.mirror.compare(expected)), 60_000)
-        .catch((error: unknown) =>
-          log(
-            `${name}: ${error instanceof Error ? error.message : String(error)}`,
-          ),
-        );
+    for (const shape of followers) {
       rows.push({
-        name,
-        ...follower.mirror.compare(expected),
-        refetches: follower.mirror.refetches,
+        name: shape.name,
+        ...(await settle(sql, "items", shape, 60_000)),
+        refetches: shape.follower.mirror.refetches,
       });
-      if (follower.mirror.anomalies.length > 0)
-        log(`${name}: ${follower.mirror.anomalies.join("; ")}`);
+      if (shape.follower.failure)
+        log(
+          `${shape.name}: the stream failed: ${shape.follower.failure.message}`,
+        );
+      if (shape.follower.mirror.anomalies.length > 0)
+        log(`${shape.name}: ${shape.follower.mirror.anomalies.join("; ")}`);
     }
     const most = await walsenders.stop();
     console.log("\nclient               lost  extra  wrong  twice  refetches");

@@ -16,10 +16,9 @@ import type { DedicatedPostgres } from "./support/dedicated-postgres";
 import { createLogger } from "../src/logger";
 import { startSyncServer } from "../src/server";
 import { startDedicatedPostgres } from "./support/dedicated-postgres";
-import { ourServerOnly } from "./support/harness";
+import { ourServerOnly, writeTransaction } from "./support/harness";
 import { Follower } from "./support/mirror";
 import {
-  commitOn,
   commitRecord,
   commitRightAfter,
   confirmedLsn,
@@ -66,15 +65,8 @@ afterAll(async () => {
   await own?.close();
 });
 
-/** Commits one transaction on a pooled connection; returns its xid. */
-async function write(...statements: string[]): Promise<number> {
-  const client = await sql.connect();
-  try {
-    return await commitOn(client, ...statements);
-  } finally {
-    client.release();
-  }
-}
+/** Commits one transaction (visible to replication at once); returns its xid. */
+const write = (...statements: string[]) => writeTransaction(sql, statements);
 
 describe("the slot's confirmed position", () => {
   test("is exactly the end of the last commit the server processed", async (ctx) => {

@@ -7,7 +7,6 @@
  *
  * On a Postgres server of this file's own (the suite's shared one serves other files).
  */
-import type { Row } from "@electric-sql/client";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 
@@ -17,7 +16,7 @@ import type { DedicatedPostgres } from "./support/dedicated-postgres";
 import { startSyncServer } from "../src/server";
 import { startDedicatedPostgres } from "./support/dedicated-postgres";
 import { ourServerOnly } from "./support/harness";
-import { Follower, isConverged, NO_DIVERGENCE } from "./support/mirror";
+import { followShapes, NO_DIVERGENCE, settle } from "./support/mirror";
 import { watchWalsenders, within } from "./support/slot";
 import { startWriter, WRITER_TABLE_SQL } from "./support/writer";
 
@@ -63,28 +62,14 @@ afterAll(async () => {
   await own?.close();
 });
 
-const SHAPES = [
-  { where: undefined, liveSse: false },
-  { where: undefined, liveSse: true },
-  { where: "grp < 2", liveSse: false },
-  { where: "grp < 2", liveSse: true },
-  { where: "grp = 3", liveSse: false },
-  { where: "grp = 3", liveSse: true },
-];
-
 describe("Postgres restart", () => {
   test("of a few seconds under a writer leaves one walsender and every client equal to SELECT", async (ctx) => {
     ourServerOnly(ctx, "restarts a Postgres server of its own");
-    const followers = SHAPES.map(
-      ({ where, liveSse }) =>
-        new Follower({
-          url: `${server.url}/v1/shape`,
-          params: { table: "items", ...(where && { where }) },
-          liveSse,
-        }),
-    );
+    const shapes = followShapes(`${server.url}/v1/shape`, "items", 6);
     await Promise.all(
-      followers.map((f) => f.until((x) => x.upToDate >= 1, 15_000)),
+      shapes.map(({ follower }) =>
+        follower.until((f) => f.upToDate >= 1, 15_000),
+      ),
     );
     const writer = startWriter({
       databaseUrl: own.databaseUrl,
@@ -108,21 +93,13 @@ describe("Postgres restart", () => {
     } finally {
       await writer.stop();
     }
-    for (const [index, follower] of followers.entries()) {
-      const where = SHAPES[index]?.where;
-      const { rows } = await sql.query<Row>(
-        `SELECT id, grp, version, payload FROM items${where ? ` WHERE ${where}` : ""}`,
-      );
-      await follower.until(
-        (f) => isConverged(f.mirror.compare(rows)),
-        30_000,
-        () =>
-          `client ${index} (${where ?? "all"}, ${SHAPES[index]?.liveSse ? "SSE" : "long-poll"}): ${JSON.stringify(follower.mirror.compare(rows))};`,
-      );
-      expect(follower.mirror.compare(rows)).toEqual(NO_DIVERGENCE);
+    for (const shape of shapes) {
+      expect
+        .soft(await settle(sql, "items", shape, 30_000), shape.name)
+        .toEqual(NO_DIVERGENCE);
       // The slot kept everything: no shape had to be rebuilt.
-      expect(follower.mirror.refetches).toBe(0);
-      follower.stop();
+      expect.soft(shape.follower.mirror.refetches, shape.name).toBe(0);
+      shape.follower.stop();
     }
     expect(await walsenders.stop()).toBeLessThanOrEqual(1);
     const lost = warnings.filter((text) => text.includes("connection lost"));

@@ -7,7 +7,6 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Row } from "@electric-sql/client";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 
@@ -18,7 +17,7 @@ import type { SyncServer, SyncServerOptions } from "../src/server";
 import { createLogger } from "../src/logger";
 import { dropReplication, startSyncServer } from "../src/server";
 import { ourServerOnly } from "./support/harness";
-import { Follower, isConverged, NO_DIVERGENCE } from "./support/mirror";
+import { Follower, NO_DIVERGENCE, settle } from "./support/mirror";
 import { WRITER_TABLE_SQL } from "./support/writer";
 
 let database: TestDatabase;
@@ -72,15 +71,8 @@ async function setUp(name: string, storage: boolean) {
 }
 
 async function expectConverged(name: string, follower: Follower) {
-  const { rows } = await sql.query<Row>(
-    `SELECT id, grp, version, payload FROM ${name}`,
-  );
-  await follower.until(
-    (f) => isConverged(f.mirror.compare(rows)),
-    20_000,
-    () => JSON.stringify(follower.mirror.compare(rows)),
-  );
-  expect(follower.mirror.compare(rows)).toEqual(NO_DIVERGENCE);
+  const shape = { name, where: undefined, follower };
+  expect(await settle(sql, name, shape, 20_000)).toEqual(NO_DIVERGENCE);
 }
 
 describe("slot continuity", () => {

@@ -226,7 +226,8 @@ async function startParityHarness(target: ParityTarget): Promise<Harness> {
   };
 }
 
-async function writeTransaction(
+/** Runs `statements` in one transaction on a pooled connection; returns its 32-bit xid. */
+export async function writeTransaction(
   sql: pg.Pool,
   statements: (string | { text: string; values: unknown[] })[],
 ): Promise<number> {

@@ -10,6 +10,7 @@ import type {
   Row,
   ShapeStreamOptions,
 } from "@electric-sql/client";
+import type pg from "pg";
 import {
   isChangeMessage,
   isControlMessage,
@@ -224,4 +225,58 @@ export class Follower {
   private notify(): void {
     for (const waiter of [...this.waiters]) waiter();
   }
+}
+
+/** Filters the fault tests and the soak follow `WRITER_TABLE_SQL` tables with (rows move between them). */
+export const FAULT_WHERES = [undefined, "grp < 2", "grp = 3"];
+
+export interface FollowedShape {
+  /** E.g. `c03 sse grp = 3`. */
+  name: string;
+  where: string | undefined;
+  follower: Follower;
+}
+
+/**
+ * `count` clients of `table`: client i follows `wheres[i % wheres.length]`, in long-poll or
+ * SSE by turns of `wheres.length`, so every filter is followed both ways.
+ */
+export function followShapes(
+  url: string,
+  table: string,
+  count: number,
+  wheres: readonly (string | undefined)[] = FAULT_WHERES,
+): FollowedShape[] {
+  return Array.from({ length: count }, (_, index) => {
+    const where = wheres[index % wheres.length];
+    const liveSse = Math.floor(index / wheres.length) % 2 === 1;
+    return {
+      name: `c${String(index + 1).padStart(2, "0")} ${liveSse ? "sse" : "lp "} ${where ?? "all"}`,
+      where,
+      follower: new Follower({
+        url,
+        params: { table, ...(where && { where }) },
+        liveSse,
+      }),
+    };
+  });
+}
+
+/**
+ * Waits (up to `timeoutMs`) until the client equals its shape's rows in the table now, and
+ * returns how far it is from them then.
+ */
+export async function settle(
+  sql: Pick<pg.Pool, "query">,
+  table: string,
+  { where, follower }: FollowedShape,
+  timeoutMs: number,
+): Promise<Divergence> {
+  const { rows } = await sql.query<Row>(
+    `SELECT id, grp, version, payload FROM ${table}${where ? ` WHERE ${where}` : ""}`,
+  );
+  await follower
+    .until((f) => isConverged(f.mirror.compare(rows)), timeoutMs)
+    .catch(() => undefined);
+  return follower.mirror.compare(rows);
 }

@@ -4,6 +4,8 @@
  */
 import type pg from "pg";
 
+import { writeTransaction } from "./harness";
+
 type Queryable = Pick<pg.Pool, "query"> | Pick<pg.PoolClient, "query">;
 
 /**
@@ -98,29 +100,6 @@ export async function commitRecord(
 }
 
 /**
- * Commits `statements` in one transaction on `client`, made visible to replication at once
- * (test clusters run synchronous_commit=off), and returns its 32-bit xid.
- */
-export async function commitOn(
-  client: pg.PoolClient,
-  ...statements: string[]
-): Promise<number> {
-  await client.query("BEGIN");
-  try {
-    await client.query("SET LOCAL synchronous_commit = on");
-    const { rows } = await client.query<{ xid: string }>(
-      "SELECT pg_current_xact_id()::xid::text AS xid",
-    );
-    for (const statement of statements) await client.query(statement);
-    await client.query("COMMIT");
-    return Number(rows[0]?.xid);
-  } catch (error) {
-    await client.query("ROLLBACK").catch(() => undefined);
-    throw error;
-  }
-}
-
-/**
  * Stages two transactions whose commit records touch: A writes `a` and stays open while B
  * commits `b`; once the server has confirmed B, `between()` runs (a fault), then A commits,
  * its commit record normally starting exactly where B's ends. Postgres resends A after a
@@ -141,10 +120,7 @@ export async function commitRightAfter(
     );
     await open.query(transactions.a);
     const from = await walInsertLsn(sql);
-    const other = await sql.connect();
-    const xidB = await commitOn(other, transactions.b).finally(() =>
-      other.release(),
-    );
+    const xidB = await writeTransaction(sql, [transactions.b]);
     const b = await commitRecord(sql, xidB, from);
     await waitFor("the server to confirm B", async () =>
       (await confirmedLsn(sql, slot)) >= b.end ? true : undefined,
