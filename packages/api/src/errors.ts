@@ -61,7 +61,7 @@ export interface AppErrorData {
 }
 
 /** A deliberate refusal by a handler: becomes `code` + `reason`, and is recorded in the log. */
-export class MutationRejectedError extends Error {
+class MutationRejectedError extends Error {
   constructor(
     readonly code: TRPC_ERROR_CODE_KEY,
     readonly reason: ErrorReason,
