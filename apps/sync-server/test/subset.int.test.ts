@@ -22,6 +22,9 @@ beforeAll(async () => {
     CREATE TABLE products (id int PRIMARY KEY, category text NOT NULL, price int NOT NULL);
     ALTER TABLE products REPLICA IDENTITY FULL;
     INSERT INTO products SELECT g, CASE WHEN g % 2 = 0 THEN 'even' ELSE 'odd' END, g * 10 FROM generate_series(1, 20) g;
+    CREATE TYPE subset_tier AS ENUM ('gold', 'silver');
+    CREATE TABLE tiered (id int PRIMARY KEY, tier subset_tier NOT NULL);
+    INSERT INTO tiered VALUES (1, 'gold'), (2, 'silver');
   `);
 });
 
@@ -211,5 +214,124 @@ describe("changes_only and subsets", () => {
         },
       },
     });
+  });
+});
+
+describe("subset requests Postgres would refuse → 400, never 500", () => {
+  type Failure = Record<string, unknown>;
+  const shapeQuery = (table: string) => ({
+    table: h.table(table),
+    offset: "-1",
+    log: "changes_only",
+  });
+
+  async function getSubset(table: string, subset: Record<string, string>) {
+    const params: Record<string, string> = { ...shapeQuery(table) };
+    for (const [key, value] of Object.entries(subset))
+      params[`subset__${key}`] = value;
+    const response = await fetch(h.shapeRequestUrl(params));
+    return {
+      status: response.status,
+      body: (await response.json()) as Failure,
+    };
+  }
+
+  async function postSubset(table: string, body: unknown) {
+    const response = await fetch(h.shapeRequestUrl(shapeQuery(table)), {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: typeof body === "string" ? body : JSON.stringify(body),
+    });
+    return {
+      status: response.status,
+      body: (await response.json()) as Failure,
+    };
+  }
+
+  const UNSPECIFIED =
+    "Electric's answers to limits beyond bigint, non-string params and failing subset queries are not specified";
+  const subsetError = (field: string) => ({
+    message: "Invalid request",
+    errors: { subset: { [field]: [expect.any(String)] } },
+  });
+
+  test.for<[string, Record<string, string>, string]>([
+    [
+      "limit beyond bigint",
+      { limit: "99999999999999999999", order_by: "id" },
+      "limit",
+    ],
+    [
+      "offset beyond bigint",
+      { offset: "9223372036854775808", order_by: "id" },
+      "offset",
+    ],
+    [
+      "limit of 309 digits",
+      { limit: `1${"0".repeat(308)}`, order_by: "id" },
+      "limit",
+    ],
+    ["division by zero", { where: "1/0 = 1" }, "where"],
+    [
+      "a param no enum value matches",
+      { where: "tier = $1", params: '{"1":"nope"}' },
+      "where",
+    ],
+    ["params that are not JSON", { where: "tier = $1", params: "{" }, "params"],
+  ])("GET %s", async ([_name, subset, field], ctx) => {
+    differsFromElectric(ctx, UNSPECIFIED);
+    const table = subset.where?.includes("tier") ? "tiered" : "products";
+    const { status, body } = await getSubset(table, subset);
+    expect(status).toBe(400);
+    expect(body).toEqual(subsetError(field));
+  });
+
+  test.for<[string, unknown, string]>([
+    [
+      "limit beyond bigint as a JSON number",
+      { limit: 9223372036854775807, order_by: "id" },
+      "limit",
+    ],
+    ["a fractional offset", { offset: 1.5, order_by: "id" }, "offset"],
+    ["a negative limit", { limit: -1, order_by: "id" }, "limit"],
+    ["division by zero", { where: "1/0 = 1" }, "where"],
+    [
+      "an object as param value",
+      { where: "id = $1", params: { "1": { toString: 1 } } },
+      "params",
+    ],
+    [
+      "an array as param value",
+      { where: "id = $1", params: { "1": ["1"] } },
+      "params",
+    ],
+    [
+      "null as param value",
+      { where: "id = $1", params: { "1": null } },
+      "params",
+    ],
+    ["an object as where", { where: { sql: "true" } }, "where"],
+    [
+      "a where of 100 KB",
+      { where: `${"id = 1 OR ".repeat(10_000)}id = 2` },
+      "where",
+    ],
+  ])("POST %s", async ([_name, body, field], ctx) => {
+    differsFromElectric(ctx, UNSPECIFIED);
+    const result = await postSubset("products", body);
+    expect(result.status).toBe(400);
+    expect(result.body).toEqual(subsetError(field));
+  });
+
+  test("the largest bigint limit and numeric params are served", async () => {
+    const { status, body } = await postSubset("products", {
+      where: "price > $1",
+      params: { "1": 150 },
+      order_by: "id",
+      limit: "9223372036854775807",
+      offset: 1,
+    });
+    expect(status).toBe(200);
+    expect((body.data as unknown[]).length).toBe(4);
   });
 });

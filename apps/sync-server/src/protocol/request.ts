@@ -38,7 +38,7 @@ export interface ShapeRequest {
 }
 
 /** Upper bound on any single parameter; longer ones are rejected rather than parsed. */
-const MAX_PARAM_LENGTH = 64 * 1024;
+export const MAX_PARAM_LENGTH = 64 * 1024;
 
 export function parseShapeRequest(query: URLSearchParams): ShapeRequest {
   const errors: Record<string, string[]> = {};

@@ -12,6 +12,7 @@ import type pg from "pg";
 import type { Shape } from "./shape";
 import { InvalidRequestError } from "../protocol/errors";
 import { lsnToBigInt } from "../protocol/offset";
+import { MAX_PARAM_LENGTH } from "../protocol/request";
 import { RAW_TEXT_TYPES } from "../replication/postgres-settings";
 import { qualifiedSql, quoteIdentifier } from "./identifiers";
 import { buildKey, relationPrefix } from "./key";
@@ -22,49 +23,57 @@ import { compileWhere, WhereClauseError, WhereParamsError } from "./where";
 export interface SubsetRequest {
   where: string | undefined;
   params: Record<string, string>;
-  limit: number | undefined;
-  offset: number | undefined;
+  limit: bigint | undefined;
+  offset: bigint | undefined;
   orderBy: string | undefined;
 }
+
+/** Postgres' LIMIT and OFFSET are bigints. */
+const MAX_BIGINT = 2n ** 63n - 1n;
 
 const invalid = (field: string, message: string) =>
   new InvalidRequestError({ subset: { [field]: [message] } });
 
-/** Reads subset parameters from `subset__*` query params or a POST JSON body. */
+/**
+ * Reads subset parameters from `subset__*` query params or a POST JSON body. Everything is
+ * checked here the way the shape's own parameters are (types, lengths, ranges), so what is
+ * left to fail in Postgres can only be the data the request names (see runSubsetSnapshot).
+ */
 export function parseSubsetRequest(
   source: Record<string, unknown>,
 ): SubsetRequest {
   const text = (key: string): string | undefined => {
     const value = source[key];
     if (!isPresent(value)) return undefined;
-    if (typeof value === "string") return value;
-    if (typeof value === "number") return String(value);
-    throw invalid(key, "must be a string");
-  };
-  const integer = (key: string, min: number): number | undefined => {
-    const value = text(key);
-    if (value === undefined) return undefined;
-    if (!/^\d+$/.test(value) || Number(value) < min)
-      throw invalid(key, `must be an integer greater than or equal to ${min}`);
-    return Number(value);
-  };
-  let params: Record<string, string> = {};
-  const rawParams = source.params;
-  const parsedParams: unknown =
-    typeof rawParams === "string" ? safeJson(rawParams) : rawParams;
-  if (parsedParams !== undefined && parsedParams !== null) {
-    if (Array.isArray(parsedParams))
-      params = Object.fromEntries(
-        parsedParams.map((value, index) => [String(index + 1), String(value)]),
+    if (typeof value === "number" && Number.isFinite(value))
+      return String(value);
+    if (typeof value !== "string") throw invalid(key, "must be a string");
+    if (value.length > MAX_PARAM_LENGTH)
+      throw invalid(
+        key,
+        `is too long (maximum is ${MAX_PARAM_LENGTH} characters)`,
       );
-    else if (typeof parsedParams === "object")
-      params = Object.fromEntries(
-        Object.entries(parsedParams as Record<string, unknown>).map(
-          ([key, value]) => [key, String(value)],
-        ),
+    return value;
+  };
+  const integer = (key: string, min: bigint): bigint | undefined => {
+    const value = source[key];
+    if (!isPresent(value)) return undefined;
+    // A JSON number past 2^53 has already lost digits on the way: it must come as text.
+    const digits =
+      typeof value === "string"
+        ? value
+        : Number.isSafeInteger(value)
+          ? String(value)
+          : "";
+    const number = /^\d{1,19}$/.test(digits) ? BigInt(digits) : -1n;
+    if (number < min || number > MAX_BIGINT)
+      throw invalid(
+        key,
+        `must be an integer greater than or equal to ${min} and at most ${MAX_BIGINT}`,
       );
-    else throw invalid("params", 'must be a JSON object like {"1": "value"}');
-  }
+    return number;
+  };
+  const params = parseParams(source.params);
   // The client sends structured `where_expr`/`order_by_expr` next to the SQL it compiled from
   // them (with its column mapper applied); Electric reads only the SQL, and so do we. An expr
   // without its SQL would silently mean "no filter"/"no order", so it is refused.
@@ -81,8 +90,8 @@ export function parseSubsetRequest(
   const request: SubsetRequest = {
     where: text("where"),
     params,
-    limit: integer("limit", 1),
-    offset: integer("offset", 0),
+    limit: integer("limit", 1n),
+    offset: integer("offset", 0n),
     orderBy: text("order_by"),
   };
   if (
@@ -94,6 +103,37 @@ export function parseSubsetRequest(
       "order_by is required when limit or offset is present",
     );
   return request;
+}
+
+/**
+ * `params`: a JSON object `{"1": "value"}` (or an array), as JSON text in the query string.
+ * Values are strings; numbers, which the client's types allow, are taken as their text.
+ */
+function parseParams(raw: unknown): Record<string, string> {
+  const parsed: unknown = typeof raw === "string" ? safeJson(raw) : raw;
+  if (parsed === undefined || parsed === null) return {};
+  if (typeof parsed !== "object")
+    throw invalid("params", 'must be a JSON object like {"1": "value"}');
+  const entries = Array.isArray(parsed)
+    ? parsed.map((value: unknown, index) => [String(index + 1), value] as const)
+    : Object.entries(parsed as Record<string, unknown>);
+  return Object.fromEntries(
+    entries.map(([key, value]) => {
+      if (typeof value === "number" && Number.isFinite(value))
+        return [key, String(value)];
+      if (typeof value !== "string")
+        throw invalid(
+          "params",
+          `the value of parameter ${key} must be a string`,
+        );
+      if (value.length > MAX_PARAM_LENGTH)
+        throw invalid(
+          "params",
+          `the value of parameter ${key} is too long (maximum is ${MAX_PARAM_LENGTH} characters)`,
+        );
+      return [key, value];
+    }),
+  );
 }
 
 function isPresent(value: unknown): boolean {
@@ -191,16 +231,20 @@ export async function runSubsetSnapshot(
   const orderBy = request.orderBy
     ? ` ORDER BY ${orderBySql(request.orderBy, new Set(shape.table.columns.map((column) => column.name)))}`
     : "";
-  const query =
-    `SELECT ${columns.map(quoteIdentifier).join(", ")} FROM ${qualifiedSql(shape.table)}` +
-    (conditions.length ? ` WHERE ${conditions.join(" AND ")}` : "") +
-    orderBy +
-    (request.limit !== undefined ? ` LIMIT ${request.limit}` : "") +
-    (request.offset !== undefined ? ` OFFSET ${request.offset}` : "");
   const values = [
     ...(shapeWhere?.paramTexts ?? []),
     ...(subsetWhere?.paramTexts ?? []),
   ];
+  const bound = (value: bigint) => {
+    values.push(value.toString());
+    return `$${values.length}::int8`;
+  };
+  const query =
+    `SELECT ${columns.map(quoteIdentifier).join(", ")} FROM ${qualifiedSql(shape.table)}` +
+    (conditions.length ? ` WHERE ${conditions.join(" AND ")}` : "") +
+    orderBy +
+    (request.limit !== undefined ? ` LIMIT ${bound(request.limit)}` : "") +
+    (request.offset !== undefined ? ` OFFSET ${bound(request.offset)}` : "");
 
   const client = await pool.connect();
   try {
@@ -208,12 +252,21 @@ export async function runSubsetSnapshot(
     const { rows } = await client.query<{ snapshot: string; lsn: string }>(
       "SELECT pg_current_snapshot()::text AS snapshot, pg_current_wal_lsn()::text AS lsn",
     );
-    const result = await client.query<(string | null)[]>({
-      text: query,
-      values,
-      rowMode: "array",
-      types: RAW_TEXT_TYPES,
-    });
+    const result = await client
+      .query<(string | null)[]>({
+        text: query,
+        values,
+        rowMode: "array",
+        types: RAW_TEXT_TYPES,
+      })
+      .catch((error: unknown) => {
+        throw causedByRequest(error)
+          ? invalid(
+              request.where || !request.orderBy ? "where" : "order_by",
+              `the subset query failed: ${error.message}`,
+            )
+          : error;
+      });
     await client.query("COMMIT");
     const snapshot = parsePgSnapshot(rows[0]?.snapshot ?? "");
     const snapshotMark = randomInt(0, 2 ** 31 - 1);
@@ -250,4 +303,18 @@ export async function runSubsetSnapshot(
   } finally {
     client.release();
   }
+}
+
+/**
+ * Errors the request itself causes, which a retry would meet again: data exceptions (class 22:
+ * division by zero, a value no enum label or type accepts, out of range) and syntax or access
+ * rule violations (class 42), as for the shape's own snapshot.
+ */
+function causedByRequest(error: unknown): error is Error & { code: string } {
+  const code = (error as { code?: unknown } | null)?.code;
+  return (
+    error instanceof Error &&
+    typeof code === "string" &&
+    (code.startsWith("22") || code.startsWith("42"))
+  );
 }
