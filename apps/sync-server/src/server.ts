@@ -318,7 +318,18 @@ async function handleRequest(
     }
     return;
   }
-  const url = new URL(rawUrl, "http://localhost");
+  const url = URL.parse(rawUrl, "http://localhost");
+  // Node passes the request target on as sent: an absolute form with a broken host
+  // (`GET http://[::1/v1/shape`) is no URL at all.
+  if (!url) {
+    sendJson(
+      response,
+      400,
+      JSON.stringify({ message: "Invalid request target" }),
+      errorCacheHeaders(),
+    );
+    return;
+  }
   if (context.stopping) {
     sendJson(
       response,

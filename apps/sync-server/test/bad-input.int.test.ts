@@ -6,6 +6,7 @@
  * bodies"), so the same assertions hold in parity mode; our explanatory text after the prefix
  * is not asserted.
  */
+import { connect } from "node:net";
 import { Shape, ShapeStream } from "@electric-sql/client";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 
@@ -263,6 +264,40 @@ describe("only user tables are synced", () => {
       expect(await catalogState()).toEqual(before);
     },
   );
+});
+
+describe("malformed requests", () => {
+  /** Sends `head` as the raw request and resolves with the response's status line. */
+  function rawStatusLine(head: string): Promise<string> {
+    const { hostname, port } = new URL(h.baseUrl);
+    return new Promise((resolve, reject) => {
+      const socket = connect(Number(port), hostname, () => socket.write(head));
+      let received = "";
+      socket.setTimeout(5_000, () => {
+        socket.destroy();
+        reject(new Error(`no answer to ${JSON.stringify(head)}`));
+      });
+      socket.on("data", (chunk: Buffer) => {
+        received += chunk.toString("latin1");
+        const end = received.indexOf("\r\n");
+        if (end < 0) return;
+        socket.destroy();
+        resolve(received.slice(0, end));
+      });
+      socket.on("error", reject);
+    });
+  }
+
+  test.for([
+    "http://[::1/v1/shape",
+    "http://[::1]:99999/v1/shape?table=items&offset=-1",
+    "http://user@:80/v1/shape",
+  ])("request target %s → 400, not 500", async (target) => {
+    const line = await rawStatusLine(
+      `GET ${target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`,
+    );
+    expect(line).toMatch(/^HTTP\/1\.1 400 /);
+  });
 });
 
 describe("garbage handle", () => {
