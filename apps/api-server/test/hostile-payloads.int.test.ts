@@ -29,7 +29,7 @@ import {
 } from "@repo/schema";
 
 import type { ServerProcess } from "./support/server-process";
-import { serverTest } from "./support/server-process";
+import { serverTest } from "./support/fixture";
 
 let db: Db;
 let server: ServerProcess;

@@ -14,7 +14,7 @@ import { MAX_REQUEST_BYTES } from "@repo/api";
 import { createUser, newId, rowCounts, tick, xminOf } from "@repo/api/testing";
 
 import type { ServerProcess } from "./support/server-process";
-import { serverTest } from "./support/server-process";
+import { serverTest } from "./support/fixture";
 
 let db: Db;
 let server: ServerProcess;

@@ -5,8 +5,6 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
-import { apiTest } from "@repo/api/testing";
-
 export interface ServerProcess {
   url: string;
   pid: number;
@@ -67,17 +65,3 @@ export async function startServerProcess(
     },
   };
 }
-
-/**
- * `test` of the server's integration tests: the api's fixtures (`database`, `db`) and `server`,
- * this app running in its own process against the file's database, stopped after the file.
- */
-export const serverTest = apiTest.extend(
-  "server",
-  { scope: "file" },
-  async ({ database }, { onCleanup }) => {
-    const server = await startServerProcess(database.url, ["--quiet"]);
-    onCleanup(() => server.stop());
-    return server;
-  },
-);
