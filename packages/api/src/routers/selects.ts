@@ -1,4 +1,5 @@
 import type { Prisma } from "@repo/db";
+import type { TableName } from "@repo/schema";
 
 /**
  * Prisma selections of exactly the synced row columns (the keys of the @repo/schema row
@@ -56,3 +57,12 @@ export const userSelect = {
   createdAt: true,
   updatedAt: true,
 } as const satisfies Prisma.UserSelect;
+
+/** The selection of each synced table's rows, by its Postgres name. */
+export const SELECT_BY_TABLE = {
+  users: userSelect,
+  projects: projectSelect,
+  project_members: projectMemberSelect,
+  issues: issueSelect,
+  comments: commentSelect,
+} as const satisfies Record<TableName, object>;

@@ -20,22 +20,8 @@ import {
 import { SYNCED_TABLES, TABLE_NAMES } from "@repo/schema";
 
 import type { TestUser } from "./users";
-import {
-  commentSelect,
-  issueSelect,
-  projectMemberSelect,
-  projectSelect,
-  userSelect,
-} from "../../src/routers/selects";
+import { SELECT_BY_TABLE as selects } from "../../src/routers/selects";
 import { mutate } from "./users";
-
-const selects = {
-  users: userSelect,
-  projects: projectSelect,
-  project_members: projectMemberSelect,
-  issues: issueSelect,
-  comments: commentSelect,
-} as const;
 
 /** Every synced row, read through Prisma and validated with the @repo/schema row schemas. */
 export async function snapshot(db: Db): Promise<RowTables> {
