@@ -248,6 +248,10 @@ it("starts everything, serves the app, stops cleanly, and reuses its data", asyn
   expect(
     (await fetch(`${electric}/v1/shape?table=issues&offset=-1`)).status,
   ).toBe(401);
+  // With it, only the tables the app syncs: no session tokens or password hashes.
+  const withSecret = `${electric}/v1/shape?secret=${electricSecret}&offset=-1&table=`;
+  expect((await fetch(`${withSecret}sessions`)).status).toBe(400);
+  expect((await fetch(`${withSecret}accounts`)).status).toBe(400);
 
   const page = await fetch(`http://localhost:${first.webPort}/`);
   expect(page.status).toBe(200);

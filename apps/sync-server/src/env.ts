@@ -36,6 +36,19 @@ export const env = createEnv({
       .min(100)
       .max(44_000)
       .default(20_000),
+    /**
+     * Comma-separated tables that may be synced (`public.issues,comments`); unset: every user
+     * table (Electric's model: the proxy in front decides). Not an Electric setting.
+     */
+    ELECTRIC_ALLOWED_TABLES: z
+      .string()
+      .optional()
+      .transform((value) =>
+        value
+          ?.split(",")
+          .map((name) => name.trim())
+          .filter((name) => name !== ""),
+      ),
     /** Allow `DELETE /v1/shape` (Electric's allow_shape_deletion). */
     ELECTRIC_ALLOW_SHAPE_DELETION: flag,
     /** Directory for shape logs (survive restarts, clients resume). Unset: logs in memory. */

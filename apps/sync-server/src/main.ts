@@ -43,6 +43,7 @@ async function main(): Promise<void> {
     publicationName: env.ELECTRIC_PUBLICATION,
     longPollTimeoutMs: env.ELECTRIC_LONG_POLL_TIMEOUT_MS,
     allowShapeDeletion: env.ELECTRIC_ALLOW_SHAPE_DELETION,
+    allowedTables: env.ELECTRIC_ALLOWED_TABLES,
     storageDir: env.ELECTRIC_STORAGE_DIR,
     logger,
   });

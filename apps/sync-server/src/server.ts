@@ -20,6 +20,7 @@ import type { ParsedShapeRequest } from "./parsed-request-cache";
 import type { LogOffset } from "./protocol/offset";
 import type { ShapeRequest } from "./protocol/request";
 import type { ShapeDefinition } from "./shapes/definition";
+import type { QualifiedName } from "./shapes/identifiers";
 import type { Shape } from "./shapes/shape";
 import type { LogChunk } from "./shapes/shape-log";
 import { createLogger } from "./logger";
@@ -56,7 +57,11 @@ import {
   dropReplication,
   ReplicationStream,
 } from "./replication/replication-stream";
-import { parseColumnList, parseTableName } from "./shapes/identifiers";
+import {
+  createTableAllowList,
+  parseColumnList,
+  parseTableName,
+} from "./shapes/identifiers";
 import { loadPgParser } from "./shapes/pg-parser";
 import { ShapeManager } from "./shapes/shape-manager";
 import { DiskShapeStorage, MemoryShapeStorage } from "./shapes/shape-storage";
@@ -80,6 +85,11 @@ export interface SyncServerOptions {
   /** Shapes without readers for this long are dropped. */
   shapeIdleMs?: number;
   allowShapeDeletion?: boolean;
+  /**
+   * The only tables requests may name (as in `table`; unqualified means `public`). Undefined:
+   * every user table, as in Electric, where the proxy in front decides what each client reads.
+   */
+  allowedTables?: readonly string[];
   /**
    * Directory for shape logs. With it, logs survive restarts and clients resume; without it,
    * logs are in memory and a restart makes clients refetch (409).
@@ -125,6 +135,9 @@ export async function startSyncServer(
   const settings = { ...DEFAULTS, ...definedOnly(options) };
   const logger = options.logger ?? createLogger("info");
   await loadPgParser();
+  const isAllowedTable = options.allowedTables
+    ? createTableAllowList(options.allowedTables)
+    : undefined;
 
   const pool = new pg.Pool({
     connectionString: options.databaseUrl,
@@ -197,6 +210,7 @@ export async function startSyncServer(
     settings,
     secret: options.secret,
     allowShapeDeletion: options.allowShapeDeletion ?? false,
+    isAllowedTable,
     liveResponses: new Set(),
     pool,
     stopping: false,
@@ -289,6 +303,8 @@ interface RequestContext {
   settings: Settings;
   secret: string | undefined;
   allowShapeDeletion: boolean;
+  /** Undefined when every user table may be synced. */
+  isAllowedTable: ((table: QualifiedName) => boolean) | undefined;
   /** Callbacks that end each held (long-poll / SSE) response, for shutdown. */
   liveResponses: Set<() => void>;
   pool: pg.Pool;
@@ -392,7 +408,7 @@ async function handleRequest(
       const shapeRequest = parseShapeRequest(url.searchParams);
       const fresh = {
         request: shapeRequest,
-        definition: toDefinition(shapeRequest),
+        definition: toDefinition(context, shapeRequest),
       };
       context.parsedRequests.set(rawUrl, fresh);
       await serveShape(context, fresh, request, response);
@@ -473,12 +489,20 @@ function errorCacheHeaders(): Record<string, string> {
 
 // --- Shape resolution -------------------------------------------------------------------
 
-function toDefinition(request: ShapeRequest): ShapeDefinition {
+function toDefinition(
+  context: RequestContext,
+  request: ShapeRequest,
+): ShapeDefinition {
   const errors: Record<string, string[]> = {};
   let table: ShapeDefinition["table"] | undefined;
   let columns: string[] | undefined;
   try {
     table = parseTableName(request.table);
+    if (context.isAllowedTable && !context.isAllowedTable(table))
+      throw InvalidRequestError.of(
+        "table",
+        `Table "${table.schema}"."${table.name}" is not one of the tables this server syncs (ELECTRIC_ALLOWED_TABLES)`,
+      );
   } catch (error) {
     if (!(error instanceof InvalidRequestError)) throw error;
     Object.assign(errors, error.errors);
@@ -950,7 +974,7 @@ async function serveSubset(
 ): Promise<void> {
   const shapeRequest = parseShapeRequest(url.searchParams);
   const subset = parseSubsetRequest(source);
-  const definition = toDefinition(shapeRequest);
+  const definition = toDefinition(context, shapeRequest);
   const shape = await resolveShape(context, shapeRequest, definition);
   shape.lastUsedAt = Date.now();
   const result = await runSubsetSnapshot(context.pool, shape, subset);
@@ -982,7 +1006,7 @@ async function deleteShape(
   const handle = url.searchParams.get("handle") ?? undefined;
   let shape = handle ? context.shapes.getByHandle(handle) : undefined;
   if (!shape && url.searchParams.get("table")) {
-    const definition = toDefinition({
+    const definition = toDefinition(context, {
       ...parseShapeRequest(withOffset(url.searchParams)),
     });
     shape = context.shapes.find(definition);

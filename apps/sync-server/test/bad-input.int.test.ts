@@ -11,9 +11,11 @@ import { Shape, ShapeStream } from "@electric-sql/client";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 
 import type { Harness } from "./support/harness";
+import { startSyncServer } from "../src/server";
 import {
   changeMessages,
   differsFromElectric,
+  ourServerOnly,
   record,
   shapeError,
   startHarness,
@@ -264,6 +266,65 @@ describe("only user tables are synced", () => {
       expect(await catalogState()).toEqual(before);
     },
   );
+});
+
+describe("ELECTRIC_ALLOWED_TABLES", () => {
+  test("only the listed tables are served; any other gets 400 under table and is not published", async (ctx) => {
+    ourServerOnly(ctx, "starts a second server of ours with an allow-list");
+    const restricted = await startHarness({
+      allowedTables: ["items", "public.notes"],
+    });
+    try {
+      await restricted.sql.query(`
+        CREATE TABLE items (id int PRIMARY KEY, title text);
+        CREATE TABLE notes (id int PRIMARY KEY);
+        CREATE TABLE tokens (id int PRIMARY KEY, token text);
+        INSERT INTO items VALUES (1, 'one');
+      `);
+      const shape = new Shape(
+        new ShapeStream({
+          url: restricted.shapeUrl,
+          params: { table: "items" },
+        }),
+      );
+      expect(await shape.rows).toEqual([{ id: 1, title: "one" }]);
+      shape.unsubscribeAll();
+      for (const table of ["tokens", "public.tokens", '"tokens"']) {
+        const error = await shapeError({
+          url: restricted.shapeUrl,
+          params: { table },
+        });
+        expect(error.status, table).toBe(400);
+        expect(error.json).toEqual({
+          message: "Invalid request",
+          errors: {
+            table: [
+              expect.stringMatching(/not one of the tables this server syncs/),
+            ],
+          },
+        });
+      }
+      const { rows } = await restricted.sql.query<{ tablename: string }>(
+        "SELECT tablename FROM pg_publication_tables ORDER BY 1",
+      );
+      expect(rows.map((row) => row.tablename)).toEqual(["items"]);
+    } finally {
+      await restricted.close();
+    }
+  });
+
+  test("a name that is not a table name stops the server from starting", async (ctx) => {
+    ourServerOnly(ctx, "starts a server of ours");
+    // Refused before it connects to anything.
+    await expect(
+      startSyncServer({
+        databaseUrl: h.database.url,
+        port: 0,
+        insecure: true,
+        allowedTables: ["items; DROP TABLE items"],
+      }),
+    ).rejects.toThrow(/allowed tables: .*Invalid table name/);
+  });
 });
 
 describe("malformed requests", () => {

@@ -77,6 +77,30 @@ function parseTableNameUncached(text: string): QualifiedName {
 }
 
 /**
+ * The tables a server restricted by `ELECTRIC_ALLOWED_TABLES` syncs, named as in the `table`
+ * parameter (unqualified: `public`). Throws at startup for a name that is not one.
+ */
+export function createTableAllowList(
+  names: readonly string[],
+): (table: QualifiedName) => boolean {
+  const key = (table: QualifiedName) =>
+    JSON.stringify([table.schema, table.name]);
+  const allowed = new Set(
+    names.map((name) => {
+      try {
+        return key(parseTableName(name));
+      } catch (error) {
+        throw new Error(
+          `allowed tables: ${error instanceof InvalidRequestError ? error.message : String(error)}`,
+          { cause: error },
+        );
+      }
+    }),
+  );
+  return (table) => allowed.has(key(table));
+}
+
+/**
  * Postgres' own schemas: the catalogs, `information_schema`, TOAST and temporary schemas (every
  * `pg_` name is reserved for them). Never synced: the server would publish them and alter
  * their replica identity, and they hold secrets (`pg_authid`) and nothing an app syncs.
