@@ -2,9 +2,10 @@
  * Keeps the mutation log from growing forever: a timer that runs `pruneMutationLog` (each
  * client's latest row is always kept, so ordering still holds).
  *
- * A long-running server (scripts/serve.ts) starts it. Hosts without one (Next.js on a
- * serverless platform) call `pruneMutationLog` from their scheduler instead, e.g. a cron job
- * that runs a script or calls a secret-protected route once an hour; see the README.
+ * A long-running server process starts it (`runtime.startBackgroundJobs()`: apps/api-server,
+ * apps/web's instrumentation). Hosts without one (Next.js on a serverless platform) call
+ * `runtime.pruneMutationLog` from their scheduler instead, e.g. a cron job that calls a
+ * secret-protected route once an hour; see the README.
  */
 import type { Db } from "@repo/db";
 import { pruneMutationLog } from "@repo/db";
