@@ -1,6 +1,6 @@
 /**
- * Starts the server (`src/main.ts`) in its own Node process (one process, no tsx wrapper, so the PID we
- * stop is the server) and resolves once it listens.
+ * Starts the server (`src/main.ts`) in its own Node process (one process, no tsx wrapper, so
+ * the PID we stop is the server) and resolves once it listens. Used by the tests and the bench.
  */
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
