@@ -15,8 +15,15 @@ import { DELETED, Overlay, overlayView } from "./overlay";
 /** Row ids by table: what a step may have changed. */
 export type DirtyRows = Map<TableName, Set<string>>;
 
+/** Rows the pending reducers read, by table; `ALL` when one listed the whole table. */
+const ALL = "all";
+type ReadSet = Map<TableName, Set<string> | typeof ALL>;
+
 export class OptimisticView {
   private overlay = new Overlay();
+  /** What the reducers read at the last rebase, and the queue they ran for. */
+  private reads: ReadSet = new Map();
+  private rebasedFor: readonly PendingWrite[] = [];
 
   constructor(
     private readonly shapes: ShapeRegistry,
@@ -37,8 +44,10 @@ export class OptimisticView {
 
   /** A write appended to the queue = its reducer applied on top of the current view. */
   append(write: PendingWrite): void {
-    write.changes = this.reduce(write, this.rows);
-    this.overlay.apply(this.rows, write.changes);
+    const view = recording(this.rows, this.reads);
+    write.changes = this.reduce(write, view);
+    this.overlay.apply(view, write.changes);
+    this.rebasedFor = [...this.rebasedFor, write];
     this.publish(idsOf(write.changes));
   }
 
@@ -48,16 +57,26 @@ export class OptimisticView {
    * new overlay holds.
    */
   rebase(pending: readonly PendingWrite[], dirty: DirtyRows = new Map()): void {
+    // Same queue, and no synced row a reducer read has changed: the reducers would predict
+    // exactly what they did, so only the synced rows need publishing. This keeps a stream of
+    // other clients' changes from re-running every pending reducer on each one.
+    if (sameWrites(pending, this.rebasedFor) && !touches(dirty, this.reads)) {
+      this.publish(dirty);
+      return;
+    }
     const previous = this.overlay;
     const next = new Overlay();
+    const reads: ReadSet = new Map();
     if (pending.length > 0) {
-      const view = overlayView(next, this.shapes.syncedRows);
+      const view = recording(overlayView(next, this.shapes.syncedRows), reads);
       for (const write of pending) {
         write.changes = this.reduce(write, view);
         next.apply(view, write.changes);
       }
     }
     this.overlay = next;
+    this.reads = reads;
+    this.rebasedFor = [...pending];
     for (const [table, id] of previous.keys()) addId(dirty, table, id);
     for (const [table, id] of next.keys()) addId(dirty, table, id);
     this.publish(dirty);
@@ -91,6 +110,39 @@ export class OptimisticView {
       ? slot
       : undefined;
   }
+}
+
+/** A view that notes every row (or whole table) read through it. */
+function recording(view: RowsView, reads: ReadSet): RowsView {
+  return {
+    get: (table, id) => {
+      const ids = reads.get(table);
+      if (ids === undefined) reads.set(table, new Set([id]));
+      else if (ids !== ALL) ids.add(id);
+      return view.get(table, id);
+    },
+    list: (table) => {
+      reads.set(table, ALL);
+      return view.list(table);
+    },
+  };
+}
+
+function sameWrites(
+  a: readonly PendingWrite[],
+  b: readonly PendingWrite[],
+): boolean {
+  return a.length === b.length && a.every((write, index) => write === b[index]);
+}
+
+function touches(dirty: DirtyRows, reads: ReadSet): boolean {
+  for (const [table, ids] of dirty) {
+    const read = reads.get(table);
+    if (read === undefined || ids.size === 0) continue;
+    if (read === ALL) return true;
+    for (const id of ids) if (read.has(id)) return true;
+  }
+  return false;
 }
 
 export function idsOf(changes: readonly RowChange[]): DirtyRows {

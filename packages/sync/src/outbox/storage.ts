@@ -73,20 +73,32 @@ export function withoutEntry(
 }
 
 /**
- * Keeps the queue in memory, encoded as it would be on disk (so tests see the same round trip
- * of `Date`s). Hand the same instance to a new client to simulate a reload.
+ * Keeps the queue in memory, each entry encoded as it would be on disk (so tests see the same
+ * round trip of `Date`s) and one at a time (a write costs the same with 10 or 10,000 queued).
+ * Hand the same instance to a new client to simulate a reload.
  */
 export function memoryOutbox(initial?: Partial<OutboxSnapshot>): OutboxStorage {
-  let stored = encodeSnapshot({ ...newSnapshot(), ...initial });
+  const { clientId, lastMutationId, entries } = {
+    ...newSnapshot(),
+    ...initial,
+  };
+  let last = lastMutationId;
+  const stored = new Map(
+    entries.map((entry) => [entry.mutationId, stringify(entry)]),
+  );
   return {
-    load: async () => decodeSnapshot(stored),
+    load: async () => ({
+      clientId,
+      lastMutationId: last,
+      entries: [...stored.values()].map((text) => parse<OutboxEntry>(text)),
+    }),
     add: async (entry) => {
-      const next = withEntry(decodeSnapshot(stored), entry);
-      stored = encodeSnapshot(next.snapshot);
-      return next.entry;
+      const added = { ...entry, mutationId: ++last };
+      stored.set(added.mutationId, stringify(added));
+      return added;
     },
     remove: async (mutationId) => {
-      stored = encodeSnapshot(withoutEntry(decodeSnapshot(stored), mutationId));
+      stored.delete(mutationId);
     },
   };
 }
