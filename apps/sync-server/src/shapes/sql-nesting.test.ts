@@ -1,32 +1,13 @@
 import fc from "fast-check";
 import { beforeAll, describe, expect, test } from "vitest";
 
+import { measureTree } from "./parse-tree";
 import { loadPgParser, parseSql, SqlParseError } from "./pg-parser";
 import { nestingEstimate } from "./sql-nesting";
 
 beforeAll(async () => {
   await loadPgParser();
 });
-
-/** Depth of the parse tree in nodes (`{"A_Expr": …}` wrappers), walked without recursion. */
-function treeDepth(root: unknown): number {
-  let depth = 0;
-  const stack: [unknown, number][] = [[root, 0]];
-  for (let item = stack.pop(); item; item = stack.pop()) {
-    const [value, level] = item;
-    if (Array.isArray(value)) {
-      for (const child of value) stack.push([child, level]);
-      continue;
-    }
-    if (!value || typeof value !== "object") continue;
-    const keys = Object.keys(value);
-    const isNode = keys.length === 1 && /^[A-Z]/.test(keys[0] ?? "");
-    const nodeLevel = isNode ? level + 1 : level;
-    depth = Math.max(depth, nodeLevel);
-    for (const child of Object.values(value)) stack.push([child, nodeLevel]);
-  }
-  return depth;
-}
 
 /**
  * Expressions with the constructs that nest (operators, NOT, casts, calls, CASE, arrays) and
@@ -109,7 +90,9 @@ describe("nesting estimate", () => {
           throw error;
         }
         parsed++;
-        expect(treeDepth(tree)).toBeLessThanOrEqual(nestingEstimate(sql));
+        expect(measureTree(tree).depth).toBeLessThanOrEqual(
+          nestingEstimate(sql),
+        );
       }),
       { numRuns: 500 },
     );

@@ -12,6 +12,7 @@ import type { A_Expr, Node } from "libpg-query";
 
 import type { ArithOp, CallName, CompareOp, Expr } from "./ast";
 import type { SqlType, Value } from "./types";
+import { measureTree } from "../parse-tree";
 import { parseSql, singleSelect, SqlParseError } from "../pg-parser";
 import { Decimal } from "./decimal";
 import {
@@ -199,32 +200,6 @@ function syntaxErrorLocation(error: SqlParseError): number {
     { sqlDetails?: { cursorPosition?: number } } | undefined;
   const position = cause?.sqlDetails?.cursorPosition;
   return typeof position === "number" ? position + 1 : 0;
-}
-
-/**
- * Deepest nesting of parse nodes (`{"A_Expr": {…}}`, `{"ColumnRef": …}`, …) in the clause, and
- * whether one is a subquery; walked with a stack of its own, as the input may be deep.
- */
-function measureTree(clause: Node): { depth: number; hasSubLink: boolean } {
-  let depth = 0;
-  let hasSubLink = false;
-  const stack: [unknown, number][] = [[clause, 0]];
-  for (let item = stack.pop(); item; item = stack.pop()) {
-    const [value, level] = item;
-    if (Array.isArray(value)) {
-      for (const child of value) stack.push([child, level]);
-      continue;
-    }
-    if (!value || typeof value !== "object") continue;
-    const keys = Object.keys(value);
-    const kind = keys.length === 1 ? (keys[0] ?? "") : "";
-    const isNode = /^[A-Z]/.test(kind);
-    if (kind === "SubLink") hasSubLink = true;
-    const nodeLevel = isNode ? level + 1 : level;
-    depth = Math.max(depth, nodeLevel);
-    for (const child of Object.values(value)) stack.push([child, nodeLevel]);
-  }
-  return { depth, hasSubLink };
 }
 
 /** A node's offset in the clause, as Electric computes it (`max(loc - prefix, 0)`). */
