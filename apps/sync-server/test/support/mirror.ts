@@ -119,7 +119,7 @@ function sameRow(a: Row, b: Row): boolean {
 }
 
 /** A value as comparable text (keys of `Mirror.rows` are the ids' text). */
-export function text(value: unknown): string {
+function text(value: unknown): string {
   return typeof value === "bigint" ? value.toString() : JSON.stringify(value);
 }
 
@@ -135,6 +135,7 @@ export class Follower {
   private stored: { handle: string | undefined; offset: Offset } | undefined;
   private controller = new AbortController();
   private readonly waiters = new Set<() => void>();
+  /** How many `up-to-date` messages it has received. */
   upToDate = 0;
 
   constructor(private readonly options: ShapeStreamOptions) {
