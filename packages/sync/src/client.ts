@@ -449,7 +449,7 @@ export class SyncClient {
     for (const change of write.changes) {
       const id = rowIdOf(change);
       for (const shape of this.shapes.of(change.table))
-        if (shape.synced.rows.has(id) || shape.visible.has(id))
+        if (write.shownIn?.has(shape) || shape.synced.rows.has(id))
           waitingOn.add(shape);
     }
     for (const shape of waitingOn)

@@ -44,9 +44,7 @@ export class OptimisticView {
 
   /** A write appended to the queue = its reducer applied on top of the current view. */
   append(write: PendingWrite): void {
-    const view = recording(this.rows, this.reads);
-    write.changes = this.reduce(write, view);
-    this.overlay.apply(view, write.changes);
+    this.applyWrite(this.overlay, recording(this.rows, this.reads), write);
     this.rebasedFor = [...this.rebasedFor, write];
     this.publish(idsOf(write.changes));
   }
@@ -69,10 +67,7 @@ export class OptimisticView {
     const reads: ReadSet = new Map();
     if (pending.length > 0) {
       const view = recording(overlayView(next, this.shapes.syncedRows), reads);
-      for (const write of pending) {
-        write.changes = this.reduce(write, view);
-        next.apply(view, write.changes);
-      }
+      for (const write of pending) this.applyWrite(next, view, write);
     }
     this.overlay = next;
     this.reads = reads;
@@ -80,6 +75,31 @@ export class OptimisticView {
     for (const [table, id] of previous.keys()) addId(dirty, table, id);
     for (const [table, id] of next.keys()) addId(dirty, table, id);
     this.publish(dirty);
+  }
+
+  /**
+   * Runs a write's reducer and applies its changes to `overlay`, noting the shapes that show
+   * one of its rows just before or just after: those are the shapes its txid must reach (a
+   * delete of a row another pending write inserted touches the shape that showed it, though
+   * neither the synced rows nor the resulting view hold it).
+   */
+  private applyWrite(
+    overlay: Overlay,
+    view: RowsView,
+    write: PendingWrite,
+  ): void {
+    write.changes = this.reduce(write, view);
+    const shownIn = new Set<ShapeHandle>();
+    const note = () => {
+      for (const change of write.changes)
+        for (const shape of this.shapes.of(change.table))
+          if (this.visibleIn(shape, rowIdOf(change), overlay))
+            shownIn.add(shape);
+    };
+    note();
+    overlay.apply(view, write.changes);
+    note();
+    write.shownIn = shownIn;
   }
 
   /** Recomputes the visible value of the given rows in every shape of their table. */
@@ -98,8 +118,12 @@ export class OptimisticView {
       }
   }
 
-  private visibleIn(shape: ShapeHandle, id: string): AnyRow | undefined {
-    const slot = this.overlay.slot(shape.table, id);
+  private visibleIn(
+    shape: ShapeHandle,
+    id: string,
+    overlay: Overlay = this.overlay,
+  ): AnyRow | undefined {
+    const slot = overlay.slot(shape.table, id);
     if (slot === undefined) return shape.synced.rows.get(id);
     if (slot === DELETED) return undefined;
     const { matches, where } = shape.definition;

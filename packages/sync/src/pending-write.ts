@@ -16,6 +16,8 @@ export interface PendingWrite {
   state: "queued" | "sending" | "awaiting-txid";
   txidTimeoutMs: number;
   result?: MutationResult;
+  /** Shapes that showed one of its rows just before or after it applied (last rebase). */
+  shownIn?: Set<ShapeHandle>;
   /** Shapes whose rows the write touched and that have not shown its txid yet. */
   waitingOn?: Set<ShapeHandle>;
   timer?: ReturnType<typeof setTimeout>;

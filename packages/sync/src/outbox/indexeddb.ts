@@ -1,67 +1,77 @@
 /**
  * `@repo/sync/indexeddb`: the outbox in the browser's IndexedDB, shared by every tab of the
- * profile. The whole queue is one value updated in one readwrite transaction (idb-keyval's
- * `update`), so assigning a mutation id and storing the entry are atomic across tabs: IndexedDB
- * runs readwrite transactions on one store one after another.
+ * profile. One object store: a `meta` record (client id, last mutation id) and one record per
+ * queued write, keyed so that key order is id order. Assigning an id and storing the write
+ * happen in one readwrite transaction, which IndexedDB runs one after another across tabs: no
+ * id is handed out twice, and no reader sees write n+1 stored without write n. A write costs
+ * the same with 10 or 10,000 queued (nothing rewrites the whole queue).
  */
-import { createStore, get, update } from "idb-keyval";
+import type { UseStore } from "idb-keyval";
+import { createStore, promisifyRequest } from "idb-keyval";
+import { parse, stringify } from "superjson";
 
 import type { OutboxEntry } from "../types";
 import type { OutboxSnapshot, OutboxStorage } from "./storage";
-import {
-  decodeSnapshot,
-  encodeSnapshot,
-  newSnapshot,
-  withEntry,
-  withoutEntry,
-} from "./storage";
+import { newSnapshot } from "./storage";
 
-const KEY = "queue";
+const META = "meta";
+/** All entry keys (built lazily: the module may load where IndexedDB does not exist). */
+const entries = () => IDBKeyRange.bound("entry:", "entry:\uffff");
+/** Zero-padded, so the store's key order is the mutation-id order. */
+const entryKey = (mutationId: number) =>
+  `entry:${String(mutationId).padStart(15, "0")}`;
+
+interface Meta {
+  clientId: string;
+  lastMutationId: number;
+}
 
 /**
  * @param name one outbox per signed-in user (the api refuses a client id of another user), e.g.
  *   `outbox-${userId}`.
  */
 export function indexedDbOutbox(name: string): OutboxStorage {
-  const store = createStore(`sync-${name}`, "outbox");
-  const read = (text: string | undefined) =>
-    text === undefined ? newSnapshot() : decodeSnapshot(text);
+  const store: UseStore = createStore(`sync-${name}`, "outbox");
+
+  /** The meta record, created on first use (inside the caller's transaction). */
+  async function metaOf(objects: IDBObjectStore): Promise<Meta> {
+    const meta = await promisifyRequest<Meta | undefined>(objects.get(META));
+    if (meta) return meta;
+    const { clientId, lastMutationId } = newSnapshot();
+    const created = { clientId, lastMutationId };
+    objects.put(created, META);
+    return created;
+  }
 
   return {
-    load: async () => {
-      const stored = await get<string>(KEY, store);
-      if (stored !== undefined) return decodeSnapshot(stored);
-      // First use: agree on one client id even if two tabs start at once.
-      let snapshot: OutboxSnapshot | undefined;
-      await update<string>(
-        KEY,
-        (text) => {
-          snapshot = read(text);
-          return encodeSnapshot(snapshot);
-        },
-        store,
-      );
-      return snapshot ?? newSnapshot();
-    },
-    add: async (entry) => {
-      let added: OutboxEntry | undefined;
-      await update<string>(
-        KEY,
-        (text) => {
-          const next = withEntry(read(text), entry);
-          added = next.entry;
-          return encodeSnapshot(next.snapshot);
-        },
-        store,
-      );
-      if (!added) throw new Error("outbox: the entry was not stored");
-      return added;
-    },
+    load: () =>
+      store("readwrite", async (objects): Promise<OutboxSnapshot> => {
+        const meta = await metaOf(objects);
+        const texts = await promisifyRequest<string[]>(
+          objects.getAll(entries()),
+        );
+        return {
+          ...meta,
+          entries: texts.map((text) => parse<OutboxEntry>(text)),
+        };
+      }),
+    add: (entry) =>
+      store("readwrite", async (objects) => {
+        const meta = await metaOf(objects);
+        const added: OutboxEntry = {
+          ...entry,
+          mutationId: meta.lastMutationId + 1,
+        };
+        objects.put({ ...meta, lastMutationId: added.mutationId }, META);
+        objects.put(stringify(added), entryKey(added.mutationId));
+        // Resolve once committed: the sender must never see an id that could still roll back.
+        await promisifyRequest(objects.transaction);
+        return added;
+      }),
     remove: (mutationId) =>
-      update<string>(
-        KEY,
-        (text) => encodeSnapshot(withoutEntry(read(text), mutationId)),
-        store,
-      ),
+      store("readwrite", async (objects) => {
+        objects.delete(entryKey(mutationId));
+        await promisifyRequest(objects.transaction);
+      }),
   };
 }

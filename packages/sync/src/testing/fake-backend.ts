@@ -80,6 +80,9 @@ export class FakeBackend {
       const changes = definition.reduce(viewOf(this.tables), args, {
         userId: USER_ID,
       });
+      // Like the api's handlers: a write that finds nothing to change is refused (an update of
+      // a row that is gone predicts no change), never committed as an empty transaction.
+      if (changes.length === 0) throw apiError("NOT_FOUND", "not_found", 404);
       for (const change of changes) this.check(change);
       const txid = this.commit(changes);
       const result: MutationResult = { data: { ok: true }, txid };
@@ -157,6 +160,12 @@ export class FakeBackend {
     return stream as unknown as ShapeStreamInterface<Row<unknown>>;
   };
 
+  /** Tables a committed transaction changed. */
+  tablesOf(txid: Txid): TableName[] {
+    const transaction = this.log.find((t) => t.txid === txid);
+    return [...new Set(transaction?.changes.map((change) => change.table))];
+  }
+
   /** Live streams (not unsubscribed) of a table. */
   streamsOf(table: TableName): FakeShapeStream[] {
     return this.streams.filter(
@@ -171,6 +180,7 @@ type Subscriber = (messages: Message<Row<unknown>>[]) => void;
 export class FakeShapeStream {
   /** Rows as this stream has delivered them (what the client's synced rows should be). */
   readonly delivered = new Map<string, AnyRow>();
+  /** How many transactions of the log this stream has delivered (snapshots included). */
   private position = 0;
   private subscriber: Subscriber | undefined;
   private needsSnapshot = true;
@@ -189,6 +199,12 @@ export class FakeShapeStream {
     return () => {
       this.subscriber = undefined;
     };
+  }
+
+  /** Whether the transaction with `txid` is in what this stream delivered. */
+  hasDelivered(txid: Txid): boolean {
+    const index = this.backend.log.findIndex((t) => t.txid === txid);
+    return index >= 0 && index < this.position && !this.needsSnapshot;
   }
 
   /** Whether a `deliver()` would send anything. */
