@@ -473,13 +473,7 @@ export class SyncClient {
   ): void {
     this.finish(
       write,
-      new MutationRejectedError(
-        write.definition.name,
-        refusal.code,
-        refusal.reason,
-        refusal.message,
-        refusal.fieldErrors,
-      ),
+      new MutationRejectedError(write.definition.name, refusal),
     );
     this.view.rebase(this.pending);
   }

@@ -36,15 +36,24 @@ export class InvalidMutationInputError extends SyncError {
  */
 export class MutationRejectedError extends SyncError {
   override name = "MutationRejectedError";
+  readonly code: string;
+  readonly reason: string | null;
+  readonly fieldErrors: Record<string, string[]>;
+
   constructor(
     readonly mutation: string,
-    readonly code: string,
-    readonly reason: string | null,
-    message: string,
-    readonly fieldErrors: Record<string, string[]> = {},
+    refusal: {
+      code: string;
+      reason: string | null;
+      message: string;
+      fieldErrors?: Record<string, string[]>;
+    },
     options?: ErrorOptions,
   ) {
-    super(message, options);
+    super(refusal.message, options);
+    this.code = refusal.code;
+    this.reason = refusal.reason;
+    this.fieldErrors = refusal.fieldErrors ?? {};
   }
 }
 

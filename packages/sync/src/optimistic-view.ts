@@ -169,7 +169,7 @@ function touches(dirty: DirtyRows, reads: ReadSet): boolean {
   return false;
 }
 
-export function idsOf(changes: readonly RowChange[]): DirtyRows {
+function idsOf(changes: readonly RowChange[]): DirtyRows {
   const dirty: DirtyRows = new Map();
   for (const change of changes) addId(dirty, change.table, rowIdOf(change));
   return dirty;

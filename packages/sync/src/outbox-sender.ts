@@ -43,6 +43,11 @@ export class OutboxSender {
     return this.sending;
   }
 
+  /** A getter, so a check after an `await` reads the field again (TS would narrow a field). */
+  private get isStopped(): boolean {
+    return this.stopped;
+  }
+
   /** Sends the next stored write unless sending, waiting out a backoff, or not the sender. */
   pump(): void {
     if (this.sending || this.stopped || this.retryTimer || !this.isLeader)
@@ -97,7 +102,7 @@ export class OutboxSender {
     } catch (error) {
       failure = classifyFailure(error);
     }
-    if (this.stopped) return;
+    if (this.isStopped) return;
     if (result || failure?.kind === "rejected") {
       // Answered writes leave the stored queue at once: after a reload the shapes' snapshots
       // already contain a committed write, and a refused one must not be sent again.
@@ -113,7 +118,7 @@ export class OutboxSender {
     }
     this.sending = false;
     this.pump();
-    if (!this.sending) options.onIdle();
+    if (!this.isSending) options.onIdle();
   }
 
   private scheduleRetry(): void {

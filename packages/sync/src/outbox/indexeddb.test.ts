@@ -16,7 +16,7 @@ describe("indexedDbOutbox", () => {
     const [a, b] = tabs;
     if (!a || !b) throw new Error("unreachable");
     const [first, second] = await Promise.all([a.load(), b.load()]);
-    expect(second?.clientId).toBe(first?.clientId);
+    expect(second.clientId).toBe(first.clientId);
 
     const added = await Promise.all(
       Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).add(entry(`w${i}`))),
