@@ -207,6 +207,8 @@ export class SyncClient {
       onError: (error) => this.reportError(error),
     });
     this.tabs.subscribe((message) => this.onTabMessage(message));
+    // A browser that says it is back online is worth a try before the backoff runs out.
+    browserWindow()?.addEventListener("online", this.retryNow);
     this.ready = this.load();
   }
 
@@ -307,9 +309,9 @@ export class SyncClient {
   }
 
   /** Sends the queue now instead of waiting for the backoff (e.g. the browser is back online). */
-  retryNow(): void {
+  retryNow = (): void => {
     this.sender.retryNow();
-  }
+  };
 
   private get txidTimeoutMs(): number {
     return this.options.txidTimeoutMs ?? DEFAULT_TXID_TIMEOUT_MS;
@@ -637,6 +639,7 @@ export class SyncClient {
   /** Stops every stream and timer; queued writes stay in the outbox for the next session. */
   close(): void {
     this.closed = true;
+    browserWindow()?.removeEventListener("online", this.retryNow);
     this.tabs.close();
     this.sender.stop();
     this.shapes.closeAll();
@@ -651,6 +654,11 @@ export class SyncClient {
 
 export function createSyncClient(options: SyncClientOptions): SyncClient {
   return new SyncClient(options);
+}
+
+/** The browser's window; undefined in Node and in workers. */
+function browserWindow(): Window | undefined {
+  return (globalThis as { window?: Window }).window;
 }
 
 function fieldErrorsOf(

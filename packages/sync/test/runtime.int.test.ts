@@ -4,6 +4,9 @@
  * the assertions are on the sequence a user would have seen.
  */
 import { randomBytes, randomUUID } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import { createTRPCClient, httpLink } from "@trpc/client";
 import { createHTTPServer } from "@trpc/server/adapters/standalone";
@@ -19,8 +22,14 @@ import { mutations, mutationsByName } from "@repo/mutations";
 import { createLogger, startSyncServer } from "@repo/sync-server";
 import { dbTest } from "@repo/test-support";
 
-import type { SyncClient } from "../src";
-import { createSyncClient, MutationRejectedError, trpcTransport } from "../src";
+import type { OutboxStorage, SyncClient, TabCoordinator } from "../src";
+import {
+  createSyncClient,
+  createTabGroup,
+  memoryOutbox,
+  MutationRejectedError,
+  trpcTransport,
+} from "../src";
 
 const SECRET = randomBytes(16).toString("hex");
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -29,27 +38,39 @@ afterEach(async () => {
 });
 
 interface Stack {
-  sync: SyncServer;
+  syncUrl: string;
   apiUrl: string;
   userId: string;
   token: string;
   projectId: string;
   stopApi: () => Promise<void>;
   startApi: () => Promise<void>;
+  /** Stops the sync server (its slot and stored shape logs stay) and starts it again, same port. */
+  restartSync: (whileDown?: () => Promise<void>) => Promise<void>;
 }
 
 async function startStack(database: TestDatabase): Promise<Stack> {
   const api = createApiRuntime({ databaseUrl: database.url });
   cleanups.push(() => api.close());
-  const sync = await startSyncServer({
-    databaseUrl: database.url,
-    port: 0,
-    secret: SECRET,
-    slotName: `slot_${database.name}`,
-    publicationName: `pub_${database.name}`,
-    logger: createLogger("silent"),
-  });
+  const storageDir = await mkdtemp(join(tmpdir(), "sync-runtime-shapes-"));
+  cleanups.push(() => rm(storageDir, { recursive: true, force: true }));
+  const startSync = (port: number) =>
+    startSyncServer({
+      databaseUrl: database.url,
+      port,
+      secret: SECRET,
+      slotName: `slot_${database.name}`,
+      publicationName: `pub_${database.name}`,
+      storageDir,
+      logger: createLogger("silent"),
+    });
+  let sync: SyncServer = await startSync(0);
   cleanups.push(() => sync.stopAndDropSlot());
+  const restartSync = async (whileDown?: () => Promise<void>) => {
+    await sync.stop();
+    await whileDown?.();
+    sync = await startSync(sync.port);
+  };
   const userId = randomUUID();
   const token = randomBytes(16).toString("hex");
   await withClient(database.url, async (client) => {
@@ -87,7 +108,8 @@ async function startStack(database: TestDatabase): Promise<Stack> {
   };
   cleanups.push(() => (server.listening ? stopApi() : undefined));
   const stack = {
-    sync,
+    syncUrl: sync.url,
+    restartSync,
     apiUrl: `http://127.0.0.1:${port}`,
     userId,
     token,
@@ -109,7 +131,11 @@ async function startStack(database: TestDatabase): Promise<Stack> {
 
 function runtimeFor(
   stack: Stack,
-  options: { retryMs?: number } = {},
+  options: {
+    retryMs?: number;
+    storage?: OutboxStorage;
+    tabs?: TabCoordinator;
+  } = {},
 ): SyncClient {
   const trpc = createTRPCClient<AppRouter>({
     links: [
@@ -124,10 +150,12 @@ function runtimeFor(
     mutations: mutationsByName,
     transport: trpcTransport(trpc),
     actor: { userId: stack.userId },
-    shapeUrl: `${stack.sync.url}/v1/shape`,
+    shapeUrl: `${stack.syncUrl}/v1/shape`,
     shapeParams: { secret: SECRET },
     retry: { initialMs: options.retryMs ?? 50, maxMs: 200 },
     shapeLingerMs: 0,
+    ...(options.storage && { storage: options.storage }),
+    ...(options.tabs && { tabs: options.tabs }),
   });
   cleanups.push(() => client.close());
   return client;
@@ -227,7 +255,7 @@ dbTest(
 );
 
 dbTest(
-  "writes queued while the api is down replay in order with the same ids when it returns; another client sees them live",
+  "writes queued while the api and the sync server are down replay in order with the same ids when they return; another client sees them live",
   async ({ database }) => {
     const stack = await startStack(database);
     const writer = runtimeFor(stack);
@@ -255,7 +283,8 @@ dbTest(
     ).toEqual(["Offline one", "Offline two"]);
     const ids = writer.pendingWrites().map((write) => write.mutationId);
 
-    await stack.startApi();
+    // The sync server goes down too, and comes back on its stored shape logs.
+    await stack.restartSync(() => stack.startApi());
     writer.retryNow();
     const results = await Promise.all(writes);
     expect(results.map((result) => result.txid)).toEqual(
@@ -272,5 +301,47 @@ dbTest(
       )
       .toEqual(["Offline one", "Offline two"]);
     expect(writer.getStatus()).toMatchObject({ pending: 0 });
+  },
+);
+
+dbTest(
+  "two runtimes sharing an outbox and a tab group show each other's writes and send each once",
+  async ({ database }) => {
+    const stack = await startStack(database);
+    const storage = memoryOutbox();
+    const joinGroup = createTabGroup();
+    const first = runtimeFor(stack, { storage, tabs: joinGroup() });
+    const second = runtimeFor(stack, { storage, tabs: joinGroup() });
+    const [firstIssues, secondIssues] = [
+      issuesOf(first, stack.projectId),
+      issuesOf(second, stack.projectId),
+    ];
+    await Promise.all([upToDate(firstIssues), upToDate(secondIssues)]);
+
+    const fromFirst = newIssue(stack.projectId, "From the first");
+    const fromSecond = newIssue(stack.projectId, "From the second");
+    const writes = [
+      first.mutate(mutations.issues.create, fromFirst),
+      second.mutate(mutations.issues.create, fromSecond),
+    ];
+    await expect
+      .poll(() => secondIssues.getSnapshot().rows.has(fromFirst.id))
+      .toBe(true);
+    await expect
+      .poll(() => firstIssues.getSnapshot().rows.has(fromSecond.id))
+      .toBe(true);
+    const results = await Promise.all(writes);
+    // One mutation log row per write: sent once each, under consecutive ids of one client.
+    const logged = await withClient(database.url, (client) =>
+      client.query<{ mutation_id: string; txid: string }>(
+        "SELECT mutation_id::text, txid::text FROM mutation_log WHERE client_id = $1 ORDER BY mutation_id",
+        [first.clientId],
+      ),
+    );
+    expect(second.clientId).toBe(first.clientId);
+    expect(logged.rows.map((row) => Number(row.mutation_id))).toEqual([1, 2]);
+    expect(logged.rows.map((row) => Number(row.txid)).sort()).toEqual(
+      results.map((result) => result.txid).sort(),
+    );
   },
 );
