@@ -1,8 +1,8 @@
 import { describe, expect, test } from "vitest";
 
 import type { ParsedShapeRequest } from "./parsed-request-cache";
+import { parseShapeRequest } from "../protocol/request";
 import { ParsedRequestCache, splitCursor } from "./parsed-request-cache";
-import { parseShapeRequest } from "./protocol/request";
 
 describe("splitCursor", () => {
   test("removes the cursor parameter wherever it is", () => {

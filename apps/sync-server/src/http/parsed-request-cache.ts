@@ -4,9 +4,9 @@
  * Parsing and validating each distinct URL-without-cursor once saves that work on the hot
  * path; the secret is part of the URL, so a hit is a URL that already passed the secret check.
  */
-import type { ShapeRequest } from "./protocol/request";
-import type { ShapeDefinition } from "./shapes/definition";
-import { LIVE_CACHE_BUSTER_QUERY_PARAM } from "./protocol/constants";
+import type { ShapeRequest } from "../protocol/request";
+import type { ShapeDefinition } from "../shapes/definition";
+import { LIVE_CACHE_BUSTER_QUERY_PARAM } from "../protocol/constants";
 
 export interface ParsedShapeRequest {
   request: ShapeRequest;
