@@ -32,6 +32,7 @@ import type { Divergence, FollowedShape } from "../test/support/mirror";
 import { startCrashableServer } from "../test/support/crash-server";
 import { startDedicatedPostgres } from "../test/support/dedicated-postgres";
 import {
+  allUpToDate,
   FAULT_WHERES,
   followShapes,
   isConverged,
@@ -116,11 +117,7 @@ async function main(): Promise<number> {
         WHERES,
       ),
     );
-    await Promise.all(
-      followers.map(({ follower }) =>
-        follower.until((f) => f.upToDate >= 1, 60_000),
-      ),
-    );
+    await allUpToDate(followers, 60_000);
     const writer = startWriter({
       databaseUrl: own.databaseUrl,
       table: "items",

@@ -16,11 +16,12 @@ import type { DedicatedPostgres } from "./support/dedicated-postgres";
 import { createLogger } from "../src/logger";
 import { startSyncServer } from "../src/server";
 import { startDedicatedPostgres } from "./support/dedicated-postgres";
-import { ourServerOnly, writeTransaction } from "./support/harness";
+import { ourServerOnly } from "./support/harness";
 import { Follower } from "./support/mirror";
 import {
   commitRecord,
   commitRightAfter,
+  commitTransaction,
   confirmedLsn,
   waitFor,
   walInsertLsn,
@@ -66,7 +67,7 @@ afterAll(async () => {
 });
 
 /** Commits one transaction (visible to replication at once); returns its xid. */
-const write = (...statements: string[]) => writeTransaction(sql, statements);
+const write = (...statements: string[]) => commitTransaction(sql, statements);
 
 describe("the slot's confirmed position", () => {
   test("is exactly the end of the last commit the server processed", async (ctx) => {

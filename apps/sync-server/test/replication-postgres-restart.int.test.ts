@@ -16,9 +16,14 @@ import type { DedicatedPostgres } from "./support/dedicated-postgres";
 import { startSyncServer } from "../src/server";
 import { startDedicatedPostgres } from "./support/dedicated-postgres";
 import { ourServerOnly } from "./support/harness";
-import { followShapes, NO_DIVERGENCE, settle } from "./support/mirror";
+import {
+  allUpToDate,
+  followShapes,
+  NO_DIVERGENCE,
+  settle,
+} from "./support/mirror";
 import { watchWalsenders, within } from "./support/slot";
-import { startWriter, WRITER_TABLE_SQL } from "./support/writer";
+import { FAULT_LOAD, startWriter, WRITER_TABLE_SQL } from "./support/writer";
 
 const SLOT = "restart_slot";
 /** How long Postgres stays down: several reconnect attempts (250 ms, 500 ms, 1 s…) fail. */
@@ -66,18 +71,11 @@ describe("Postgres restart", () => {
   test("of a few seconds under a writer leaves one walsender and every client equal to SELECT", async (ctx) => {
     ourServerOnly(ctx, "restarts a Postgres server of its own");
     const shapes = followShapes(`${server.url}/v1/shape`, "items", 6);
-    await Promise.all(
-      shapes.map(({ follower }) =>
-        follower.until((f) => f.upToDate >= 1, 15_000),
-      ),
-    );
+    await allUpToDate(shapes, 15_000);
     const writer = startWriter({
       databaseUrl: own.databaseUrl,
       table: "items",
-      ratePerSecond: 75,
-      connections: 3,
-      idRange: 400,
-      groups: 4,
+      ...FAULT_LOAD,
     });
     const walsenders = watchWalsenders(sql);
     try {

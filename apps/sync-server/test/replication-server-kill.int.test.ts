@@ -23,9 +23,14 @@ import type { DedicatedPostgres } from "./support/dedicated-postgres";
 import { startCrashableServer } from "./support/crash-server";
 import { startDedicatedPostgres } from "./support/dedicated-postgres";
 import { ourServerOnly } from "./support/harness";
-import { followShapes, NO_DIVERGENCE, settle } from "./support/mirror";
+import {
+  allUpToDate,
+  followShapes,
+  NO_DIVERGENCE,
+  settle,
+} from "./support/mirror";
 import { commitRightAfter } from "./support/slot";
-import { startWriter, WRITER_TABLE_SQL } from "./support/writer";
+import { FAULT_LOAD, startWriter, WRITER_TABLE_SQL } from "./support/writer";
 
 const SLOT = "kill_slot";
 let own: DedicatedPostgres;
@@ -67,19 +72,12 @@ describe("server killed during writes", () => {
     };
     server = await startCrashableServer(options);
     const shapes = followShapes(`${server.url}/v1/shape`, "items", 6);
-    await Promise.all(
-      shapes.map(({ follower }) =>
-        follower.until((f) => f.upToDate >= 1, 20_000),
-      ),
-    );
+    await allUpToDate(shapes, 20_000);
     const handles = shapes.map(({ follower }) => follower.handle);
     const writer = startWriter({
       databaseUrl: own.databaseUrl,
       table: "items",
-      ratePerSecond: 75,
-      connections: 3,
-      idRange: 400,
-      groups: 4,
+      ...FAULT_LOAD,
     });
     let adjacent = 0;
     try {

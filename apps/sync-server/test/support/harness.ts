@@ -100,6 +100,12 @@ export interface Harness {
   schemaName(name: string): string;
   /** URL of a raw `GET /v1/shape` request with these query parameters. */
   shapeRequestUrl(params: Record<string, string>): string;
+  /**
+   * Creates a table as the app's migrations do, with `REPLICA IDENTITY FULL` (`ddl` is what
+   * follows `CREATE TABLE`, e.g. `items (id int PRIMARY KEY, title text)`), and returns its
+   * `table` parameter.
+   */
+  createTable(ddl: string): Promise<string>;
   /** Unqualified names resolve to the harness's schema (`public`, or its own in parity mode). */
   sql: pg.Pool;
   /** Runs `statements` in one transaction and returns its 32-bit xid as the writer sees it. */
@@ -157,6 +163,7 @@ async function startOwnHarness(
     shapeRequestUrl(params) {
       return `${server.url}/v1/shape?${new URLSearchParams(params).toString()}`;
     },
+    createTable: (ddl) => createTable(sql, ddl, (name) => name),
     sql,
     write: (...statements) => writeTransaction(sql, statements),
     async restart(more = {}) {
@@ -213,6 +220,7 @@ async function startParityHarness(target: ParityTarget): Promise<Harness> {
       if (target.secret) query.set("secret", target.secret);
       return `${target.url}/v1/shape?${query.toString()}`;
     },
+    createTable: (ddl) => createTable(sql, ddl, (name) => `${schema}.${name}`),
     sql,
     write: (...statements) => writeTransaction(sql, statements),
     restart: () => Promise.reject(notOurs("restarting the server")),
@@ -226,8 +234,7 @@ async function startParityHarness(target: ParityTarget): Promise<Harness> {
   };
 }
 
-/** Runs `statements` in one transaction on a pooled connection; returns its 32-bit xid. */
-export async function writeTransaction(
+async function writeTransaction(
   sql: pg.Pool,
   statements: (string | { text: string; values: unknown[] })[],
 ): Promise<number> {

@@ -263,6 +263,18 @@ export function followShapes(
   });
 }
 
+/** Resolves once every client has had its first `up-to-date` (its snapshot is in). */
+export async function allUpToDate(
+  shapes: readonly FollowedShape[],
+  timeoutMs: number,
+): Promise<void> {
+  await Promise.all(
+    shapes.map(({ follower }) =>
+      follower.until((f) => f.upToDate >= 1, timeoutMs),
+    ),
+  );
+}
+
 /**
  * Waits (up to `timeoutMs`) until the client equals its shape's rows in the table now, and
  * returns how far it is from them then.

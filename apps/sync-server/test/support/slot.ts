@@ -4,8 +4,6 @@
  */
 import type pg from "pg";
 
-import { writeTransaction } from "./harness";
-
 type Queryable = Pick<pg.Pool, "query"> | Pick<pg.PoolClient, "query">;
 
 /**
@@ -100,6 +98,34 @@ export async function commitRecord(
 }
 
 /**
+ * Commits `statements` in one transaction on a pooled connection, made visible to replication
+ * at once (test clusters run synchronous_commit=off), and returns its 32-bit xid. Like the
+ * harness's `write`, without importing the harness (and with it vitest): the soak script uses
+ * this module outside vitest.
+ */
+export async function commitTransaction(
+  sql: pg.Pool,
+  statements: readonly string[],
+): Promise<number> {
+  const client = await sql.connect();
+  try {
+    await client.query("BEGIN");
+    await client.query("SET LOCAL synchronous_commit = on");
+    const { rows } = await client.query<{ xid: string }>(
+      "SELECT pg_current_xact_id()::xid::text AS xid",
+    );
+    for (const statement of statements) await client.query(statement);
+    await client.query("COMMIT");
+    return Number(rows[0]?.xid);
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+/**
  * Stages two transactions whose commit records touch: A writes `a` and stays open while B
  * commits `b`; once the server has confirmed B, `between()` runs (a fault), then A commits,
  * its commit record normally starting exactly where B's ends. Postgres resends A after a
@@ -120,7 +146,7 @@ export async function commitRightAfter(
     );
     await open.query(transactions.a);
     const from = await walInsertLsn(sql);
-    const xidB = await writeTransaction(sql, [transactions.b]);
+    const xidB = await commitTransaction(sql, [transactions.b]);
     const b = await commitRecord(sql, xidB, from);
     await waitFor("the server to confirm B", async () =>
       (await confirmedLsn(sql, slot)) >= b.end ? true : undefined,

@@ -13,6 +13,14 @@ export const WRITER_TABLE_SQL = (table: string) => `
   ALTER TABLE ${table} REPLICA IDENTITY FULL;
 `;
 
+/** The fault tests' load: ~75 transactions/s over three sessions on 400 ids in 4 groups. */
+export const FAULT_LOAD = {
+  ratePerSecond: 75,
+  connections: 3,
+  idRange: 400,
+  groups: 4,
+} as const;
+
 export interface WriterOptions {
   databaseUrl: string;
   table: string;
