@@ -1,28 +1,19 @@
 import type { ChangeMessage, Row } from "@electric-sql/client";
 import { Shape, ShapeStream } from "@electric-sql/client";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { describe, expect } from "vitest";
 
-import type { Harness } from "./support/harness";
-import {
-  isUpToDate,
-  record,
-  startHarness,
-  upToDateCount,
-} from "./support/harness";
+import { syncTest as test } from "./support/fixture";
+import { isUpToDate, record, upToDateCount } from "./support/harness";
 
-let h: Harness;
+let items = "";
 
-beforeAll(async () => {
-  h = await startHarness();
-  await h.sql.query(`
-    CREATE TABLE items (id int PRIMARY KEY, title text NOT NULL, done bool NOT NULL DEFAULT false);
-    ALTER TABLE items REPLICA IDENTITY FULL;
-    INSERT INTO items VALUES (1, 'one', false), (2, 'two', true);
-  `);
-});
-
-afterAll(async () => {
-  await h.close();
+test.beforeAll(async ({ h, table }) => {
+  items = await table(
+    "items (id int PRIMARY KEY, title text NOT NULL, done bool NOT NULL DEFAULT false)",
+  );
+  await h.sql.query(
+    "INSERT INTO items VALUES (1, 'one', false), (2, 'two', true)",
+  );
 });
 
 function changes(messages: unknown[]): ChangeMessage<Row>[] {
@@ -32,9 +23,11 @@ function changes(messages: unknown[]): ChangeMessage<Row>[] {
 }
 
 describe("initial sync and live changes through ShapeStream", () => {
-  test("Shape resolves with the snapshot rows, parsed by the client", async () => {
+  test("Shape resolves with the snapshot rows, parsed by the client", async ({
+    h,
+  }) => {
     const shape = new Shape(
-      new ShapeStream({ url: h.shapeUrl, params: { table: h.table("items") } }),
+      new ShapeStream({ url: h.shapeUrl, params: { table: items } }),
     );
     const rows = await shape.rows;
     expect(rows.sort((a, b) => Number(a.id) - Number(b.id))).toEqual([
@@ -44,10 +37,12 @@ describe("initial sync and live changes through ShapeStream", () => {
     shape.unsubscribeAll();
   });
 
-  test("live insert/update/delete arrive with the writer's txid", async () => {
+  test("live insert/update/delete arrive with the writer's txid", async ({
+    h,
+  }) => {
     const recorded = record({
       url: h.shapeUrl,
-      params: { table: h.table("items") },
+      params: { table: items },
     });
     await recorded.until((messages) => upToDateCount(messages) >= 1);
     const xid = await h.write("INSERT INTO items VALUES (3, 'three', false)");

@@ -234,6 +234,23 @@ async function startParityHarness(target: ParityTarget): Promise<Harness> {
   };
 }
 
+async function createTable(
+  sql: pg.Pool,
+  ddl: string,
+  tableParam: (name: string) => string,
+): Promise<string> {
+  const name = /^\s*([a-z_][a-z0-9_]*)\s*\(/.exec(ddl)?.[1];
+  if (!name)
+    throw new Error(
+      `createTable: expected "name (columns…)" with a plain lower-case name, got ${ddl}`,
+    );
+  await sql.query(
+    `CREATE TABLE ${ddl}; ALTER TABLE ${name} REPLICA IDENTITY FULL`,
+  );
+  return tableParam(name);
+}
+
+/** Runs `statements` in one transaction on a pooled connection; returns its 32-bit xid. */
 async function writeTransaction(
   sql: pg.Pool,
   statements: (string | { text: string; values: unknown[] })[],
