@@ -44,6 +44,7 @@ import { createLogger, startSyncServer } from "@repo/sync-server";
 import type { SyncClient } from "../src";
 import { createSyncClient, trpcTransport } from "../src";
 import { FakeBackend, USER_ID } from "../src/testing/fake-backend";
+import { createSignedInUser } from "../test/support/signed-in-user";
 
 const { values: flags } = parseArgs({
   args: process.argv.slice(2).filter((arg) => arg !== "--"),
@@ -236,19 +237,7 @@ async function startStack(databaseUrl: string): Promise<Stack> {
     onError: api.onError,
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const userId = randomUUID();
-  const token = randomBytes(16).toString("hex");
-  const sql = new pg.Client({ connectionString: databaseUrl });
-  await sql.connect();
-  await sql.query(
-    "INSERT INTO users (id, name, email) VALUES ($1, 'Bench', $2)",
-    [userId, `${userId}@example.com`],
-  );
-  await sql.query(
-    "INSERT INTO sessions (token, user_id, expires_at) VALUES ($1, $2, now() + interval '1 day')",
-    [token, userId],
-  );
-  await sql.end();
+  const { userId, token } = await createSignedInUser(databaseUrl, "Bench");
   const projectId = randomUUID();
   const caller = await api.caller(
     new Headers({ authorization: `Bearer ${token}` }),

@@ -223,21 +223,14 @@ export class ShapeRegistry {
       options.onInitialRows(handle);
     }
     const stream = (options.createStream ?? defaultStream)({
-      url: options.shapeUrl,
-      params: {
-        ...options.shapeParams,
-        table: definition.table,
-        ...(definition.where !== undefined && { where: definition.where }),
-        ...(definition.params && { params: [...definition.params] }),
-        ...(definition.columns && { columns: [...definition.columns] }),
-      },
-      ...(options.shapeHeaders && { headers: options.shapeHeaders }),
+      ...streamOptions(options.shapeUrl, definition, {
+        params: options.shapeParams,
+        headers: options.shapeHeaders,
+      }),
       ...(definition.initial && {
         handle: definition.initial.handle,
         offset: definition.initial.offset,
       }),
-      columnMapper: snakeCamelMapper(),
-      parser: SHAPE_PARSER,
     });
     handle.unsubscribe = stream.subscribe(
       (messages) => {
@@ -282,6 +275,30 @@ export class ShapeRegistry {
           yield row;
         }
   }
+}
+
+/**
+ * The `ShapeStream` options of a shape: its table, where, params and columns as Electric's
+ * parameters (beside the app's own, e.g. a secret), rows typed by `SHAPE_PARSER` in camelCase.
+ */
+export function streamOptions(
+  url: string,
+  shape: Omit<ShapeDefinition<TableName>, "initial" | "matches">,
+  extra: { params?: Record<string, string>; headers?: Record<string, string> },
+): ShapeStreamOptions<unknown> {
+  return {
+    url,
+    params: {
+      ...extra.params,
+      table: shape.table,
+      ...(shape.where !== undefined && { where: shape.where }),
+      ...(shape.params && { params: [...shape.params] }),
+      ...(shape.columns && { columns: [...shape.columns] }),
+    },
+    ...(extra.headers && { headers: extra.headers }),
+    columnMapper: snakeCamelMapper(),
+    parser: SHAPE_PARSER,
+  };
 }
 
 function defaultStream(

@@ -5,12 +5,12 @@
  * full load.
  */
 import type { Offset, Row } from "@electric-sql/client";
-import { ShapeStream, snakeCamelMapper } from "@electric-sql/client";
+import { ShapeStream } from "@electric-sql/client";
 
 import type { RowOf, TableName } from "@repo/schema";
-import { SHAPE_PARSER } from "@repo/schema";
 
 import type { ShapeDefinition } from "./shape-registry";
+import { streamOptions } from "./shape-registry";
 import { SyncedRowsOfShape } from "./synced-shape";
 
 export interface InitialShape<TTable extends TableName> {
@@ -36,18 +36,8 @@ export async function loadShape<TTable extends TableName>(options: {
 }): Promise<InitialShape<TTable>> {
   const { shape } = options;
   const stream = new ShapeStream<Row<unknown>>({
-    url: options.url,
-    params: {
-      ...options.params,
-      table: shape.table,
-      ...(shape.where !== undefined && { where: shape.where }),
-      ...(shape.params && { params: [...shape.params] }),
-      ...(shape.columns && { columns: [...shape.columns] }),
-    },
-    ...(options.headers && { headers: options.headers }),
+    ...streamOptions(options.url, shape, options),
     subscribe: false,
-    columnMapper: snakeCamelMapper(),
-    parser: SHAPE_PARSER,
     ...(options.signal && { signal: options.signal }),
   });
   const synced = new SyncedRowsOfShape(shape.table);

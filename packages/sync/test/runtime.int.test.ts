@@ -30,6 +30,7 @@ import {
   MutationRejectedError,
   trpcTransport,
 } from "../src";
+import { createSignedInUser } from "./support/signed-in-user";
 
 const SECRET = randomBytes(16).toString("hex");
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -71,18 +72,7 @@ async function startStack(database: TestDatabase): Promise<Stack> {
     await whileDown?.();
     sync = await startSync(sync.port);
   };
-  const userId = randomUUID();
-  const token = randomBytes(16).toString("hex");
-  await withClient(database.url, async (client) => {
-    await client.query(
-      "INSERT INTO users (id, name, email) VALUES ($1, 'Runtime', $2)",
-      [userId, `${userId}@example.com`],
-    );
-    await client.query(
-      "INSERT INTO sessions (token, user_id, expires_at) VALUES ($1, $2, now() + interval '1 hour')",
-      [token, userId],
-    );
-  });
+  const { userId, token } = await createSignedInUser(database.url, "Runtime");
   const serve = () =>
     createHTTPServer({
       router: api.router,

@@ -22,6 +22,7 @@ import { createLogger, startSyncServer } from "@repo/sync-server";
 
 import { createSyncClient, loadShape } from "../../src";
 import { SyncProvider } from "../../src/react";
+import { createSignedInUser } from "../support/signed-in-user";
 import { Board } from "./board";
 
 const SECRET = randomBytes(16).toString("hex");
@@ -52,19 +53,8 @@ export async function startBrowserStack(database: {
     publicationName: `pub_${database.name}`,
     logger: createLogger("silent"),
   });
-  const userId = randomUUID();
-  const token = randomBytes(16).toString("hex");
+  const { userId, token } = await createSignedInUser(database.url, "Browser");
   const projectId = randomUUID();
-  await withClient(database.url, async (client) => {
-    await client.query(
-      "INSERT INTO users (id, name, email) VALUES ($1, 'Browser', $2)",
-      [userId, `${userId}@example.com`],
-    );
-    await client.query(
-      "INSERT INTO sessions (token, user_id, expires_at) VALUES ($1, $2, now() + interval '1 hour')",
-      [token, userId],
-    );
-  });
   const caller = await api.caller(
     new Headers({ authorization: `Bearer ${token}` }),
   );
