@@ -416,3 +416,28 @@ describe("tabs", () => {
     ]);
   });
 });
+
+describe("outbox failures", () => {
+  it("an outbox that cannot be loaded falls back to memory: writes still apply and sync, the error is reported", async () => {
+    const errors: Error[] = [];
+    const broken = {
+      load: () => Promise.reject(new Error("IndexedDB is blocked")),
+      add: () => Promise.reject(new Error("unreachable")),
+      remove: () => Promise.reject(new Error("unreachable")),
+    };
+    const { client, answer, deliver } = setup({
+      storage: broken,
+      onError: (error) => errors.push(error),
+    });
+    cleanups.push(() => client.close());
+    const issues = client.shape({ table: "issues" });
+    await client.ready;
+    expect(errors.map((error) => error.name)).toEqual(["OutboxError"]);
+    const input = createIssue();
+    const synced = client.mutate(mutations.issues.create, input);
+    expect(issues.getSnapshot().rows.has(input.id)).toBe(true);
+    await answer();
+    await deliver();
+    await synced;
+  });
+});

@@ -50,7 +50,7 @@ import {
 } from "./errors";
 import { addId, OptimisticView, rowIdOf } from "./optimistic-view";
 import { OutboxSender } from "./outbox-sender";
-import { memoryOutbox } from "./outbox/storage";
+import { memoryOutbox, withMemoryFallback } from "./outbox/storage";
 import { ShapeRegistry } from "./shape-registry";
 import { singleTab } from "./tabs";
 
@@ -141,7 +141,16 @@ export class SyncClient {
   private readonly failureListeners = new Set<Listener>();
 
   constructor(private readonly options: SyncClientOptions) {
-    this.storage = options.storage ?? memoryOutbox();
+    this.storage = withMemoryFallback(
+      options.storage ?? memoryOutbox(),
+      (error) =>
+        this.reportError(
+          new OutboxError(
+            "the outbox could not be loaded: this session's writes are kept in memory only",
+            { cause: error },
+          ),
+        ),
+    );
     this.tabs = options.tabs ?? singleTab();
     this.shapes = new ShapeRegistry({
       shapeUrl: options.shapeUrl,

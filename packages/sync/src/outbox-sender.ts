@@ -33,6 +33,8 @@ export class OutboxSender {
   /** Set when this runtime becomes the sender of its group. */
   isLeader = false;
   private sending = false;
+  /** `pump` was called during a pass: look at the stored queue once more when it ends. */
+  private again = false;
   private stopped = false;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private retryAttempt = 0;
@@ -50,9 +52,14 @@ export class OutboxSender {
 
   /** Sends the next stored write unless sending, waiting out a backoff, or not the sender. */
   pump(): void {
-    if (this.sending || this.stopped || this.retryTimer || !this.isLeader)
+    if (this.sending) {
+      // The running pass may have read the stored queue before this write was stored.
+      this.again = true;
       return;
+    }
+    if (this.stopped || this.retryTimer || !this.isLeader) return;
     this.sending = true;
+    this.again = false;
     void this.sendNext();
   }
 
@@ -85,7 +92,7 @@ export class OutboxSender {
     }
     if (!write || this.stopped) {
       this.sending = false;
-      if (unusable) this.pump();
+      if (unusable || this.again) this.pump();
       else options.onIdle();
       return;
     }

@@ -102,3 +102,32 @@ export function memoryOutbox(initial?: Partial<OutboxSnapshot>): OutboxStorage {
     },
   };
 }
+
+/**
+ * `storage`, unless its first load fails (IndexedDB blocked in a private window, a corrupt
+ * file): then an in-memory queue, and `onFallback` says so once. Writes keep working for the
+ * session instead of the client failing to start; they only do not survive a reload.
+ */
+export function withMemoryFallback(
+  storage: OutboxStorage,
+  onFallback: (error: unknown) => void,
+): OutboxStorage {
+  let active = storage;
+  let loaded = false;
+  return {
+    load: async () => {
+      if (loaded) return active.load();
+      try {
+        return await active.load();
+      } catch (error) {
+        onFallback(error);
+        active = memoryOutbox();
+        return await active.load();
+      } finally {
+        loaded = true;
+      }
+    },
+    add: (entry) => active.add(entry),
+    remove: (mutationId) => active.remove(mutationId),
+  };
+}
