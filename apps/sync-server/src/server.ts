@@ -137,6 +137,7 @@ export async function startSyncServer(
     logger,
     ensurePublished: (table) => replication.ensurePublished(table),
     storage,
+    chunkBytes: settings.chunkBytes,
   });
   let replicationHealthy = false;
   try {

@@ -1,7 +1,8 @@
 /**
  * Non-live answers of the shape log: one chunk of entries after the requested offset, with
  * Electric's headers (handle, offset, schema or cursor, up-to-date, cache-control, etag) and
- * a body encoded once for every client reading the same chunk.
+ * a body encoded once for every client reading the same chunk. A snapshot chunk still being
+ * written is streamed as its rows arrive (its offset, and so its headers, are known already).
  */
 import type { LogOffset } from "../protocol/offset";
 import type { LogChunk } from "../shapes/shape-log";
@@ -18,18 +19,17 @@ import {
 } from "../protocol/constants";
 import { nextCursor } from "../protocol/cursor";
 import { upToDateMessage } from "../protocol/messages";
-import { BEFORE_ALL, compareOffsets, formatOffset } from "../protocol/offset";
+import { formatOffset } from "../protocol/offset";
 
 export function serveChunk(read: ShapeRead, offset: LogOffset): void {
   const { shape, server } = read;
   const chunk = shape.log.read(offset, server.settings.chunkBytes);
-  // Electric never marks an offset=-1 response up-to-date, to keep it long-cacheable; nor can
-  // the end of a log whose snapshot is still being written be up-to-date.
-  const isInitial = compareOffsets(offset, BEFORE_ALL) === 0;
+  // A snapshot chunk (the offset=-1 answer included) is never up-to-date: its offset is
+  // before the snapshot's end, and Electric keeps the -1 answer long-cacheable.
   sendShapeChunk(read, {
     log: chunk,
     requested: offset,
-    upToDate: chunk.atEnd && !isInitial && shape.state === "ready",
+    upToDate: chunk.atEnd && shape.state === "ready",
   });
 }
 
@@ -70,11 +70,51 @@ export function sendShapeChunk(read: ShapeRead, chunk: ChunkToSend): void {
   shape.lastUsedAt = Date.now();
   headers["content-type"] = "application/json; charset=utf-8";
   response.writeHead(200, headers);
-  response.end(
-    request.method === "HEAD"
-      ? undefined
-      : encodedBody(chunk.log, chunk.upToDate ? maxLsn(read) : undefined),
-  );
+  if (request.method === "HEAD") response.end();
+  else if (chunk.log && !chunk.log.complete) streamChunk(read, chunk.log);
+  else
+    response.end(
+      encodedBody(chunk.log, chunk.upToDate ? maxLsn(read) : undefined),
+    );
+}
+
+/**
+ * The body of a snapshot chunk still being written: what is there now, then its rows as the
+ * snapshot appends them, closed when the chunk is. If the shape fails meanwhile the response
+ * is cut off, and the client's retry gets the error (or 409).
+ */
+function streamChunk(read: ShapeRead, first: LogChunk): void {
+  const { server, response, shape } = read;
+  let chunk = first;
+  let empty = first.entries.length === 0;
+  response.write(`[${first.joined}`);
+  const stop = () => {
+    unsubscribe();
+    server.liveResponses.delete(cutOff);
+    response.off("close", stop);
+  };
+  const cutOff = () => {
+    stop();
+    response.destroy();
+  };
+  const onAppend = () => {
+    if (shape.state === "invalid") {
+      cutOff();
+      return;
+    }
+    chunk = shape.log.readMore(chunk);
+    if (chunk.entries.length > 0) {
+      response.write(empty ? chunk.joined : `,${chunk.joined}`);
+      empty = false;
+    }
+    if (chunk.complete) {
+      stop();
+      response.end("]");
+    }
+  };
+  const unsubscribe = shape.subscribe(onAppend);
+  server.liveResponses.add(cutOff);
+  response.on("close", stop);
 }
 
 /**

@@ -63,8 +63,9 @@ export interface ShapeToResolve {
 
 /**
  * The shape a request reads, or 409 when its handle is not the current one. With
- * `waitForEntries`, a non-live read from a snapshot offset resolves as soon as the running
- * snapshot has produced entries past it; every other read waits for the whole snapshot.
+ * `waitForEntries`, a non-live read from a snapshot offset (`-1`, `0_<k>`) resolves as soon as
+ * the running snapshot has written past it (its next chunk is started, or it ended): that chunk
+ * is streamed while it is written. Every other read waits for the whole snapshot.
  */
 export async function resolveShape(
   { server, shapeRequest, definition }: ShapeToResolve,
@@ -91,9 +92,7 @@ export async function resolveShape(
     offset.tx <= 0n &&
     offset.op !== Infinity
   )
-    // Pages of a few cursor batches: the client's cost per response is large enough that
-    // one response per 5,000-row batch costs it more than the overlap gains.
-    await shape.waitForEntries(offset, SNAPSHOT_PAGE_ROWS);
+    await shape.waitForEntries(offset);
   else await shape.ready;
   if (shape.state === "invalid") {
     const failure = shape.snapshotError as
@@ -127,6 +126,3 @@ export async function currentHandle(
     throw error;
   }
 }
-
-/** Rows a response of a running snapshot waits for (unless the snapshot ends first). */
-const SNAPSHOT_PAGE_ROWS = 20_000;

@@ -3,6 +3,11 @@
  * appended one whole transaction at a time, so the log end is always a transaction boundary and
  * a reader that reaches it can be told "up-to-date" without splitting a transaction.
  *
+ * The initial snapshot comes first, numbered by chunk as Electric numbers it (SPEC.md
+ * "Offsets"): every row of chunk k has offset `0_<k>`, and `snapshot-end` (`0_inf`) closes the
+ * last chunk. A read from `-1` or `0_<k>` answers exactly the next chunk, so an answer for a
+ * snapshot offset never changes; a read past the last chunk goes on from `0_inf`.
+ *
  * The offsets index lives in memory; the message bodies live in a `PayloadStore`: in memory
  * (no storage directory configured: a restart loses the logs and clients get 409) or in an
  * append-only file (`FilePayloads`), which survives restarts and keeps RAM bounded.
@@ -24,6 +29,7 @@ import {
   compareOffsets,
   formatOffset,
   parseOffset,
+  SNAPSHOT_END,
 } from "../protocol/offset";
 
 export interface LogEntry {
@@ -35,10 +41,17 @@ export interface LogChunk {
   entries: string[];
   /** `entries` joined with commas: the inside of a JSON array body. */
   joined: string;
-  /** Offset of the last entry returned, or the requested offset when nothing was returned. */
+  /**
+   * Where a reader continues from: the offset of the last entry returned (`0_<k>` for snapshot
+   * chunk k), or the requested offset when nothing was returned.
+   */
   lastOffset: LogOffset;
-  /** True when the chunk reaches the current end of the log. */
+  /** True when the chunk reaches the current end of the log (never for a snapshot chunk). */
   atEnd: boolean;
+  /** False while a snapshot chunk is still being written: more of its rows will follow. */
+  complete: boolean;
+  /** Index just past the last entry returned, where the rest of an incomplete chunk starts. */
+  end: number;
 }
 
 /** Where message bodies are kept; entry `i` of the log is payload `i`. */
@@ -213,6 +226,16 @@ export class FilePayloads implements PayloadStore {
 }
 
 const NEWLINE = Buffer.from("\n");
+
+/** `-1` and `0_<k>`: positions between snapshot chunks. */
+function isSnapshotPosition(offset: LogOffset): boolean {
+  return offset.tx < 0n || isSnapshotChunk(offset);
+}
+
+/** `0_<k>` with k finite: the offset of every row of snapshot chunk k. */
+function isSnapshotChunk(offset: LogOffset): boolean {
+  return offset.tx === 0n && offset.op !== Infinity;
+}
 const READ_CACHE_BYTES = 16 * 1024 * 1024;
 
 export class ShapeLog {
@@ -243,7 +266,9 @@ export class ShapeLog {
     if (entries.length === 0) return;
     let last = this.lastOffset;
     for (const entry of entries) {
-      if (compareOffsets(entry.offset, last) <= 0)
+      const order = compareOffsets(entry.offset, last);
+      // The rows of one snapshot chunk share its offset.
+      if (order < 0 || (order === 0 && !isSnapshotChunk(entry.offset)))
         throw new Error("shape log offsets must increase");
       last = entry.offset;
     }
@@ -253,12 +278,20 @@ export class ShapeLog {
     this.readCacheBytes = 0;
   }
 
-  /** Entries strictly after `after`, up to about `maxBytes` of JSON (at least one entry). */
+  /**
+   * What a reader at `after` gets next: from `-1` or `0_<k>`, the next snapshot chunk (possibly
+   * still being written: `complete` false); past the snapshot, the entries strictly after
+   * `after`, up to about `maxBytes` of JSON (at least one entry).
+   */
   read(after: LogOffset, maxBytes: number): LogChunk {
     const cacheKey = `${after.tx}_${after.op}_${maxBytes}`;
     const cached = this.readCache.get(cacheKey);
     if (cached) return cached;
-    const chunk = this.readUncached(after, maxBytes);
+    const chunkStart = this.snapshotChunkStart(after);
+    const chunk =
+      chunkStart === undefined
+        ? this.readUncached(this.readPosition(after), maxBytes)
+        : this.snapshotChunk(chunkStart.number, chunkStart.index);
     // Bounded: a few recent chunks, at most READ_CACHE_BYTES of JSON per shape.
     const size = chunk.joined.length;
     if (size <= READ_CACHE_BYTES) {
@@ -273,6 +306,11 @@ export class ShapeLog {
       this.readCacheBytes += size;
     }
     return chunk;
+  }
+
+  /** The rows of an incomplete snapshot chunk appended since `previous` was read. */
+  readMore(previous: LogChunk): LogChunk {
+    return this.snapshotChunk(previous.lastOffset.op, previous.end);
   }
 
   private readUncached(after: LogOffset, maxBytes: number): LogChunk {
@@ -291,15 +329,64 @@ export class ShapeLog {
       joined: entries.join(","),
       lastOffset: to > from ? (this.offsets[to - 1] ?? after) : after,
       atEnd: to >= this.offsets.length,
+      complete: true,
+      end: to,
     };
   }
 
-  hasEntriesAfter(after: LogOffset): boolean {
-    return this.firstIndexAfter(after) < this.offsets.length;
+  /**
+   * Snapshot chunk `number` from entry `from` on: its rows, plus `snapshot-end` when it is the
+   * last chunk; complete once anything follows its rows.
+   */
+  private snapshotChunk(number: number, from: number): LogChunk {
+    let to = this.firstIndexAfter({ tx: 0n, op: number });
+    const next = this.offsets[to];
+    if (next && compareOffsets(next, SNAPSHOT_END) === 0) to++;
+    const entries = to > from ? this.payloads.read(from, to) : [];
+    return {
+      entries,
+      joined: entries.join(","),
+      lastOffset: { tx: 0n, op: number },
+      atEnd: false,
+      complete: next !== undefined,
+      end: to,
+    };
   }
 
-  countEntriesAfter(after: LogOffset): number {
-    return this.offsets.length - this.firstIndexAfter(after);
+  /**
+   * For a snapshot position (`-1`, `0_<k>`), the next chunk's number and first entry; undefined
+   * when `after` is no snapshot position or the snapshot ended before that chunk. Chunk 0 always
+   * exists: an empty snapshot's is `snapshot-end` alone (or nothing yet, while it runs).
+   */
+  private snapshotChunkStart(
+    after: LogOffset,
+  ): { number: number; index: number } | undefined {
+    if (!isSnapshotPosition(after)) return undefined;
+    const number = after.tx < 0n ? 0 : after.op + 1;
+    const index = this.firstIndexAfter(
+      number === 0 ? BEFORE_ALL : { tx: 0n, op: number - 1 },
+    );
+    const first = this.offsets[index];
+    if (number === 0 || !first || compareOffsets(first, SNAPSHOT_END) < 0)
+      return { number, index };
+    return undefined;
+  }
+
+  /** Where a read from `after` continues in the log: past the snapshot, `0_inf` at least. */
+  private readPosition(after: LogOffset): LogOffset {
+    return compareOffsets(after, SNAPSHOT_END) < 0 ? SNAPSHOT_END : after;
+  }
+
+  /** Whether a read from `after` would return entries now. */
+  hasEntriesAfter(after: LogOffset): boolean {
+    const chunkStart = this.snapshotChunkStart(after);
+    if (chunkStart) return chunkStart.index < this.offsets.length;
+    return this.firstIndexAfter(this.readPosition(after)) < this.offsets.length;
+  }
+
+  /** Whether anything at all was appended after `after` (a snapshot chunk, or its end). */
+  hasAnythingAfter(after: LogOffset): boolean {
+    return this.firstIndexAfter(after) < this.offsets.length;
   }
 
   sync(): void {

@@ -28,6 +28,8 @@ export interface ShapeManagerOptions {
   /** Adds the table to the publication (and sets REPLICA IDENTITY FULL) before snapshotting. */
   ensurePublished: (table: TableInfo) => Promise<void>;
   storage?: ShapeStorage;
+  /** Bytes of JSON per snapshot chunk (`ELECTRIC_SHAPE_CHUNK_BYTES_THRESHOLD`). */
+  chunkBytes: number;
 }
 
 export class ShapeManager {
@@ -100,14 +102,14 @@ export class ShapeManager {
             )
           : undefined;
         await this.options.ensurePublished(table);
-        const shape = new Shape(
-          meta.handle,
-          meta.definition,
+        const shape = new Shape({
+          handle: meta.handle,
+          definition: meta.definition,
           table,
           selected,
           where,
           log,
-        );
+        });
         shape.restoreReady(
           parsePgSnapshot(
             `${meta.snapshot.xmin}:${meta.snapshot.xmax}:${meta.snapshot.xip_list.join(",")}`,
@@ -200,16 +202,16 @@ export class ShapeManager {
       throw error;
     }
     const handle = this.newHandle(key);
-    const shape = new Shape(
+    const shape = new Shape({
       handle,
       definition,
       table,
       selected,
       where,
-      this.storage.createLog(handle),
-    );
+      log: this.storage.createLog(handle),
+    });
     this.storage.save({
-      version: 1,
+      version: 2,
       handle,
       definition,
       tableSignature: tableSignature(table),
@@ -223,25 +225,27 @@ export class ShapeManager {
       table: `${table.schema}.${table.name}`,
       where: definition.where,
     });
-    void takeSnapshot(this.options.pool, shape).then(() => {
-      if (shape.state === "invalid") {
-        this.remove(shape, shape.invalidReason ?? "snapshot failed");
-        return;
-      }
-      shape.log.sync();
-      this.storage.save({
-        version: 1,
-        handle,
-        definition,
-        tableSignature: tableSignature(table),
-        state: "ready",
-        snapshot: shape.snapshotInfo,
-      });
-      this.options.logger.debug("snapshot done", {
-        handle,
-        rows: shape.log.size - 1,
-      });
-    });
+    void takeSnapshot(this.options.pool, shape, this.options.chunkBytes).then(
+      () => {
+        if (shape.state === "invalid") {
+          this.remove(shape, shape.invalidReason ?? "snapshot failed");
+          return;
+        }
+        shape.log.sync();
+        this.storage.save({
+          version: 2,
+          handle,
+          definition,
+          tableSignature: tableSignature(table),
+          state: "ready",
+          snapshot: shape.snapshotInfo,
+        });
+        this.options.logger.debug("snapshot done", {
+          handle,
+          rows: shape.log.size - 1,
+        });
+      },
+    );
     return shape;
   }
 

@@ -22,7 +22,8 @@ import type { ShapeDefinition } from "./definition";
 import { FilePayloads, MemoryPayloads, ShapeLog } from "./shape-log";
 
 export interface PersistedShape {
-  version: 1;
+  /** 2: snapshot rows numbered by chunk (`0_<k>`); version 1 logs (by row) are discarded. */
+  version: 2;
   handle: string;
   definition: ShapeDefinition;
   /** `oid:name:type:dims:pk` per column at creation; a mismatch at restore drops the shape. */
@@ -153,7 +154,7 @@ export class DiskShapeStorage implements ShapeStorage {
         meta = undefined;
       }
       if (
-        meta?.version !== 1 ||
+        meta?.version !== 2 ||
         meta.state !== "ready" ||
         meta.handle !== handle
       ) {

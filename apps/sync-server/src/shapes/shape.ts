@@ -33,7 +33,22 @@ import { electricSchema } from "./table-info";
 
 export type ShapeState = "snapshotting" | "ready" | "invalid";
 
+export interface ShapeParts {
+  handle: string;
+  definition: ShapeDefinition;
+  table: TableInfo;
+  selected: readonly ColumnInfo[];
+  where: CompiledWhere | undefined;
+  log?: ShapeLog;
+}
+
 export class Shape {
+  readonly handle: string;
+  readonly definition: ShapeDefinition;
+  readonly table: TableInfo;
+  readonly selected: readonly ColumnInfo[];
+  readonly where: CompiledWhere | undefined;
+  readonly log: ShapeLog;
   readonly schemaHeader: string;
   readonly relation: [string, string];
   state: ShapeState = "snapshotting";
@@ -47,7 +62,9 @@ export class Shape {
   private snapshot: PgSnapshot | undefined;
   private filtering = true;
   private readonly listeners = new Set<() => void>();
-  private snapshotRowCount = 0;
+  /** The snapshot chunk being filled, and its bytes so far. */
+  private snapshotChunk = 0;
+  private snapshotChunkBytes = 0;
   private snapshotFragments: { columns: string[]; headers: string } | undefined;
   private readySettled = false;
   private resolveReady!: () => void;
@@ -55,14 +72,14 @@ export class Shape {
   /** Settles when the initial snapshot is in the log (or failed). */
   readonly ready: Promise<void>;
 
-  constructor(
-    readonly handle: string,
-    readonly definition: ShapeDefinition,
-    readonly table: TableInfo,
-    readonly selected: readonly ColumnInfo[],
-    readonly where: CompiledWhere | undefined,
-    readonly log: ShapeLog = new ShapeLog(),
-  ) {
+  constructor(parts: ShapeParts) {
+    const { handle, definition, table, selected, where } = parts;
+    this.handle = handle;
+    this.definition = definition;
+    this.table = table;
+    this.selected = selected;
+    this.where = where;
+    this.log = parts.log ?? new ShapeLog();
     this.schemaHeader = electricSchema(selected);
     this.relation = [table.schema, table.name];
     this.keyPrefix = relationPrefix(table.schema, table.name);
@@ -84,8 +101,13 @@ export class Shape {
   /**
    * Appends a batch of snapshot rows (values in `selectedColumnNames` order). The JSON is
    * assembled from pre-encoded fragments: the initial sync of large tables is dominated by it.
+   * Rows are numbered by chunk, as Electric does (`querying.ex` `stream_initial_data`): a chunk
+   * closes with the row that brings it to `chunkBytes` (counting a separator per row).
    */
-  appendSnapshotRows(rows: readonly (readonly (string | null)[])[]): void {
+  appendSnapshotRows(
+    rows: readonly (readonly (string | null)[])[],
+    chunkBytes: number,
+  ): void {
     const names = this.selectedNames;
     const fragments = (this.snapshotFragments ??= {
       columns: names.map(
@@ -103,10 +125,13 @@ export class Shape {
         value += `${fragments.columns[index] ?? ""}${item === null ? "null" : JSON.stringify(item)}`;
       }
       const key = buildKey(this.keyPrefix, this.pkNames, row);
-      entries.push({
-        offset: { tx: 0n, op: this.snapshotRowCount++ },
-        json: `{"key":${JSON.stringify(key)},"value":{${value}},"headers":${fragments.headers}}`,
-      });
+      const json = `{"key":${JSON.stringify(key)},"value":{${value}},"headers":${fragments.headers}}`;
+      entries.push({ offset: { tx: 0n, op: this.snapshotChunk }, json });
+      this.snapshotChunkBytes += json.length + 1;
+      if (this.snapshotChunkBytes >= chunkBytes) {
+        this.snapshotChunk++;
+        this.snapshotChunkBytes = 0;
+      }
     }
     this.log.append(entries);
     // Initial-sync readers are served while the snapshot runs (see `waitForEntries`).
@@ -114,15 +139,14 @@ export class Shape {
   }
 
   /**
-   * Resolves once the log has entries after `after`, or the shape is no longer snapshotting
+   * Resolves once the log has anything after `after`, or the shape is no longer snapshotting
    * (ready, or invalid: the caller checks which). Lets a non-live read of a shape whose
-   * snapshot is still running start with the rows fetched so far, so the client parses them
-   * while the rest is fetched, instead of waiting for the whole snapshot.
+   * snapshot is still running start with the chunk being written, so the client parses the
+   * first chunks while the rest is fetched, instead of waiting for the whole snapshot.
    */
-  waitForEntries(after: LogOffset, minEntries = 1): Promise<void> {
+  waitForEntries(after: LogOffset): Promise<void> {
     const enough = () =>
-      this.state !== "snapshotting" ||
-      this.log.countEntriesAfter(after) >= minEntries;
+      this.state !== "snapshotting" || this.log.hasAnythingAfter(after);
     if (enough()) return Promise.resolve();
     return new Promise<void>((resolve) => {
       const unsubscribe = this.subscribe(() => {

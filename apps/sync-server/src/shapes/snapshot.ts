@@ -1,7 +1,8 @@
 /**
  * The initial snapshot of a shape: a REPEATABLE READ, READ ONLY transaction whose first
  * statement records `pg_current_snapshot()` (so rows and snapshot agree), then the shape's
- * rows through a cursor in batches, so a large table never sits in memory twice.
+ * rows through a cursor in batches, so a large table never sits in memory twice; the log
+ * numbers them in chunks of about `chunkBytes`.
  */
 import type pg from "pg";
 
@@ -12,7 +13,11 @@ import { parsePgSnapshot } from "./snapshot-visibility";
 
 const FETCH_SIZE = 5000;
 
-export async function takeSnapshot(pool: pg.Pool, shape: Shape): Promise<void> {
+export async function takeSnapshot(
+  pool: pg.Pool,
+  shape: Shape,
+  chunkBytes: number,
+): Promise<void> {
   const client = await pool.connect();
   let failed = false;
   try {
@@ -34,7 +39,7 @@ export async function takeSnapshot(pool: pg.Pool, shape: Shape): Promise<void> {
           rowMode: "array",
           types: RAW_TEXT_TYPES,
         });
-        shape.appendSnapshotRows(batch.rows);
+        shape.appendSnapshotRows(batch.rows, chunkBytes);
         if (batch.rows.length < FETCH_SIZE) break;
       }
     }
