@@ -49,6 +49,15 @@ export const env = createEnv({
           .map((name) => name.trim())
           .filter((name) => name !== ""),
       ),
+    /**
+     * Bytes of JSON per chunk of a shape log, the snapshot's included (Electric's variable and
+     * default, 10 MB): a non-live answer is one chunk.
+     */
+    ELECTRIC_SHAPE_CHUNK_BYTES_THRESHOLD: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .default(10 * 1024 * 1024),
     /** Allow `DELETE /v1/shape` (Electric's allow_shape_deletion). */
     ELECTRIC_ALLOW_SHAPE_DELETION: flag,
     /** Directory for shape logs (survive restarts, clients resume). Unset: logs in memory. */

@@ -42,6 +42,7 @@ async function main(): Promise<void> {
     slotName: env.ELECTRIC_REPLICATION_SLOT,
     publicationName: env.ELECTRIC_PUBLICATION,
     longPollTimeoutMs: env.ELECTRIC_LONG_POLL_TIMEOUT_MS,
+    chunkBytes: env.ELECTRIC_SHAPE_CHUNK_BYTES_THRESHOLD,
     allowShapeDeletion: env.ELECTRIC_ALLOW_SHAPE_DELETION,
     allowedTables: env.ELECTRIC_ALLOWED_TABLES,
     storageDir: env.ELECTRIC_STORAGE_DIR,

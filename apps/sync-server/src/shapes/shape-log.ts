@@ -281,7 +281,7 @@ export class ShapeLog {
   /**
    * What a reader at `after` gets next: from `-1` or `0_<k>`, the next snapshot chunk (possibly
    * still being written: `complete` false); past the snapshot, the entries strictly after
-   * `after`, up to about `maxBytes` of JSON (at least one entry).
+   * `after` up to the one that reaches `maxBytes` of JSON.
    */
   read(after: LogOffset, maxBytes: number): LogChunk {
     const cacheKey = `${after.tx}_${after.op}_${maxBytes}`;
@@ -316,13 +316,10 @@ export class ShapeLog {
   private readUncached(after: LogOffset, maxBytes: number): LogChunk {
     const from = this.firstIndexAfter(after);
     let to = from;
-    let size = 0;
-    while (to < this.offsets.length) {
-      const length = this.payloads.sizeOf(to);
-      if (to > from && size + length > maxBytes) break;
-      size += length;
-      to++;
-    }
+    // As Electric cuts chunks: the entry that brings a chunk to `maxBytes` closes it (a
+    // separator counted per entry).
+    for (let size = 0; to < this.offsets.length && size < maxBytes; to++)
+      size += this.payloads.sizeOf(to) + 1;
     const entries = to > from ? this.payloads.read(from, to) : [];
     return {
       entries,
