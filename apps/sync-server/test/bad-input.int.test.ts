@@ -155,6 +155,32 @@ describe("400 with Electric's error body", () => {
     expect(body.errors?.[field]).toEqual([expect.stringMatching(message)]);
   });
 
+  test.for([
+    "id = = 1",
+    "title = 'é' AND AND id = 1",
+    "(id = 1",
+    "id = 1 OR",
+    "id IN ()",
+    "title = 'a' title",
+  ])(
+    "a WHERE syntax error is reported at Postgres' own position: %s",
+    async (where) => {
+      // Postgres' `position` for the text Electric parses: 1-based, in characters.
+      const position = await h.sql.query(`SELECT 1 WHERE ${where}`).then(
+        () => undefined,
+        (error: unknown) => Number((error as { position?: string }).position),
+      );
+      expect(position).toBeGreaterThan(0);
+      const { status, body } = await errorFor({ where });
+      expect(status).toBe(400);
+      expect(body.errors?.where).toEqual([
+        expect.stringMatching(
+          new RegExp(`^At location ${position}: syntax error at `),
+        ),
+      ]);
+    },
+  );
+
   test("where failing at run time (division by zero)", async (ctx) => {
     differsFromElectric(
       ctx,
