@@ -329,3 +329,51 @@ describe("replica identity", () => {
     shape.unsubscribeAll();
   }, 20_000);
 });
+
+describe("a table dropped while its shape is created", () => {
+  test("a table dropped while its shape is being created answers 400 under table, as a missing table does", async (ctx) => {
+    ourServerOnly(
+      ctx,
+      "stages the race at our publication step (ALTER PUBLICATION … ADD TABLE)",
+    );
+    await h.sql.query(
+      "CREATE TABLE doomed (id int PRIMARY KEY); ALTER TABLE doomed REPLICA IDENTITY FULL",
+    );
+    const dropper = await h.sql.connect();
+    try {
+      // Holds the table so the server's ALTER PUBLICATION … ADD TABLE waits for it; the table
+      // is dropped under that wait, as when tables are dropped under clients.
+      await dropper.query("BEGIN");
+      await dropper.query("LOCK TABLE doomed IN ACCESS EXCLUSIVE MODE");
+      const answer = fetch(
+        h.shapeRequestUrl({ table: h.table("doomed"), offset: "-1" }),
+      );
+      await expect
+        .poll(
+          async () =>
+            (
+              await h.sql.query(
+                "SELECT 1 FROM pg_locks WHERE relation = 'doomed'::regclass AND NOT granted",
+              )
+            ).rowCount,
+          { timeout: 5_000, interval: 20 },
+        )
+        .toBe(1);
+      await dropper.query("DROP TABLE doomed");
+      await dropper.query("COMMIT");
+      const response = await answer;
+      expect(response.status).toBe(400);
+      expect(await response.json()).toEqual({
+        message: "Invalid request",
+        errors: {
+          table: [
+            'Table "public"."doomed" does not exist. If the table name contains capitals or special characters you must quote it.',
+          ],
+        },
+      });
+    } finally {
+      await dropper.query("ROLLBACK").catch(() => undefined);
+      dropper.release();
+    }
+  });
+});

@@ -5,7 +5,7 @@
  */
 import type { ServerResponse } from "node:http";
 
-import type { ServerContext } from "./context";
+import type { Logger } from "../logger";
 import { errorText } from "../error-text";
 import { CACHE_MAX_AGE, SHAPE_HANDLE_HEADER } from "../protocol/constants";
 import {
@@ -22,7 +22,7 @@ export class PayloadTooLargeError extends Error {
 }
 
 export function sendError(
-  server: ServerContext,
+  logger: Logger,
   response: ServerResponse,
   error: unknown,
 ): void {
@@ -48,24 +48,20 @@ export function sendError(
       "retry-after": String(error.retryAfterSeconds),
     });
   } else if (isPostgresUnavailable(error)) {
-    server.logger.warn("database unavailable", { error: errorText(error) });
+    logger.warn("database unavailable", { error: errorText(error) });
     sendMessage(response, 503, "Database is unavailable, retry later", {
       ...errorCacheHeaders(),
       "retry-after": "5",
     });
   } else {
-    server.logger.error("request failed", { error: errorText(error) });
+    logger.error("request failed", { error: errorText(error) });
     sendInternalError(response);
   }
 }
 
+/** 500 in the body every other error has (Electric's own 500 says `{"error": …}`). */
 export function sendInternalError(response: ServerResponse): void {
-  sendJson(
-    response,
-    500,
-    JSON.stringify({ error: "Internal server error" }),
-    errorCacheHeaders(),
-  );
+  sendMessage(response, 500, "Internal server error");
 }
 
 function isPostgresUnavailable(error: unknown): boolean {

@@ -36,7 +36,7 @@ export function holdUntilChange(
       response.off("close", onClose);
       Promise.resolve()
         .then(send)
-        .catch((error: unknown) => sendError(server, response, error))
+        .catch((error: unknown) => sendError(server.logger, response, error))
         .finally(resolve);
     };
     const respondTimeout = () =>

@@ -13,7 +13,11 @@ import {
   UnavailableError,
 } from "../protocol/errors";
 import { BEFORE_ALL, compareOffsets } from "../protocol/offset";
-import { parseColumnList, parseTableName } from "../shapes/identifiers";
+import {
+  parseColumnList,
+  parseTableName,
+  tableNotFoundError,
+} from "../shapes/identifiers";
 
 /** The definition a request names, with every problem of `table` and `columns` reported. */
 export function toDefinition(
@@ -83,7 +87,7 @@ export async function resolveShape(
       throw new MustRefetchError(await currentHandle(server, definition));
     }
   }
-  const shape = await server.shapes.getOrCreate(definition);
+  const shape = await getOrCreateShape(server, definition);
   const offset = shapeRequest.offset;
   if (
     offset !== "now" &&
@@ -114,13 +118,41 @@ export async function resolveShape(
   return shape;
 }
 
+/**
+ * The current shape of `definition`. A table dropped while its shape was being created (found,
+ * then gone when it was published: SQLSTATE 42P01) is the request's problem, answered as a
+ * missing table is, not a server failure.
+ */
+async function getOrCreateShape(
+  server: ServerContext,
+  definition: ShapeDefinition,
+): Promise<Shape> {
+  try {
+    return await server.shapes.getOrCreate(definition);
+  } catch (error) {
+    if (!isUndefinedTable(error)) throw error;
+    const { schema, name } = definition.table;
+    server.logger.info("table dropped while its shape was created", {
+      table: `${schema}.${name}`,
+    });
+    throw tableNotFoundError(definition.table);
+  }
+}
+
+/** SQLSTATE 42P01 (undefined_table) on the error or what it wraps. */
+function isUndefinedTable(error: unknown): boolean {
+  for (let cause = error; cause instanceof Error; cause = cause.cause)
+    if ((cause as { code?: unknown }).code === "42P01") return true;
+  return false;
+}
+
 /** Handle for a 409: the current (possibly new) shape of this definition, if it can exist. */
 export async function currentHandle(
   server: ServerContext,
   definition: ShapeDefinition,
 ): Promise<string | undefined> {
   try {
-    return (await server.shapes.getOrCreate(definition)).handle;
+    return (await getOrCreateShape(server, definition)).handle;
   } catch (error) {
     if (error instanceof InvalidRequestError) return undefined;
     throw error;

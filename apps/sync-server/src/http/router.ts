@@ -51,7 +51,7 @@ export async function handleRequest(
       response,
       shapeRequest,
       definition,
-    }).catch((error: unknown) => sendError(server, response, error));
+    }).catch((error: unknown) => sendError(server.logger, response, error));
     return;
   }
   const url = URL.parse(rawUrl, "http://localhost");
@@ -109,7 +109,7 @@ export async function handleRequest(
   try {
     await routeShapeRequest(server, { request, response, url, rawUrl });
   } catch (error) {
-    sendError(server, response, error);
+    sendError(server.logger, response, error);
   }
 }
 

@@ -109,6 +109,14 @@ export function isSystemSchema(schema: string): boolean {
   return schema.startsWith("pg_") || schema === "information_schema";
 }
 
+/** Electric's answer for a table that does not exist (`shape.ex` `table_not_found_error/1`). */
+export function tableNotFoundError(table: QualifiedName): InvalidRequestError {
+  return InvalidRequestError.of(
+    "table",
+    `Table "${table.schema}"."${table.name}" does not exist. If the table name contains capitals or special characters you must quote it.`,
+  );
+}
+
 export function systemTableError(table: QualifiedName): InvalidRequestError {
   return InvalidRequestError.of(
     "table",

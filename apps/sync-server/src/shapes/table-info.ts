@@ -7,7 +7,11 @@ import type pg from "pg";
 
 import type { QualifiedName } from "./identifiers";
 import { InvalidRequestError } from "../protocol/errors";
-import { isSystemSchema, systemTableError } from "./identifiers";
+import {
+  isSystemSchema,
+  systemTableError,
+  tableNotFoundError,
+} from "./identifiers";
 
 export interface ColumnInfo {
   name: string;
@@ -97,10 +101,7 @@ export async function loadTableInfo(
   }>(TABLE_QUERY, [table.schema, table.name]);
   const row = found.rows[0];
   if (!row) {
-    throw InvalidRequestError.of(
-      "table",
-      `Table "${table.schema}"."${table.name}" does not exist. If the table name contains capitals or special characters you must quote it.`,
-    );
+    throw tableNotFoundError(table);
   }
   // Checked here too (not only when the name is parsed): stored shapes come back through here.
   if (isSystemSchema(row.schema)) throw systemTableError(table);
