@@ -75,12 +75,17 @@ export async function serveSubset({
   const definition = toDefinition(server, shapeRequest);
   const shape = await resolveShape({ server, shapeRequest, definition });
   shape.lastUsedAt = Date.now();
+  // The client resumes its stream from this offset, so it is the log end before the subset's
+  // snapshot is taken (as in Electric, which reads it before the query): a transaction that
+  // commits after the snapshot, and so is missing from it, is appended after it. Read after
+  // the query, it could be past such a transaction, which the client then never got.
+  const logEnd = shape.log.lastOffset;
   const result = await runSubsetSnapshot(server.pool, shape, subset);
   sendJson(response, 200, result.body, {
     "cache-control": "no-cache",
     "electric-snapshot": "true",
     [SHAPE_HANDLE_HEADER]: shape.handle,
-    [CHUNK_LAST_OFFSET_HEADER]: formatOffset(shape.log.lastOffset),
+    [CHUNK_LAST_OFFSET_HEADER]: formatOffset(logEnd),
     [SHAPE_SCHEMA_HEADER]: shape.schemaHeader,
   });
 }
