@@ -6,7 +6,7 @@ import type { ColumnInfo } from "../table-info";
 import type { Expr } from "./ast";
 import type { RowText } from "./evaluate";
 import type { Value } from "./types";
-import { analyzeWhere, WhereClauseError } from "./analyze";
+import { analyzeWhere } from "./analyze";
 import { matches } from "./evaluate";
 import { toSql } from "./to-sql";
 import {
@@ -15,8 +15,9 @@ import {
   typeOfColumn,
   ValueSyntaxError,
 } from "./types";
+import { WhereClauseError } from "./where-error";
 
-export { WhereClauseError } from "./analyze";
+export { WhereClauseError } from "./where-error";
 export type { RowText } from "./evaluate";
 
 export interface CompiledWhere {

@@ -8,8 +8,7 @@
  * numbers (fractions only on seconds). Other spellings Postgres accepts are refused, not
  * guessed at.
  */
-const MICROS_PER_SECOND = 1_000_000n;
-const MICROS_PER_DAY = 86_400n * MICROS_PER_SECOND;
+import { MICROS_PER_DAY, MICROS_PER_SECOND } from "./time-units";
 
 const ISO_PATTERN =
   /^P(?:(-?\d+)Y)?(?:(-?\d+)M)?(?:(-?\d+)W)?(?:(-?\d+)D)?(?:T(?:(-?\d+)H)?(?:(-?\d+)M)?(?:(-?)(\d+)(?:\.(\d{1,6}))?S)?)?$/;

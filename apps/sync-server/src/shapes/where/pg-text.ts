@@ -6,6 +6,11 @@
 import type { Scalar, SqlType } from "./types";
 import { Decimal } from "./decimal";
 import { Interval } from "./interval";
+import {
+  MICROS_PER_DAY,
+  TIMESTAMP_INFINITY,
+  TIMESTAMP_NEGATIVE_INFINITY,
+} from "./time-units";
 
 export function pgText(value: Scalar, type: SqlType): string {
   if (value instanceof Decimal || value instanceof Interval)
@@ -29,10 +34,6 @@ export function pgText(value: Scalar, type: SqlType): string {
       return String(value);
   }
 }
-
-const MICROS_PER_DAY = 86_400_000_000n;
-export const TIMESTAMP_INFINITY = 2n ** 63n - 1n;
-export const TIMESTAMP_NEGATIVE_INFINITY = -(2n ** 63n);
 
 function dateText(days: number): string {
   if (days === Infinity) return "infinity";

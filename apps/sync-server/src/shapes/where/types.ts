@@ -11,7 +11,11 @@
  */
 import { Decimal } from "./decimal";
 import { Interval } from "./interval";
-import { TIMESTAMP_INFINITY, TIMESTAMP_NEGATIVE_INFINITY } from "./pg-text";
+import {
+  MICROS_PER_DAY,
+  TIMESTAMP_INFINITY,
+  TIMESTAMP_NEGATIVE_INFINITY,
+} from "./time-units";
 
 export type Family =
   | "int"
@@ -221,7 +225,7 @@ export function parseScalar(text: string, type: SqlType): Scalar {
       if (hours > 24 || minutes > 59 || seconds > 60) return fail();
       const micros = fractionMicros(match[7], text);
       let total =
-        BigInt(days) * 86_400_000_000n +
+        BigInt(days) * MICROS_PER_DAY +
         BigInt(hours * 3600 + minutes * 60 + seconds) * 1_000_000n +
         micros;
       // timestamp (without zone) ignores an offset; timestamptz subtracts it. Our sessions run
