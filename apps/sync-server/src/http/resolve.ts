@@ -18,6 +18,7 @@ import {
   parseTableName,
   tableNotFoundError,
 } from "../shapes/identifiers";
+import { isCausedByRequest, isUndefinedTable } from "../shapes/sqlstate";
 
 /** The definition a request names, with every problem of `table` and `columns` reported. */
 export function toDefinition(
@@ -99,14 +100,13 @@ export async function resolveShape(
     await shape.waitForEntries(offset);
   else await shape.ready;
   if (shape.state === "invalid") {
-    const failure = shape.snapshotError as
-      { code?: string; message?: string } | undefined;
+    const failure = shape.snapshotError;
     // Data exceptions and bad references come from the query, not the database's health: the
     // client must not retry forever.
-    if (failure?.code?.startsWith("22") || failure?.code?.startsWith("42"))
+    if (isCausedByRequest(failure))
       throw InvalidRequestError.of(
         "where",
-        `the shape query failed: ${failure.message ?? ""}`,
+        `the shape query failed: ${failure.message}`,
       );
     if (shape.invalidReason?.startsWith("snapshot failed"))
       throw new UnavailableError(
@@ -137,13 +137,6 @@ async function getOrCreateShape(
     });
     throw tableNotFoundError(definition.table);
   }
-}
-
-/** SQLSTATE 42P01 (undefined_table) on the error or what it wraps. */
-function isUndefinedTable(error: unknown): boolean {
-  for (let cause = error; cause instanceof Error; cause = cause.cause)
-    if ((cause as { code?: unknown }).code === "42P01") return true;
-  return false;
 }
 
 /** Handle for a 409: the current (possibly new) shape of this definition, if it can exist. */

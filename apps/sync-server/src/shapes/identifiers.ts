@@ -3,7 +3,12 @@
  * follow Postgres (`Items` means `items`, `"My Table"` keeps its case and space).
  */
 import { InvalidRequestError } from "../protocol/errors";
-import { parseSql, singleSelect, SqlParseError } from "./pg-parser";
+import {
+  columnRefName,
+  parseSql,
+  singleSelect,
+  SqlParseError,
+} from "./pg-parser";
 
 export interface QualifiedName {
   schema: string;
@@ -144,15 +149,10 @@ function parseColumnListUncached(text: string): string[] {
   const names: string[] = [];
   for (const target of select?.targetList ?? []) {
     const resTarget = "ResTarget" in target ? target.ResTarget : undefined;
-    const fields =
-      resTarget?.val && "ColumnRef" in resTarget.val
-        ? resTarget.val.ColumnRef.fields
-        : undefined;
-    const only = fields?.length === 1 ? fields[0] : undefined;
-    if (!only || !("String" in only) || resTarget?.name !== undefined) {
+    const name = columnRefName(resTarget?.val);
+    if (name === undefined || resTarget?.name !== undefined)
       throw invalid("each entry must be a column name");
-    }
-    names.push(only.String.sval ?? "");
+    names.push(name);
   }
   if (names.length === 0 || select?.fromClause?.length !== 1)
     throw invalid("expected column names");

@@ -5,6 +5,7 @@
 import type { Node, ParseResult } from "libpg-query";
 import libpgQuery from "libpg-query";
 
+import { errorMessage } from "../error-text";
 import { nestingEstimate } from "./sql-nesting";
 
 let loaded: Promise<void> | undefined;
@@ -34,8 +35,7 @@ export function parseSql(sql: string): ParseResult {
   try {
     return libpgQuery.parseSync(sql);
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    throw new SqlParseError(message, { cause: error });
+    throw new SqlParseError(errorMessage(error), { cause: error });
   }
 }
 
@@ -48,4 +48,12 @@ export function singleSelect(
   const statement = statements[0]?.stmt;
   if (!statement || !("SelectStmt" in statement)) return undefined;
   return statement.SelectStmt;
+}
+
+/** The name in a plain column reference (`title`, `"My Col"`), or undefined for anything else. */
+export function columnRefName(node: Node | undefined): string | undefined {
+  const fields =
+    node && "ColumnRef" in node ? node.ColumnRef.fields : undefined;
+  const only = fields?.length === 1 ? fields[0] : undefined;
+  return only && "String" in only ? (only.String.sval ?? "") : undefined;
 }

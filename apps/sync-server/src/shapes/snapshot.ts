@@ -7,6 +7,7 @@
 import type pg from "pg";
 
 import type { Shape } from "./shape";
+import { asError } from "../error-text";
 import { RAW_TEXT_TYPES } from "../replication/postgres-settings";
 import { qualifiedSql, quoteIdentifier } from "./identifiers";
 import { parsePgSnapshot } from "./snapshot-visibility";
@@ -53,9 +54,7 @@ export async function takeSnapshot(
   } catch (error) {
     failed = true;
     await client.query("ROLLBACK").catch(() => undefined);
-    shape.failSnapshot(
-      error instanceof Error ? error : new Error(String(error)),
-    );
+    shape.failSnapshot(asError(error));
   } finally {
     client.release(failed);
   }

@@ -16,8 +16,14 @@ import { MAX_PARAM_LENGTH } from "../protocol/request";
 import { RAW_TEXT_TYPES } from "../replication/postgres-settings";
 import { qualifiedSql, quoteIdentifier } from "./identifiers";
 import { buildKey, relationPrefix } from "./key";
-import { parseSql, singleSelect, SqlParseError } from "./pg-parser";
+import {
+  columnRefName,
+  parseSql,
+  singleSelect,
+  SqlParseError,
+} from "./pg-parser";
 import { parsePgSnapshot } from "./snapshot-visibility";
+import { isCausedByRequest } from "./sqlstate";
 import { compileWhere, WhereClauseError, WhereParamsError } from "./where";
 
 export interface SubsetRequest {
@@ -164,12 +170,7 @@ function orderBySql(orderBy: string, columns: ReadonlySet<string>): string {
   return items
     .map((item) => {
       const sortBy = "SortBy" in item ? item.SortBy : undefined;
-      const fields =
-        sortBy?.node && "ColumnRef" in sortBy.node
-          ? sortBy.node.ColumnRef.fields
-          : undefined;
-      const field = fields?.length === 1 ? fields[0] : undefined;
-      const name = field && "String" in field ? field.String.sval : undefined;
+      const name = columnRefName(sortBy?.node);
       if (!sortBy || name === undefined || sortBy.useOp)
         throw invalid(
           "order_by",
@@ -260,7 +261,7 @@ export async function runSubsetSnapshot(
         types: RAW_TEXT_TYPES,
       })
       .catch((error: unknown) => {
-        throw causedByRequest(error)
+        throw isCausedByRequest(error)
           ? invalid(
               request.where || !request.orderBy ? "where" : "order_by",
               `the subset query failed: ${error.message}`,
@@ -303,18 +304,4 @@ export async function runSubsetSnapshot(
   } finally {
     client.release();
   }
-}
-
-/**
- * Errors the request itself causes, which a retry would meet again: data exceptions (class 22:
- * division by zero, a value no enum label or type accepts, out of range) and syntax or access
- * rule violations (class 42), as for the shape's own snapshot.
- */
-function causedByRequest(error: unknown): error is Error & { code: string } {
-  const code = (error as { code?: unknown } | null)?.code;
-  return (
-    error instanceof Error &&
-    typeof code === "string" &&
-    (code.startsWith("22") || code.startsWith("42"))
-  );
 }

@@ -11,6 +11,7 @@ import type { A_Expr, Node } from "libpg-query";
 import type { ArithOp, CallName, CompareOp, Expr } from "./ast";
 import type { SqlType, Value } from "./types";
 import type { UnsupportedColumn } from "./where-error";
+import { columnRefName } from "../pg-parser";
 import { Decimal } from "./decimal";
 import {
   asText,
@@ -179,9 +180,7 @@ export class Analyzer {
    * the same session settings.
    */
   private rawColumn(arg: Node): Expr | undefined {
-    const fields = "ColumnRef" in arg ? (arg.ColumnRef.fields ?? []) : [];
-    const field = fields.length === 1 ? fields[0] : undefined;
-    const name = field && "String" in field ? field.String.sval : undefined;
+    const name = columnRefName(arg);
     if (name === undefined) return undefined;
     const type = this.columnType(name);
     if (!type || !("unsupportedType" in type)) return undefined;
