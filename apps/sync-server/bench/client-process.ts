@@ -92,9 +92,7 @@ function get(
 
 /** The lean client: offset=now, then live long-polls, recording inserts like ShapeStream. */
 async function leanClient(
-  base: string,
-  table: string,
-  shapeKey: number,
+  { base, table, shapeKey }: { base: string; table: string; shapeKey: number },
   signal: AbortSignal,
   onReady: () => void,
 ): Promise<void> {
@@ -135,9 +133,7 @@ async function open(
       ready.push(
         new Promise<void>((resolve) => {
           leanClient(
-            command.url,
-            command.table,
-            shapeKey,
+            { base: command.url, table: command.table, shapeKey },
             controller.signal,
             resolve,
           ).catch(() => {

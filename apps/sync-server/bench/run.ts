@@ -140,32 +140,29 @@ async function main(): Promise<void> {
     ].filter((run) => selected(run.key));
     // "lean": the same long-polls from a minimal node:http client instead of ShapeStream, to
     // separate the server's part from the official client's.
-    const modes = (key: string) =>
-      [
-        "long-poll",
-        "sse",
-        ...(key === "b1" || key === "b2000" ? ["lean"] : []),
-      ].filter((mode) => !options.live || options.live === mode);
+    const modes = (key: string): LiveMode[] =>
+      (key === "b1" || key === "b2000"
+        ? (["long-poll", "sse", "lean"] as const)
+        : (["long-poll", "sse"] as const)
+      ).filter((mode) => !options.live || options.live === mode);
     for (const run of runs) {
       for (const mode of modes(run.key)) {
-        await clients.open(
-          server.url,
-          run.count,
-          run.shapes,
-          mode === "sse",
-          mode === "lean",
-        );
+        await clients.open(server.url, {
+          count: run.count,
+          shapes: run.shapes,
+          mode,
+        });
         // Let every client settle into its live request.
         await sleep(1000);
         if (run.count === 2000 && mode === "long-poll")
           rss2000 = await rssOf(server.pid);
         const figures = await measureDelivery(
-          sql,
-          clients,
-          server.pid,
-          "writes" in run && run.writes ? run.writes : writes,
-          run.shapes,
-          run.gapMs,
+          { sql, clients, serverPid: server.pid },
+          {
+            writes: "writes" in run && run.writes ? run.writes : writes,
+            shapes: run.shapes,
+            gapMs: run.gapMs,
+          },
         );
         const label =
           mode === "lean"
@@ -297,11 +294,10 @@ class ClientPool {
   /** Opens `count` clients, client i on shape `i % shapes`, spread round-robin over processes. */
   async open(
     url: string,
-    count: number,
-    shapes: number,
-    sse: boolean,
-    lean = false,
+    { count, shapes, mode }: { count: number; shapes: number; mode: LiveMode },
   ): Promise<void> {
+    const sse = mode === "sse";
+    const lean = mode === "lean";
     const keys: number[][] = this.processes.map(() => []);
     for (let index = 0; index < count; index++)
       keys[index % this.processes.length]?.push(index % shapes);
@@ -425,6 +421,9 @@ class ClientProcess {
   }
 }
 
+/** How bench clients follow a shape: ShapeStream long-poll or SSE, or the lean long-poll. */
+type LiveMode = "long-poll" | "sse" | "lean";
+
 interface DeliveryFigures {
   latency: Stats;
   writes: number;
@@ -435,12 +434,12 @@ interface DeliveryFigures {
 
 /** (b) Sequential single-row transactions; latency = COMMIT sent → change at each client. */
 async function measureDelivery(
-  sql: pg.Pool,
-  clients: ClientPool,
-  serverPid: number,
-  writes: number,
-  shapes: number,
-  gapMs: number,
+  {
+    sql,
+    clients,
+    serverPid,
+  }: { sql: pg.Pool; clients: ClientPool; serverPid: number },
+  { writes, shapes, gapMs }: { writes: number; shapes: number; gapMs: number },
 ): Promise<DeliveryFigures> {
   const pending = new Map<string, number>();
   const before = await clients.collect();

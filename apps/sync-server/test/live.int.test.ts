@@ -168,10 +168,10 @@ describe("snapshot and stream hand-over", () => {
   });
 
   test("writes racing with shape creation are neither lost nor duplicated", async () => {
-    let running = true;
+    const writing = new AbortController();
     let next = 5000;
     const writer = (async () => {
-      while (running) {
+      while (!writing.signal.aborted) {
         await h.write(
           `INSERT INTO notes (id, body, owner) VALUES (${next++}, 'race', 'race')`,
         );
@@ -192,7 +192,7 @@ describe("snapshot and stream hand-over", () => {
       // Same rows, different shape definitions (n = index only matches n = 0).
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
-    running = false;
+    writing.abort();
     await writer;
     const { rows } = await h.sql.query<{ id: number }>(
       "SELECT id FROM notes WHERE owner = 'race' ORDER BY id",

@@ -69,10 +69,10 @@ export function nestingEstimate(sql: string): number {
       i++;
     } else if (c === QUOTE) {
       group.tokens++;
-      i = skipQuoted(sql, i + 1, QUOTE, false);
+      i = skipQuoted(sql, i + 1, QUOTE);
     } else if (c === DOUBLE_QUOTE) {
       group.tokens++;
-      i = skipQuoted(sql, i + 1, DOUBLE_QUOTE, false);
+      i = skipQuoted(sql, i + 1, DOUBLE_QUOTE);
     } else if (c === DOLLAR) {
       group.tokens++;
       i = skipDollar(sql, i);
@@ -84,7 +84,7 @@ export function nestingEstimate(sql: string): number {
       if (after === QUOTE && (word === "e" || word === "b" || word === "x")) {
         // E'…' takes backslash escapes; B'…' and X'…' end at the first quote.
         group.tokens++;
-        i = skipQuoted(sql, i + 1, QUOTE, word === "e", word !== "e");
+        i = skipQuoted(sql, i + 1, QUOTE, word === "e" ? "escapes" : "bits");
       } else if (
         word === "u" &&
         after === AMPERSAND &&
@@ -92,7 +92,7 @@ export function nestingEstimate(sql: string): number {
           sql.charCodeAt(i + 1) === DOUBLE_QUOTE)
       ) {
         group.tokens++;
-        i = skipQuoted(sql, i + 2, sql.charCodeAt(i + 1), false);
+        i = skipQuoted(sql, i + 2, sql.charCodeAt(i + 1));
       } else keyword(word, groups, group, close);
     } else if (isDigit(c) || (c === DOT && isDigit(next))) {
       group.tokens++;
@@ -181,21 +181,21 @@ function endSegment(group: Group): void {
 /**
  * Index after the closing `quote` of a string or quoted identifier whose text starts at `from`
  * (the end of the input when unterminated, which the parser refuses). A doubled quote is part
- * of the text, except in B'…'/X'…'; in E'…' a backslash escapes the next character.
+ * of the text, except in B'…'/X'…' (`bits`); in E'…' (`escapes`) a backslash escapes the next
+ * character.
  */
 function skipQuoted(
   sql: string,
   from: number,
   quote: number,
-  backslashEscapes: boolean,
-  noDoubling = false,
+  kind: "plain" | "escapes" | "bits" = "plain",
 ): number {
   let i = from;
   while (i < sql.length) {
     const c = sql.charCodeAt(i);
-    if (backslashEscapes && c === BACKSLASH) i += 2;
+    if (kind === "escapes" && c === BACKSLASH) i += 2;
     else if (c === quote) {
-      if (!noDoubling && sql.charCodeAt(i + 1) === quote) i += 2;
+      if (kind !== "bits" && sql.charCodeAt(i + 1) === quote) i += 2;
       else return i + 1;
     } else i++;
   }
