@@ -19,6 +19,7 @@
  * twice (changes delivered twice or out of order) and refetches (409s). Exit code 1 unless all
  * of lost, extra, wrong and twice are 0.
  */
+import { createWriteStream } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -54,6 +55,7 @@ const { values: args } = parseArgs({
     rate: { type: "string", default: "75" },
     "fault-every": { type: "string", default: "20" },
     seed: { type: "string" },
+    "server-log": { type: "string" },
   },
 });
 
@@ -87,6 +89,11 @@ async function main(): Promise<number> {
       .map((value) => value.toFixed(2))
       .join(" ")}`,
   );
+  const serverLogPath =
+    args["server-log"] ?? join(tmpdir(), `sync-soak-${seed}.log`);
+  const serverLog = createWriteStream(serverLogPath);
+  const toServerLog = (text: string) => serverLog.write(text);
+  log(`server log: ${serverLogPath}`);
   const own = await startDedicatedPostgres("soak");
   const sql = new pg.Pool({ connectionString: own.databaseUrl, max: 4 });
   // Postgres restarts under idle pooled connections.
@@ -108,7 +115,7 @@ async function main(): Promise<number> {
       publicationName: "soak_publication",
       storageDir: dir,
     };
-    server = await startCrashableServer(options);
+    server = await startCrashableServer(options, toServerLog);
     followers.push(
       ...followShapes(
         `${server.url}/v1/shape`,
@@ -163,7 +170,7 @@ async function main(): Promise<number> {
             if (adjacent) touching++;
             writer.resume();
             await sleep(random() * 2_000);
-            server = await startCrashableServer(options);
+            server = await startCrashableServer(options, toServerLog);
             break;
           }
           case "postgres":
@@ -234,6 +241,7 @@ async function main(): Promise<number> {
     await sql.end();
     await own.close();
     await rm(dir, { recursive: true, force: true });
+    await new Promise((resolve) => serverLog.end(resolve));
   }
 }
 

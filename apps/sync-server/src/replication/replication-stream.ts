@@ -162,6 +162,7 @@ export class ReplicationStream {
       "SELECT pg_current_wal_lsn()::text AS lsn",
     );
     this.walPositionAtStart = lsnToBigInt(wal.rows[0]?.lsn ?? "0/0");
+    await this.waitForSlot();
     const slot = await openSlot(this.admin, this.options, this.options.logger);
     this.source = slot.source;
     this.createdSlot = slot.created;
@@ -194,6 +195,24 @@ export class ReplicationStream {
     }
     this.options.onConnected?.();
     this.supervisor = this.supervise(connection);
+  }
+
+  /**
+   * A walsender still streaming the slot (a killed previous run's, until it notices) may yet
+   * apply that run's last confirmation. The position is read only once it is gone: logs cut
+   * back to an older position than the one streaming resumes from would keep a hole.
+   */
+  private async waitForSlot(): Promise<void> {
+    const { slotName, slotWaitMs = 60_000 } = this.options;
+    if (await waitForSlotRelease(this.admin, slotName, 0)) return;
+    this.options.logger.warn(
+      "replication slot is streamed by another connection; waiting for it",
+      { slot: slotName },
+    );
+    if (!(await waitForSlotRelease(this.admin, slotName, slotWaitMs)))
+      throw new ReplicationSetupError(
+        `replication slot "${slotName}" is still streamed by another connection after ${slotWaitMs} ms (another server on the same slot?)`,
+      );
   }
 
   /** Opens a connection that becomes the one streaming once it has started. */

@@ -159,22 +159,26 @@ export async function publishTable(
 
 /**
  * The walsender exits a moment after its connection closes; until then the slot is "active"
- * and can be neither reused by a restarted server nor dropped. Bounded: at most ~3 s.
+ * and can be neither reused by a restarted server nor dropped. Resolves true once it is free
+ * (or Postgres is going away), false if it is still active after `timeoutMs`.
  */
 export async function waitForSlotRelease(
   admin: pg.Pool,
   slotName: string,
-): Promise<void> {
-  for (let attempt = 0; attempt < 60; attempt++) {
+  timeoutMs = 3_000,
+): Promise<boolean> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
     try {
       const { rows } = await admin.query<{ active: boolean }>(
         "SELECT active_pid IS NOT NULL AS active FROM pg_replication_slots WHERE slot_name = $1",
         [slotName],
       );
-      if (!rows[0]?.active) return;
+      if (!rows[0]?.active) return true;
     } catch {
-      return; // Postgres itself is going away: nothing to wait for.
+      return true; // Postgres itself is going away: nothing to wait for.
     }
+    if (performance.now() >= deadline) return false;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }

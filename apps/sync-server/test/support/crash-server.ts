@@ -3,12 +3,13 @@
  * stop runs, so nothing is synced or confirmed on the way out, as in a crash. Started by
  * `startCrashableServer` below (Node with tsx as loader); prints one JSON line `{"url": …}` once it listens.
  *
- * node --import tsx test/support/crash-server.ts '<SyncServerOptions as JSON>'
+ * node --import tsx test/support/crash-server.ts '<SyncServerOptions as JSON>' [info|warn]
  */
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { ChildProcess } from "node:child_process";
 
+import type { LogLevel } from "../../src/logger";
 import type { SyncServerOptions } from "../../src/server";
 import { createLogger } from "../../src/logger";
 import { startSyncServer } from "../../src/server";
@@ -24,16 +25,26 @@ export interface CrashableServer {
 const packageDir = fileURLToPath(new URL("../..", import.meta.url));
 const self = fileURLToPath(import.meta.url);
 
+/**
+ * `onOutput` receives the server's log (JSON lines, from `info` up; without it only warnings
+ * and errors are logged, and dropped).
+ */
 export async function startCrashableServer(
   options: ChildOptions,
+  onOutput?: (text: string) => void,
 ): Promise<CrashableServer> {
+  const level: LogLevel = onOutput ? "info" : "warn";
   // tsx as a loader, not its CLI: the CLI runs the script in a grandchild that SIGKILL would
   // leave running (and holding the replication slot).
   const child = spawn(
     process.execPath,
-    ["--import", "tsx", self, JSON.stringify(options)],
+    ["--import", "tsx", self, JSON.stringify(options), level],
     { cwd: packageDir, stdio: ["ignore", "pipe", "pipe"] },
   );
+  if (onOutput) {
+    child.stdout.on("data", (chunk: Buffer) => onOutput(chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => onOutput(chunk.toString()));
+  }
   const exited = new Promise<void>((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) resolve();
     else child.once("exit", () => resolve());
@@ -85,18 +96,21 @@ function readUrl(child: ChildProcess): Promise<string> {
   });
 }
 
-async function main(raw: string | undefined): Promise<void> {
+async function main(
+  raw: string | undefined,
+  level: string | undefined,
+): Promise<void> {
   if (!raw) throw new Error("usage: crash-server.ts '<options as JSON>'");
   const options = JSON.parse(raw) as ChildOptions;
   const server = await startSyncServer({
     ...options,
-    logger: createLogger("warn"),
+    logger: createLogger(level === "info" ? "info" : "warn"),
   });
   process.stdout.write(`${JSON.stringify({ url: server.url })}\n`);
 }
 
 if (process.argv[1] === self) {
-  main(process.argv[2]).catch((error: unknown) => {
+  main(process.argv[2], process.argv[3]).catch((error: unknown) => {
     process.stderr.write(
       `${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
     );
