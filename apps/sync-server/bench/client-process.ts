@@ -44,7 +44,7 @@ export type ClientReply =
   | { ok: "sync"; rows: number; ms: number; cpuMs: number }
   | { error: string };
 
-export const now = (): number => performance.timeOrigin + performance.now();
+const now = (): number => performance.timeOrigin + performance.now();
 
 const cpuMs = () => {
   const usage = process.cpuUsage();

@@ -16,7 +16,7 @@ import type { ShapeManager } from "../shapes/shape-manager";
 import type { ParsedRequestCache } from "./parsed-request-cache";
 
 /** Timing and size settings of the HTTP layer (defaults in server.ts). */
-export interface HttpSettings {
+interface HttpSettings {
   longPollTimeoutMs: number;
   sseTimeoutMs: number;
   sseKeepAliveMs: number;

@@ -3,7 +3,7 @@
  * `electric-sql/electric: packages/typescript-client/src/constants.ts`).
  * The version below is the Electric release whose protocol this server follows.
  */
-export const ELECTRIC_PROTOCOL_VERSION = "1.5.26";
+const ELECTRIC_PROTOCOL_VERSION = "1.5.26";
 export const SERVER_HEADER_VALUE = `ElectricSQL/${ELECTRIC_PROTOCOL_VERSION} (kit sync-server)`;
 
 export const SHAPE_PATH = "/v1/shape";

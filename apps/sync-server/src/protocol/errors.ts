@@ -2,7 +2,7 @@
  * Errors that become HTTP responses in Electric's formats
  * (`shapes/api/error.ex`, `plug/serve_shape_plug.ex`).
  */
-export class SyncServerError extends Error {
+class SyncServerError extends Error {
   override name = "SyncServerError";
 }
 

@@ -2,14 +2,14 @@
  * Message bodies as the official client parses them (`@electric-sql/client` types), built as
  * JSON text once when a change enters a shape log and then only concatenated into responses.
  */
-import type { ChangeMessage, ControlMessage, Row } from "@electric-sql/client";
+import type { ControlMessage } from "@electric-sql/client";
 
-export type Operation = "insert" | "update" | "delete";
+type Operation = "insert" | "update" | "delete";
 
 /** Column values are Postgres text output or null, exactly as Electric sends them. */
 export type WireRow = Record<string, string | null>;
 
-export interface ChangeHeaders {
+interface ChangeHeaders {
   operation: Operation;
   relation: [string, string];
   txids?: number[];
@@ -50,8 +50,3 @@ export function snapshotEndMessage(snapshot: SnapshotInfo): string {
 export const MUST_REFETCH_BODY = JSON.stringify([
   { headers: { control: "must-refetch" } } satisfies ControlMessage,
 ]);
-
-/** Compile-time check that our change shape is one the client accepts. */
-export function asClientMessage(change: WireChange): ChangeMessage<Row> {
-  return change as unknown as ChangeMessage<Row>;
-}

@@ -21,7 +21,7 @@ import {
 import { InvalidRequestError } from "./errors";
 import { parseOffset } from "./offset";
 
-export type RequestedOffset = LogOffset | "now";
+type RequestedOffset = LogOffset | "now";
 
 export interface ShapeRequest {
   table: string;

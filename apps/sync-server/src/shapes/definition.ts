@@ -1,8 +1,8 @@
 /** What identifies a shape: two requests with equal definitions share one log and handle. */
 import type { QualifiedName } from "./identifiers";
 
-export type ReplicaMode = "default" | "full";
-export type LogMode = "full" | "changes_only";
+type ReplicaMode = "default" | "full";
+type LogMode = "full" | "changes_only";
 
 export interface ShapeDefinition {
   table: QualifiedName;

@@ -24,7 +24,7 @@ export class SqlParseError extends Error {
  * operators, where the parser's own stack overflows past about 7,000 (and a clause may nest
  * 100 levels anyway, see `MAX_WHERE_DEPTH`).
  */
-export const MAX_PARSE_NESTING = 2_000;
+const MAX_PARSE_NESTING = 2_000;
 
 /** Parses `sql`, turning the parser's exceptions into SqlParseError with Postgres' message. */
 export function parseSql(sql: string): ParseResult {

@@ -149,13 +149,6 @@ export async function loadTableInfo(
   };
 }
 
-/** A fingerprint of what the shape depends on; a relation message that changes it resets shapes. */
-export function columnsSignature(
-  columns: readonly { name: string; typeOid?: number; type?: string }[],
-): string {
-  return columns.map((column) => column.name).join("\u0000");
-}
-
 type SchemaEntry = Record<string, string | number | boolean>;
 
 /** `electric-schema` header value for the selected columns (`schema.ex`). */

@@ -25,7 +25,7 @@ import { startSyncServer } from "../../src/server";
 import { parityEnv } from "./env";
 
 /** The external Electric the suite runs against, or undefined for our own server. */
-export interface ParityTarget {
+interface ParityTarget {
   /** Base URL, e.g. `http://127.0.0.1:3000`. */
   url: string;
   databaseUrl: string;
@@ -47,10 +47,10 @@ function readParityTarget(): ParityTarget | undefined {
   };
 }
 
-export const parityTarget: ParityTarget | undefined = readParityTarget();
+const parityTarget: ParityTarget | undefined = readParityTarget();
 
 /** Prefix of the schemas parity runs create (leftovers of a killed run can be dropped by it). */
-export const PARITY_SCHEMA_PREFIX = "kit_parity_";
+const PARITY_SCHEMA_PREFIX = "kit_parity_";
 
 /**
  * Skips the calling test in parity mode, for cases that need control of our server process or

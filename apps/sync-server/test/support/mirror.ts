@@ -44,7 +44,7 @@ export function isConverged(divergence: Divergence): boolean {
   );
 }
 
-export class Mirror {
+class Mirror {
   readonly rows = new Map<string, Row>();
   twice = 0;
   refetches = 0;

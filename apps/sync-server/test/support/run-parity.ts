@@ -5,7 +5,7 @@
  * checks that the run left no schemas behind. Against a real Electric, set those variables
  * yourself and run vitest (see the package README).
  *
- * pnpm --filter @repo/sync-server exec tsx test/support/run-parity.ts [vitest filters…]
+ * pnpm --filter @repo/sync-server parity [vitest filters…]
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";

@@ -57,18 +57,6 @@ export async function confirmedLsn(
   return BigInt(rows[0]?.lsn ?? "-1");
 }
 
-/** PID of the walsender streaming the slot, if one is. */
-export async function walsenderPid(
-  sql: Queryable,
-  slot: string,
-): Promise<number | undefined> {
-  const { rows } = await sql.query<{ pid: number | null }>(
-    "SELECT active_pid AS pid FROM pg_replication_slots WHERE slot_name = $1",
-    [slot],
-  );
-  return rows[0]?.pid ?? undefined;
-}
-
 /** Where the next WAL record will be inserted. */
 export async function walInsertLsn(sql: Queryable): Promise<bigint> {
   const { rows } = await sql.query<{ lsn: string }>(

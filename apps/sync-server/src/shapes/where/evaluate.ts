@@ -12,8 +12,6 @@ import { likeMatch } from "./like";
 import { pgText } from "./pg-text";
 import { INT_RANGES, parseValue } from "./types";
 
-export { EvaluationError } from "./evaluation-error";
-
 export type RowText = Readonly<Record<string, string | null>>;
 
 /** True when the row satisfies the expression (false for false and for unknown). */
@@ -233,7 +231,7 @@ function compareWith(op: CompareOp, left: Value, right: Value): boolean | null {
  * Total order used by comparisons. Text compares by code point, which is what the snapshot
  * query does too (it compiles text comparisons with COLLATE "C").
  */
-export function compare(left: Value, right: Value): number {
+function compare(left: Value, right: Value): number {
   if (Array.isArray(left) || Array.isArray(right)) {
     const a = Array.isArray(left) ? left : [left];
     const b = Array.isArray(right) ? right : [right];

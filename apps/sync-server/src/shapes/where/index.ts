@@ -18,7 +18,6 @@ import {
 import { WhereClauseError } from "./where-error";
 
 export { WhereClauseError } from "./where-error";
-export type { RowText } from "./evaluate";
 
 export interface CompiledWhere {
   readonly expr: Expr;
@@ -118,8 +117,4 @@ function collectColumns(expr: Expr, into: Set<string>): void {
       collectColumns(value as Expr, into);
     }
   }
-}
-
-export function isWhereError(error: unknown): error is WhereClauseError {
-  return error instanceof WhereClauseError;
 }

@@ -56,7 +56,7 @@ function timestampText(micros: bigint, withZone: boolean): string {
 }
 
 /** `HH:MM:SS` plus the fraction without trailing zeros. */
-export function timeText(micros: bigint): string {
+function timeText(micros: bigint): string {
   const seconds = micros / 1_000_000n;
   const fraction = (micros % 1_000_000n)
     .toString()

@@ -17,7 +17,7 @@ import {
   TIMESTAMP_NEGATIVE_INFINITY,
 } from "./time-units";
 
-export type Family =
+type Family =
   | "int"
   | "float"
   | "numeric"
