@@ -3,9 +3,9 @@
  * whole (in chunks, up-to-date only after its last row); shapes nobody reads are dropped and
  * their old handles get 409.
  */
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { describe, expect } from "vitest";
 
-import type { Harness } from "./support/harness";
+import { syncTest } from "./support/fixture";
 import {
   changeMessages,
   isUpToDate,
@@ -15,26 +15,21 @@ import {
   upToDateCount,
 } from "./support/harness";
 
-let h: Harness;
+const test = syncTest.override("serverOptions", { chunkBytes: 512 * 1024 });
+let big = "";
 
-beforeAll(async () => {
+test.beforeAll(async ({ table }) => {
   // Small chunks so the big transaction spans many responses.
-  h = await startHarness({ chunkBytes: 512 * 1024 });
-  await h.sql.query(`
-    CREATE TABLE big (id int PRIMARY KEY, v text NOT NULL);
-    ALTER TABLE big REPLICA IDENTITY FULL;
-  `);
-});
-
-afterAll(async () => {
-  await h.close();
+  big = await table("big (id int PRIMARY KEY, v text NOT NULL)");
 });
 
 describe("large transactions", () => {
-  test("a 100,000-row transaction arrives complete, up-to-date only at its end", async () => {
+  test("a 100,000-row transaction arrives complete, up-to-date only at its end", async ({
+    h,
+  }) => {
     const recorded = record({
       url: h.shapeUrl,
-      params: { table: h.table("big") },
+      params: { table: big },
     });
     await recorded.until((messages) => upToDateCount(messages) >= 1);
     const before = upToDateCount(recorded.messages);
@@ -64,9 +59,11 @@ describe("large transactions", () => {
 });
 
 describe("cleanup", () => {
-  test("an unused shape is removed and its handle answers 409", async (ctx) => {
+  test("an unused shape is removed and its handle answers 409", async ({
+    skip,
+  }) => {
     ourServerOnly(
-      ctx,
+      { skip },
       "needs a 1 s idle-shape limit and reads the server's shape registry",
     );
     // Its own server with a 1 s idle limit (cleanup runs every second).

@@ -5,9 +5,9 @@
  */
 import type { Row } from "@electric-sql/client";
 import { Shape, ShapeStream } from "@electric-sql/client";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { describe, expect } from "vitest";
 
-import type { Harness } from "./support/harness";
+import { syncTest } from "./support/fixture";
 import {
   changeMessages,
   ourServerOnly,
@@ -17,19 +17,14 @@ import {
   upToDateCount,
 } from "./support/harness";
 
-let h: Harness;
+const test = syncTest.override("serverOptions", { allowShapeDeletion: true });
+let things = "";
 
-beforeAll(async () => {
-  h = await startHarness({ allowShapeDeletion: true });
+test.beforeAll(async ({ h, table }) => {
+  things = await table("things (id int PRIMARY KEY, name text NOT NULL)");
   await h.sql.query(`
-    CREATE TABLE things (id int PRIMARY KEY, name text NOT NULL);
-    ALTER TABLE things REPLICA IDENTITY FULL;
     INSERT INTO things VALUES (1, 'a'), (2, 'b');
   `);
-});
-
-afterAll(async () => {
-  await h.close();
 });
 
 function isMustRefetch(message: { headers: object }): boolean {
@@ -56,11 +51,14 @@ function rowsWhen(
 }
 
 describe("409 must-refetch", () => {
-  test("after a server restart the client refetches and continues live", async (ctx) => {
-    ourServerOnly(ctx, "restarts the server process");
+  test("after a server restart the client refetches and continues live", async ({
+    h,
+    skip,
+  }) => {
+    ourServerOnly({ skip }, "restarts the server process");
     const recorded = record({
       url: h.shapeUrl,
-      params: { table: h.table("things") },
+      params: { table: things },
     });
     await recorded.until((messages) => upToDateCount(messages) >= 1);
     const handle = recorded.stream.shapeHandle;
@@ -81,11 +79,13 @@ describe("409 must-refetch", () => {
     recorded.stop();
   });
 
-  test("TRUNCATE resets live shapes; Shape ends empty, then sees new rows", async () => {
+  test("TRUNCATE resets live shapes; Shape ends empty, then sees new rows", async ({
+    h,
+  }) => {
     const shape = new Shape(
       new ShapeStream({
         url: h.shapeUrl,
-        params: { table: h.table("things") },
+        params: { table: things },
       }),
     );
     const { rows: before } = await h.sql.query("SELECT id FROM things");
@@ -102,11 +102,13 @@ describe("409 must-refetch", () => {
     shape.unsubscribeAll();
   });
 
-  test("ALTER TABLE ADD COLUMN resets the shape and the new column appears", async () => {
+  test("ALTER TABLE ADD COLUMN resets the shape and the new column appears", async ({
+    h,
+  }) => {
     const shape = new Shape(
       new ShapeStream({
         url: h.shapeUrl,
-        params: { table: h.table("things") },
+        params: { table: things },
       }),
     );
     await shape.rows;
@@ -124,7 +126,9 @@ describe("409 must-refetch", () => {
     shape.unsubscribeAll();
   });
 
-  test("ALTER COLUMN TYPE resets the shape; the new schema reaches the client", async () => {
+  test("ALTER COLUMN TYPE resets the shape; the new schema reaches the client", async ({
+    h,
+  }) => {
     await h.sql.query(
       "CREATE TABLE retyped (id int PRIMARY KEY, n int NOT NULL); ALTER TABLE retyped REPLICA IDENTITY FULL; INSERT INTO retyped VALUES (1, 1)",
     );
@@ -149,7 +153,9 @@ describe("409 must-refetch", () => {
     shape.unsubscribeAll();
   });
 
-  test("DROP TABLE under a live shape → 409, then the refetch gets 400 unknown table", async () => {
+  test("DROP TABLE under a live shape → 409, then the refetch gets 400 unknown table", async ({
+    h,
+  }) => {
     await h.sql.query(
       "CREATE TABLE doomed (id int PRIMARY KEY); INSERT INTO doomed VALUES (1)",
     );
@@ -177,7 +183,9 @@ describe("409 must-refetch", () => {
 });
 
 describe("names and tables", () => {
-  test("quoted, mixed-case, schema-qualified names with spaces and quotes", async () => {
+  test("quoted, mixed-case, schema-qualified names with spaces and quotes", async ({
+    h,
+  }) => {
     const schema = h.schemaName("My Schema");
     const table = `"${schema}"."Odd ""Table"""`;
     await h.sql.query(`
@@ -211,7 +219,9 @@ describe("names and tables", () => {
     recorded.stop();
   });
 
-  test("a table created after the server started is usable at once", async () => {
+  test("a table created after the server started is usable at once", async ({
+    h,
+  }) => {
     await h.sql.query(
       "CREATE TABLE fresh (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), v text)",
     );
@@ -228,17 +238,23 @@ describe("names and tables", () => {
 });
 
 describe("operations endpoints", () => {
-  test("health reports active", async () => {
+  test("health reports active", async ({ h }) => {
     const response = await fetch(`${h.baseUrl}/v1/health`);
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ status: "active" });
   });
 
-  test("DELETE of a shape makes its clients refetch under a new handle", async (ctx) => {
-    ourServerOnly(ctx, "needs the server started with shape deletion allowed");
+  test("DELETE of a shape makes its clients refetch under a new handle", async ({
+    h,
+    skip,
+  }) => {
+    ourServerOnly(
+      { skip },
+      "needs the server started with shape deletion allowed",
+    );
     const recorded = record({
       url: h.shapeUrl,
-      params: { table: h.table("things") },
+      params: { table: things },
     });
     await recorded.until((messages) => upToDateCount(messages) >= 1);
     const handle = recorded.stream.shapeHandle ?? "";
@@ -265,8 +281,10 @@ describe("operations endpoints", () => {
 });
 
 describe("secret", () => {
-  test("with a secret configured, requests without it get 401 and with it succeed", async (ctx) => {
-    ourServerOnly(ctx, "starts a second server with a secret");
+  test("with a secret configured, requests without it get 401 and with it succeed", async ({
+    skip,
+  }) => {
+    ourServerOnly({ skip }, "starts a second server with a secret");
     const secured = await startHarness({ secret: "s3cret", insecure: false });
     try {
       await secured.sql.query(
@@ -297,9 +315,12 @@ describe("secret", () => {
 });
 
 describe("replica identity", () => {
-  test("a table without REPLICA IDENTITY FULL locked by an open transaction → 503 with a clear message, then works", async (ctx) => {
+  test("a table without REPLICA IDENTITY FULL locked by an open transaction → 503 with a clear message, then works", async ({
+    h,
+    skip,
+  }) => {
     ourServerOnly(
-      ctx,
+      { skip },
       "our answer to a lock on REPLICA IDENTITY FULL (503 + retry-after); Electric waits on the lock",
     );
     await h.sql.query(
@@ -331,9 +352,12 @@ describe("replica identity", () => {
 });
 
 describe("a table dropped while its shape is created", () => {
-  test("a table dropped while its shape is being created answers 400 under table, as a missing table does", async (ctx) => {
+  test("a table dropped while its shape is being created answers 400 under table, as a missing table does", async ({
+    h,
+    skip,
+  }) => {
     ourServerOnly(
-      ctx,
+      { skip },
       "stages the race at our publication step (ALTER PUBLICATION … ADD TABLE)",
     );
     await h.sql.query(

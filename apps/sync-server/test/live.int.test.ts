@@ -5,9 +5,9 @@
  */
 import type { Row } from "@electric-sql/client";
 import { Shape, ShapeStream } from "@electric-sql/client";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { describe, expect } from "vitest";
 
-import type { Harness } from "./support/harness";
+import { syncTest } from "./support/fixture";
 import {
   changeMessages,
   isUpToDate,
@@ -18,27 +18,26 @@ import {
   upToDateCount,
 } from "./support/harness";
 
-let h: Harness;
+const test = syncTest;
+let notes = "";
 
-beforeAll(async () => {
-  h = await startHarness();
+test.beforeAll(async ({ h, table }) => {
+  notes = await table(
+    "notes (id int PRIMARY KEY, body text NOT NULL, owner text NOT NULL DEFAULT 'ann', n int NOT NULL DEFAULT 0)",
+  );
   await h.sql.query(`
-    CREATE TABLE notes (id int PRIMARY KEY, body text NOT NULL, owner text NOT NULL DEFAULT 'ann', n int NOT NULL DEFAULT 0);
-    ALTER TABLE notes REPLICA IDENTITY FULL;
     INSERT INTO notes (id, body) VALUES (1, 'first');
   `);
 });
 
-afterAll(async () => {
-  await h.close();
-});
-
 describe("live modes", () => {
-  test("SSE (liveSse: true) delivers changes with txids and up-to-date after each transaction", async () => {
+  test("SSE (liveSse: true) delivers changes with txids and up-to-date after each transaction", async ({
+    h,
+  }) => {
     const { fetchClient, responses } = recordingFetch();
     const recorded = record({
       url: h.shapeUrl,
-      params: { table: h.table("notes") },
+      params: { table: notes },
       liveSse: true,
       fetchClient,
     });
@@ -71,10 +70,12 @@ describe("live modes", () => {
     recorded.stop();
   });
 
-  test("long-poll: a 100-row transaction arrives whole, in one batch, before up-to-date", async () => {
+  test("long-poll: a 100-row transaction arrives whole, in one batch, before up-to-date", async ({
+    h,
+  }) => {
     const recorded = record({
       url: h.shapeUrl,
-      params: { table: h.table("notes") },
+      params: { table: notes },
     });
     await recorded.until((messages) => upToDateCount(messages) >= 1);
     const xid = await h.write(
@@ -101,10 +102,12 @@ describe("live modes", () => {
     recorded.stop();
   });
 
-  test("resume from a stored offset and handle gets only later changes", async () => {
+  test("resume from a stored offset and handle gets only later changes", async ({
+    h,
+  }) => {
     const first = record({
       url: h.shapeUrl,
-      params: { table: h.table("notes") },
+      params: { table: notes },
     });
     await first.until((messages) => upToDateCount(messages) >= 1);
     const offset = first.stream.lastOffset;
@@ -113,7 +116,7 @@ describe("live modes", () => {
     await h.write("INSERT INTO notes (id, body) VALUES (200, 'after')");
     const resumed = record({
       url: h.shapeUrl,
-      params: { table: h.table("notes") },
+      params: { table: notes },
       offset,
       handle,
     });
@@ -128,7 +131,9 @@ describe("live modes", () => {
 });
 
 describe("snapshot and stream hand-over", () => {
-  test("a transaction open during the snapshot is delivered exactly once", async () => {
+  test("a transaction open during the snapshot is delivered exactly once", async ({
+    h,
+  }) => {
     const writer = await h.sql.connect();
     try {
       await writer.query("BEGIN");
@@ -140,7 +145,7 @@ describe("snapshot and stream hand-over", () => {
       );
       const recorded = record({
         url: h.shapeUrl,
-        params: { table: h.table("notes"), where: "owner = 'zed'" },
+        params: { table: notes, where: "owner = 'zed'" },
       });
       await recorded.until((messages) => upToDateCount(messages) >= 1);
       expect(changeMessages(recorded.messages)).toHaveLength(0);
@@ -167,7 +172,9 @@ describe("snapshot and stream hand-over", () => {
     }
   });
 
-  test("writes racing with shape creation are neither lost nor duplicated", async () => {
+  test("writes racing with shape creation are neither lost nor duplicated", async ({
+    h,
+  }) => {
     const writing = new AbortController();
     let next = 5000;
     const writer = (async () => {
@@ -184,7 +191,7 @@ describe("snapshot and stream hand-over", () => {
         record({
           url: h.shapeUrl,
           params: {
-            table: h.table("notes"),
+            table: notes,
             where: `owner = 'race' AND n = ${index}`,
           },
         }),
@@ -217,12 +224,14 @@ describe("snapshot and stream hand-over", () => {
 });
 
 describe("columns and replica", () => {
-  test("columns projects values and schema; replica=full sends whole rows and old_value", async () => {
+  test("columns projects values and schema; replica=full sends whole rows and old_value", async ({
+    h,
+  }) => {
     const { fetchClient, responses } = recordingFetch();
     const recorded = record({
       url: h.shapeUrl,
       params: {
-        table: h.table("notes"),
+        table: notes,
         columns: ["id", "body"],
         replica: "full",
         where: "id = 1",
@@ -256,12 +265,14 @@ describe("columns and replica", () => {
     recorded.stop();
   });
 
-  test("primary-key change becomes delete + insert; Shape ends with the new key only", async () => {
+  test("primary-key change becomes delete + insert; Shape ends with the new key only", async ({
+    h,
+  }) => {
     await h.write("INSERT INTO notes (id, body) VALUES (400, 'pk')");
     const shape = new Shape(
       new ShapeStream({
         url: h.shapeUrl,
-        params: { table: h.table("notes"), where: "body = 'pk'" },
+        params: { table: notes, where: "body = 'pk'" },
       }),
     );
     expect((await shape.rows).map((row: Row) => row.id)).toEqual([400]);
@@ -277,9 +288,11 @@ describe("columns and replica", () => {
 });
 
 describe("SSE reconnects", () => {
-  test("changes across many short SSE connections arrive exactly once", async (ctx) => {
+  test("changes across many short SSE connections arrive exactly once", async ({
+    skip,
+  }) => {
     ourServerOnly(
-      ctx,
+      { skip },
       "needs a 1.1 s SSE timeout (Electric closes SSE after 60 s)",
     );
     // Connections last 1.1 s (the client falls back to long-polling below 1 s), so the

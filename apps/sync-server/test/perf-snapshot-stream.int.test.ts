@@ -4,31 +4,26 @@
  * before the snapshot has ended, and the rows arrive exactly once, in order, with writes made
  * during the sync following them.
  */
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { describe, expect } from "vitest";
 
 import type { Harness } from "./support/harness";
+import { syncTest } from "./support/fixture";
 import {
   changeMessages,
   ourServerOnly,
   record,
-  startHarness,
   upToDateCount,
 } from "./support/harness";
 
 const ROWS = 60_000;
-let h: Harness;
+const test = syncTest;
+let many = "";
 
-beforeAll(async () => {
-  h = await startHarness();
+test.beforeAll(async ({ h, table }) => {
+  many = await table("many (id int PRIMARY KEY, v text NOT NULL)");
   await h.sql.query(`
-    CREATE TABLE many (id int PRIMARY KEY, v text NOT NULL);
-    ALTER TABLE many REPLICA IDENTITY FULL;
     INSERT INTO many SELECT g, 'row ' || g FROM generate_series(1, ${ROWS}) g;
   `);
-});
-
-afterAll(async () => {
-  await h.close();
 });
 
 interface Page {
@@ -41,6 +36,7 @@ interface Page {
 
 /** Reads a fresh shape over raw HTTP from offset -1 until up-to-date. */
 async function readPages(
+  h: Harness,
   where: string,
 ): Promise<{ pages: Page[]; ids: number[] }> {
   const pages: Page[] = [];
@@ -50,7 +46,7 @@ async function readPages(
   for (let index = 0; index < 1000; index++) {
     const response = await fetch(
       h.shapeRequestUrl({
-        table: h.table("many"),
+        table: many,
         where,
         offset,
         ...(handle ? { handle } : {}),
@@ -82,9 +78,12 @@ async function readPages(
 }
 
 describe("snapshot streaming", () => {
-  test("the first chunk is answered while the snapshot runs; rows arrive once, in order", async (ctx) => {
-    ourServerOnly(ctx, "reads our server's shape registry");
-    const { pages, ids } = await readPages("id > 0");
+  test("the first chunk is answered while the snapshot runs; rows arrive once, in order", async ({
+    h,
+    skip,
+  }) => {
+    ourServerOnly({ skip }, "reads our server's shape registry");
+    const { pages, ids } = await readPages(h, "id > 0");
     // The shape was created by the first request, whose answer started with the snapshot's
     // first cursor batch: its headers arrived while the rest of the table was still read.
     expect(pages[0]?.shapeState).toBe("snapshotting");
@@ -94,10 +93,12 @@ describe("snapshot streaming", () => {
     expect(ids).toEqual(Array.from({ length: ROWS }, (_, index) => index + 1));
   });
 
-  test("the official client syncs a shape whose snapshot is running, with writes during it", async () => {
+  test("the official client syncs a shape whose snapshot is running, with writes during it", async ({
+    h,
+  }) => {
     const recorded = record({
       url: h.shapeUrl,
-      params: { table: h.table("many"), where: "id > 1" },
+      params: { table: many, where: "id > 1" },
     });
     // Written while the snapshot is (most likely) still being read: either in it or after it.
     await h.write("UPDATE many SET v = 'changed' WHERE id = 2");

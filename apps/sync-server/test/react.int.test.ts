@@ -6,10 +6,9 @@
 import type { Row } from "@electric-sql/client";
 import { useShape } from "@electric-sql/react";
 import { cleanup, renderHook, waitFor } from "@testing-library/react";
-import { afterAll, beforeAll, expect, test } from "vitest";
+import { expect } from "vitest";
 
-import type { Harness } from "./support/harness";
-import { startHarness } from "./support/harness";
+import { syncTest } from "./support/fixture";
 
 interface Todo extends Row {
   id: number;
@@ -17,28 +16,30 @@ interface Todo extends Row {
   done: boolean;
 }
 
-let h: Harness;
+const test = syncTest;
+let todos = "";
 
-beforeAll(async () => {
-  h = await startHarness();
+test.beforeAll(async ({ h, table }) => {
+  todos = await table(
+    "todos (id int PRIMARY KEY, title text NOT NULL, done boolean NOT NULL DEFAULT false)",
+  );
   await h.sql.query(`
-    CREATE TABLE todos (id int PRIMARY KEY, title text NOT NULL, done boolean NOT NULL DEFAULT false);
-    ALTER TABLE todos REPLICA IDENTITY FULL;
     INSERT INTO todos (id, title) VALUES (1, 'write the test'), (2, 'run it');
   `);
 });
 
-afterAll(async () => {
+test.afterAll(() => {
   cleanup();
-  await h.close();
 });
 
-test("useShape renders the initial rows, then every committed change", async () => {
+test("useShape renders the initial rows, then every committed change", async ({
+  h,
+}) => {
   const { result } = renderHook(() =>
     useShape<Todo>({
       url: h.shapeUrl,
       params: {
-        table: h.table("todos"),
+        table: todos,
         where: "done = $1",
         params: ["false"],
       },

@@ -7,43 +7,46 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { describe, expect } from "vitest";
 
-import type { Harness } from "./support/harness";
+import { syncTest } from "./support/fixture";
 import {
   changeMessages,
   ourServerOnly,
   record,
-  startHarness,
   upToDateCount,
 } from "./support/harness";
 
-let h: Harness;
-let dir: string;
+// Each file's own storage directory, removed after its server is closed.
+const test = syncTest.override(
+  "serverOptions",
+  { scope: "file" },
+  async ({}, { onCleanup }) => {
+    const storageDir = await mkdtemp(join(tmpdir(), "sync-storage-test-"));
+    onCleanup(() => rm(storageDir, { recursive: true, force: true }));
+    return { storageDir };
+  },
+);
+let docs = "";
+let other = "";
 
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "sync-storage-test-"));
-  h = await startHarness({ storageDir: dir });
-  await h.sql.query(`
-    CREATE TABLE docs (id int PRIMARY KEY, body text NOT NULL);
-    ALTER TABLE docs REPLICA IDENTITY FULL;
-    INSERT INTO docs SELECT g, 'doc ' || g FROM generate_series(1, 50) g;
-    CREATE TABLE other (id int PRIMARY KEY, v text);
-    ALTER TABLE other REPLICA IDENTITY FULL;
-  `);
-});
-
-afterAll(async () => {
-  await h.close();
-  await rm(dir, { recursive: true, force: true });
+test.beforeAll(async ({ h, table }) => {
+  docs = await table("docs (id int PRIMARY KEY, body text NOT NULL)");
+  await h.sql.query(
+    "INSERT INTO docs SELECT g, 'doc ' || g FROM generate_series(1, 50) g",
+  );
+  other = await table("other (id int PRIMARY KEY, v text)");
 });
 
 describe("disk storage", () => {
-  test("clients resume across a restart without refetching and miss nothing", async (ctx) => {
-    ourServerOnly(ctx, "restarts our server with disk storage");
+  test("clients resume across a restart without refetching and miss nothing", async ({
+    h,
+    skip,
+  }) => {
+    ourServerOnly({ skip }, "restarts our server with disk storage");
     const recorded = record({
       url: h.shapeUrl,
-      params: { table: h.table("docs"), where: "id > $1", params: ["10"] },
+      params: { table: docs, where: "id > $1", params: ["10"] },
     });
     await recorded.until((messages) => upToDateCount(messages) >= 1);
     await h.write("INSERT INTO docs VALUES (100, 'before restart')");
@@ -64,7 +67,7 @@ describe("disk storage", () => {
 
     const resumed = record({
       url: h.shapeUrl,
-      params: { table: h.table("docs"), where: "id > $1", params: ["10"] },
+      params: { table: docs, where: "id > $1", params: ["10"] },
       handle,
       offset,
     });
@@ -93,11 +96,14 @@ describe("disk storage", () => {
     resumed.stop();
   });
 
-  test("a stored shape whose table changed while stopped is dropped (409 → refetch)", async (ctx) => {
-    ourServerOnly(ctx, "restarts our server with disk storage");
+  test("a stored shape whose table changed while stopped is dropped (409 → refetch)", async ({
+    h,
+    skip,
+  }) => {
+    ourServerOnly({ skip }, "restarts our server with disk storage");
     const recorded = record({
       url: h.shapeUrl,
-      params: { table: h.table("other") },
+      params: { table: other },
     });
     await recorded.until((messages) => upToDateCount(messages) >= 1);
     const handle = recorded.stream.shapeHandle;
@@ -109,7 +115,7 @@ describe("disk storage", () => {
     await h.restart();
     const resumed = record({
       url: h.shapeUrl,
-      params: { table: h.table("other") },
+      params: { table: other },
       handle,
       offset,
     });
@@ -124,14 +130,17 @@ describe("disk storage", () => {
     resumed.stop();
   });
 
-  test("stored shapes are dropped when the slot had to be created anew (409, never a gap)", async (ctx) => {
+  test("stored shapes are dropped when the slot had to be created anew (409, never a gap)", async ({
+    h,
+    skip,
+  }) => {
     ourServerOnly(
-      ctx,
+      { skip },
       "restarts our server with disk storage and drops its slot",
     );
     const recorded = record({
       url: h.shapeUrl,
-      params: { table: h.table("docs") },
+      params: { table: docs },
     });
     await recorded.until((messages) => upToDateCount(messages) >= 1);
     const handle = recorded.stream.shapeHandle;
@@ -148,7 +157,7 @@ describe("disk storage", () => {
 
     const resumed = record({
       url: h.shapeUrl,
-      params: { table: h.table("docs") },
+      params: { table: docs },
       handle,
       offset,
     });

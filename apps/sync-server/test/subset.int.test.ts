@@ -3,24 +3,25 @@
  * GET and POST) as TanStack DB's on-demand mode uses them.
  */
 import { FetchError, ShapeStream } from "@electric-sql/client";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { describe, expect } from "vitest";
 
 import type { Harness } from "./support/harness";
+import { syncTest } from "./support/fixture";
 import {
   changeMessages,
   differsFromElectric,
   record,
-  startHarness,
   upToDateCount,
 } from "./support/harness";
 
-let h: Harness;
+const test = syncTest;
+let products = "";
 
-beforeAll(async () => {
-  h = await startHarness();
+test.beforeAll(async ({ h, table }) => {
+  products = await table(
+    "products (id int PRIMARY KEY, category text NOT NULL, price int NOT NULL)",
+  );
   await h.sql.query(`
-    CREATE TABLE products (id int PRIMARY KEY, category text NOT NULL, price int NOT NULL);
-    ALTER TABLE products REPLICA IDENTITY FULL;
     INSERT INTO products SELECT g, CASE WHEN g % 2 = 0 THEN 'even' ELSE 'odd' END, g * 10 FROM generate_series(1, 20) g;
     CREATE TYPE subset_tier AS ENUM ('gold', 'silver');
     CREATE TABLE tiered (id int PRIMARY KEY, tier subset_tier NOT NULL);
@@ -28,15 +29,13 @@ beforeAll(async () => {
   `);
 });
 
-afterAll(async () => {
-  await h.close();
-});
-
 describe("changes_only and subsets", () => {
-  test("log=changes_only delivers no snapshot rows, only later changes", async () => {
+  test("log=changes_only delivers no snapshot rows, only later changes", async ({
+    h,
+  }) => {
     const recorded = record({
       url: h.shapeUrl,
-      params: { table: h.table("products") },
+      params: { table: products },
       log: "changes_only",
     });
     await recorded.until((messages) => upToDateCount(messages) >= 1);
@@ -50,10 +49,10 @@ describe("changes_only and subsets", () => {
     recorded.stop();
   });
 
-  test("offset=now starts at the log end", async () => {
+  test("offset=now starts at the log end", async ({ h }) => {
     const recorded = record({
       url: h.shapeUrl,
-      params: { table: h.table("products"), where: "category = 'odd'" },
+      params: { table: products, where: "category = 'odd'" },
       offset: "now",
     });
     await recorded.until((messages) => upToDateCount(messages) >= 1);
@@ -63,14 +62,14 @@ describe("changes_only and subsets", () => {
     recorded.stop();
   });
 
-  test.each(["GET", "POST"] as const)(
+  test.for(["GET", "POST"] as const)(
     "requestSnapshot via %s: ordered, limited, narrowed subset, then live changes",
-    async (method) => {
+    async (method, { h }) => {
       const controller = new AbortController();
       const stream = new ShapeStream({
         url: h.shapeUrl,
         params: {
-          table: h.table("products"),
+          table: products,
           where: "category = $1",
           params: ["even"],
         },
@@ -123,12 +122,12 @@ describe("changes_only and subsets", () => {
     },
   );
 
-  test.each(["GET", "POST"] as const)(
+  test.for(["GET", "POST"] as const)(
     "fetchSnapshot with structured whereExpr/orderByExpr via %s (the client sends the SQL too)",
-    async (method) => {
+    async (method, { h }) => {
       const stream = new ShapeStream({
         url: h.shapeUrl,
-        params: { table: h.table("products") },
+        params: { table: products },
         log: "changes_only",
         offset: "now",
         subsetMethod: method,
@@ -168,14 +167,17 @@ describe("changes_only and subsets", () => {
     },
   );
 
-  test("a where_expr without its SQL where → 400 (it would otherwise mean no filter)", async (ctx) => {
+  test("a where_expr without its SQL where → 400 (it would otherwise mean no filter)", async ({
+    h,
+    skip,
+  }) => {
     differsFromElectric(
-      ctx,
+      { skip },
       "Electric ignores where_expr and would answer with the unfiltered subset",
     );
     const response = await fetch(
       h.shapeRequestUrl({
-        table: h.table("products"),
+        table: products,
         offset: "-1",
         log: "full",
         subset__where_expr: JSON.stringify({ type: "ref", column: "price" }),
@@ -194,10 +196,10 @@ describe("changes_only and subsets", () => {
     });
   });
 
-  test("limit without order_by → 400 under errors.subset", async () => {
+  test("limit without order_by → 400 under errors.subset", async ({ h }) => {
     const stream = new ShapeStream({
       url: h.shapeUrl,
-      params: { table: h.table("products") },
+      params: { table: products },
       log: "changes_only",
       offset: "now",
     });
@@ -219,14 +221,18 @@ describe("changes_only and subsets", () => {
 
 describe("subset requests Postgres would refuse → 400, never 500", () => {
   type Failure = Record<string, unknown>;
-  const shapeQuery = (table: string) => ({
+  const shapeQuery = (h: Harness, table: string) => ({
     table: h.table(table),
     offset: "-1",
     log: "changes_only",
   });
 
-  async function getSubset(table: string, subset: Record<string, string>) {
-    const params: Record<string, string> = { ...shapeQuery(table) };
+  async function getSubset(
+    h: Harness,
+    table: string,
+    subset: Record<string, string>,
+  ) {
+    const params: Record<string, string> = { ...shapeQuery(h, table) };
     for (const [key, value] of Object.entries(subset))
       params[`subset__${key}`] = value;
     const response = await fetch(h.shapeRequestUrl(params));
@@ -236,8 +242,8 @@ describe("subset requests Postgres would refuse → 400, never 500", () => {
     };
   }
 
-  async function postSubset(table: string, body: unknown) {
-    const response = await fetch(h.shapeRequestUrl(shapeQuery(table)), {
+  async function postSubset(h: Harness, table: string, body: unknown) {
+    const response = await fetch(h.shapeRequestUrl(shapeQuery(h, table)), {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: typeof body === "string" ? body : JSON.stringify(body),
@@ -278,10 +284,10 @@ describe("subset requests Postgres would refuse → 400, never 500", () => {
       "where",
     ],
     ["params that are not JSON", { where: "tier = $1", params: "{" }, "params"],
-  ])("GET %s", async ([_name, subset, field], ctx) => {
-    differsFromElectric(ctx, UNSPECIFIED);
+  ])("GET %s", async ([_name, subset, field], { h, skip }) => {
+    differsFromElectric({ skip }, UNSPECIFIED);
     const table = subset.where?.includes("tier") ? "tiered" : "products";
-    const { status, body } = await getSubset(table, subset);
+    const { status, body } = await getSubset(h, table, subset);
     expect(status).toBe(400);
     expect(body).toEqual(subsetError(field));
   });
@@ -316,15 +322,17 @@ describe("subset requests Postgres would refuse → 400, never 500", () => {
       { where: `${"id = 1 OR ".repeat(10_000)}id = 2` },
       "where",
     ],
-  ])("POST %s", async ([_name, body, field], ctx) => {
-    differsFromElectric(ctx, UNSPECIFIED);
-    const result = await postSubset("products", body);
+  ])("POST %s", async ([_name, body, field], { h, skip }) => {
+    differsFromElectric({ skip }, UNSPECIFIED);
+    const result = await postSubset(h, "products", body);
     expect(result.status).toBe(400);
     expect(result.body).toEqual(subsetError(field));
   });
 
-  test("the largest bigint limit and numeric params are served", async () => {
-    const { status, body } = await postSubset("products", {
+  test("the largest bigint limit and numeric params are served", async ({
+    h,
+  }) => {
+    const { status, body } = await postSubset(h, "products", {
       where: "price > $1",
       params: { "1": 150 },
       order_by: "id",
