@@ -1,9 +1,10 @@
 /**
- * The initial snapshot in chunks, numbered as Electric numbers them (SPEC.md "Offsets"): the
- * `offset=-1` answer is the first chunk (`0_0`) and nothing else, so it can be cached for a
- * week; each following request gets the next chunk (`0_1`, `0_2`, …) until the snapshot's last,
- * which ends with `snapshot-end`; after it the log continues past `0_inf`, where `up-to-date`
- * is first sent. Checked over raw HTTP, as a CDN in front of the server would see it.
+ * The initial snapshot in chunks, numbered as Electric numbers them (SPEC.md "Offsets and
+ * chunks", I13): the `offset=-1` answer is the first chunk (`0_0`) and nothing else, so it can
+ * be cached for a week; each following request gets the next chunk (`0_1`, `0_2`, …) until the
+ * snapshot's last, which ends with `snapshot-end`; after it the log continues past `0_inf`,
+ * where `up-to-date` is first sent. Checked over raw HTTP, as a CDN in front of the server
+ * would see it.
  */
 import { describe, expect } from "vitest";
 

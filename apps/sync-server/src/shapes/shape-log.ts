@@ -4,9 +4,9 @@
  * a reader that reaches it can be told "up-to-date" without splitting a transaction.
  *
  * The initial snapshot comes first, numbered by chunk as Electric numbers it (SPEC.md
- * "Offsets"): every row of chunk k has offset `0_<k>`, and `snapshot-end` (`0_inf`) closes the
- * last chunk. A read from `-1` or `0_<k>` answers exactly the next chunk, so an answer for a
- * snapshot offset never changes; a read past the last chunk goes on from `0_inf`.
+ * "Offsets and chunks"): every row of chunk k has offset `0_<k>`, and `snapshot-end` (`0_inf`)
+ * closes the last chunk. A read from `-1` or `0_<k>` answers exactly the next chunk, so an
+ * answer for a snapshot offset never changes; a read past the last chunk goes on from `0_inf`.
  *
  * The offsets index lives in memory; the message bodies live in a `PayloadStore`: in memory
  * (no storage directory configured: a restart loses the logs and clients get 409) or in an

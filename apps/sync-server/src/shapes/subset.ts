@@ -4,7 +4,7 @@
  * limited, read in a REPEATABLE READ transaction with its `pg_current_snapshot()` so the client
  * can drop stream changes the subset already contains.
  *
- * @see electric-protocol.md §5.6
+ * @see SPEC.md "Subset parameters"
  */
 import { randomInt } from "node:crypto";
 import type pg from "pg";
