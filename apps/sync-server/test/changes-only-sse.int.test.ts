@@ -13,6 +13,7 @@ import {
   record,
   upToDateCount,
 } from "./support/harness";
+import { lockWaiters } from "./support/locks";
 
 const ROWS = 1_000;
 let stock = "";
@@ -47,18 +48,6 @@ describe("changes_only, SSE and a subset snapshot", () => {
     });
     await recorded.until((messages) => upToDateCount(messages) >= 1);
     await observer.until((messages) => upToDateCount(messages) >= 1);
-    const waitingForStock = (count: number) =>
-      expect
-        .poll(
-          async () =>
-            (
-              await h.sql.query(
-                "SELECT 1 FROM pg_locks WHERE relation = 'stock'::regclass AND NOT granted",
-              )
-            ).rowCount,
-          { timeout: 5_000, interval: 20 },
-        )
-        .toBe(count);
     const writer = await h.sql.connect();
     const holder = await h.sql.connect();
     try {
@@ -71,9 +60,9 @@ describe("changes_only, SSE and a subset snapshot", () => {
       await writer.query("UPDATE stock SET qty = 101 WHERE id = 1");
       await holder.query("BEGIN");
       const held = holder.query("LOCK TABLE stock IN ACCESS EXCLUSIVE MODE");
-      await waitingForStock(1);
+      await lockWaiters(h.sql, "stock", 1);
       const subset = recorded.stream.requestSnapshot({ where: "id > 0" });
-      await waitingForStock(2);
+      await lockWaiters(h.sql, "stock", 2);
       await writer.query("COMMIT");
       await held;
       await observer.until((messages) =>

@@ -16,6 +16,7 @@ import {
   startHarness,
   upToDateCount,
 } from "./support/harness";
+import { lockWaiters } from "./support/locks";
 
 const test = syncTest.override("serverOptions", { allowShapeDeletion: true });
 let things = "";
@@ -372,17 +373,7 @@ describe("a table dropped while its shape is created", () => {
       const answer = fetch(
         h.shapeRequestUrl({ table: h.table("doomed"), offset: "-1" }),
       );
-      await expect
-        .poll(
-          async () =>
-            (
-              await h.sql.query(
-                "SELECT 1 FROM pg_locks WHERE relation = 'doomed'::regclass AND NOT granted",
-              )
-            ).rowCount,
-          { timeout: 5_000, interval: 20 },
-        )
-        .toBe(1);
+      await lockWaiters(h.sql, "doomed", 1);
       await dropper.query("DROP TABLE doomed");
       await dropper.query("COMMIT");
       const response = await answer;
