@@ -226,6 +226,7 @@ export class FilePayloads implements PayloadStore {
 }
 
 const NEWLINE = Buffer.from("\n");
+const READ_CACHE_BYTES = 16 * 1024 * 1024;
 
 /** `-1` and `0_<k>`: positions between snapshot chunks. */
 function isSnapshotPosition(offset: LogOffset): boolean {
@@ -236,7 +237,6 @@ function isSnapshotPosition(offset: LogOffset): boolean {
 function isSnapshotChunk(offset: LogOffset): boolean {
   return offset.tx === 0n && offset.op !== Infinity;
 }
-const READ_CACHE_BYTES = 16 * 1024 * 1024;
 
 export class ShapeLog {
   private readonly offsets: LogOffset[];
