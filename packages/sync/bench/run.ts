@@ -7,12 +7,13 @@
  *     reducer read: publish only; to a row they read: every reducer re-run), beside
  *     applying the change to a `Map`.
  * (b) write → visible in another client, end to end (tRPC over HTTP → Prisma → WAL → sync server
- *     → a second runtime's view), beside the floor: COMMIT → pgoutput at a bare replication
- *     client.
+ *     → a second runtime's view; the api and the sync server in processes of their own), beside
+ *     the floor: COMMIT → pgoutput at a bare replication client.
  * (c) heap for 100k synced rows: the runtime beside `@electric-sql/client`'s own `Shape`.
  *
  * Flags: `--only=a,b,c`, `--writes=N` (b, default 300).
  */
+import { spawn } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -20,11 +21,9 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import type { Row } from "@electric-sql/client";
-import type { AddressInfo } from "node:net";
 import type { Pgoutput } from "pg-logical-replication";
 import { Shape, ShapeStream, snakeCamelMapper } from "@electric-sql/client";
 import { createTRPCClient, httpLink } from "@trpc/client";
-import { createHTTPServer } from "@trpc/server/adapters/standalone";
 import pg from "pg";
 import {
   LogicalReplicationService,
@@ -35,11 +34,10 @@ import superjson from "superjson";
 import type { AppRouter } from "@repo/api";
 import type { Issue } from "@repo/schema";
 import { createApiRuntime } from "@repo/api";
-import { startDevPostgres } from "@repo/dev-postgres";
+import { freePort, startDevPostgres } from "@repo/dev-postgres";
 import { runMigrations } from "@repo/migrate";
 import { mutations, mutationsByName } from "@repo/mutations";
 import { SHAPE_PARSER } from "@repo/schema";
-import { createLogger, startSyncServer } from "@repo/sync-server";
 
 import type { SyncClient } from "../src";
 import { createSyncClient, trpcTransport } from "../src";
@@ -219,27 +217,40 @@ interface Stack {
   stop(): Promise<void>;
 }
 
+/**
+ * The sync server and the api each in a process of its own, as deployed: the runtimes under
+ * test share this process with nothing but the bench.
+ */
 async function startStack(databaseUrl: string): Promise<Stack> {
   const secret = randomBytes(16).toString("hex");
-  const api = createApiRuntime({ databaseUrl });
-  const sync = await startSyncServer({
-    databaseUrl,
-    port: 0,
-    secret,
-    logger: createLogger("silent"),
-  });
-  const server = createHTTPServer({
-    router: api.router,
-    createContext: ({ req }) =>
-      api.createContext(
-        new Headers({ authorization: req.headers.authorization ?? "" }),
-      ),
-    onError: api.onError,
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const syncPort = await freePort();
+  const sync = await startProcess(
+    "apps/sync-server",
+    ["src/main.ts"],
+    {
+      DATABASE_URL: databaseUrl,
+      ELECTRIC_PORT: String(syncPort),
+      ELECTRIC_SECRET: secret,
+      ELECTRIC_LOG_LEVEL: "warn",
+    },
+    async () =>
+      (await fetch(`http://127.0.0.1:${syncPort}/v1/health`).catch(() => null))
+        ?.ok === true,
+  );
+  let apiPort = 0;
+  const api = await startProcess(
+    "apps/api-server",
+    ["src/main.ts", databaseUrl, "0"],
+    {},
+    async (stdout) => {
+      apiPort = Number(/listening (\d+)/.exec(stdout)?.[1] ?? 0);
+      return apiPort > 0;
+    },
+  );
   const { userId, token } = await createSignedInUser(databaseUrl, "Bench");
   const projectId = randomUUID();
-  const caller = await api.caller(
+  const setup = createApiRuntime({ databaseUrl });
+  const caller = await setup.caller(
     new Headers({ authorization: `Bearer ${token}` }),
   );
   await caller.projects.create({
@@ -252,19 +263,48 @@ async function startStack(databaseUrl: string): Promise<Stack> {
       at: new Date(),
     },
   });
+  await setup.close();
   return {
     url: databaseUrl,
-    syncUrl: `${sync.url}/v1/shape`,
+    syncUrl: `http://127.0.0.1:${syncPort}/v1/shape`,
     secret,
-    apiUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    apiUrl: `http://127.0.0.1:${apiPort}`,
     userId,
     token,
     projectId,
     stop: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await sync.stopAndDropSlot();
-      await api.close();
+      await api.stop();
+      await sync.stop();
+    },
+  };
+}
+
+/** Node with tsx's loader in `dir` (not the tsx CLI, so the PID is the server's). */
+async function startProcess(
+  dir: string,
+  args: string[],
+  env: Record<string, string>,
+  ready: (stdout: string) => Promise<boolean>,
+): Promise<{ stop(): Promise<void> }> {
+  const child = spawn(process.execPath, ["--import", "tsx", ...args], {
+    cwd: fileURLToPath(new URL(`../../../${dir}`, import.meta.url)),
+    env,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  let stdout = "";
+  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+  const exited = new Promise<void>((resolve) =>
+    child.once("exit", () => resolve()),
+  );
+  for (let attempt = 0; !(await ready(stdout)); attempt++) {
+    if (attempt > 300 || child.exitCode !== null)
+      throw new Error(`${dir} did not start`);
+    await sleep(100);
+  }
+  return {
+    stop: async () => {
+      child.kill("SIGTERM");
+      await exited;
     },
   };
 }

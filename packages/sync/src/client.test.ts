@@ -441,3 +441,19 @@ describe("outbox failures", () => {
     await synced;
   });
 });
+
+describe("shapes", () => {
+  it("a released shape stops its stream after the linger; a shape taken again within it keeps its stream", async () => {
+    const { client, backend } = setup({ shapeLingerMs: 20 });
+    cleanups.push(() => client.close());
+    const first = client.shape({ table: "issues" });
+    first.release();
+    const again = client.shape({ table: "issues" });
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    expect(backend.streams).toHaveLength(1);
+    expect(backend.streams[0]?.aborted).toBe(false);
+    again.release();
+    await until(() => backend.streams[0]?.aborted === true);
+    expect(backend.streamsOf("issues")).toEqual([]);
+  });
+});

@@ -222,6 +222,8 @@ export class ShapeRegistry {
         handle.synced.rows.set(row.id, row);
       options.onInitialRows(handle);
     }
+    // A ShapeStream keeps requesting until its signal aborts, subscribers or not.
+    const aborter = new AbortController();
     const stream = (options.createStream ?? defaultStream)({
       ...streamOptions(options.shapeUrl, definition, {
         params: options.shapeParams,
@@ -231,8 +233,9 @@ export class ShapeRegistry {
         handle: definition.initial.handle,
         offset: definition.initial.offset,
       }),
+      signal: aborter.signal,
     });
-    handle.unsubscribe = stream.subscribe(
+    const unsubscribe = stream.subscribe(
       (messages) => {
         options.onConnection(true);
         const batch = handle.synced.receive(messages);
@@ -240,6 +243,10 @@ export class ShapeRegistry {
       },
       (error) => options.onConnection(false, error),
     );
+    handle.unsubscribe = () => {
+      unsubscribe();
+      aborter.abort();
+    };
   }
 
   private close(handle: ShapeHandle): void {

@@ -156,6 +156,7 @@ export class FakeBackend {
     const table = (options.params as { table: TableName }).table;
     const stream = new FakeShapeStream(this, table);
     this.streamOptions.push(options);
+    options.signal?.addEventListener("abort", () => stream.abort());
     this.streams.push(stream);
     return stream as unknown as ShapeStreamInterface<Row<unknown>>;
   };
@@ -205,6 +206,13 @@ export class FakeShapeStream {
   hasDelivered(txid: Txid): boolean {
     const index = this.backend.log.findIndex((t) => t.txid === txid);
     return index >= 0 && index < this.position && !this.needsSnapshot;
+  }
+
+  /** Whether the client aborted the stream (a released shape must stop requesting). */
+  aborted = false;
+
+  abort(): void {
+    this.aborted = true;
   }
 
   /** Whether a `deliver()` would send anything. */
