@@ -248,6 +248,14 @@ async function measureFloor(
   }
   await sleep(300);
   await service.destroy();
+  // The walsender exits a moment after its connection closes; the slot is busy until then.
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const { rows } = await sql.query<{ active: boolean }>(
+      "SELECT active FROM pg_replication_slots WHERE slot_name = 'bench_floor'",
+    );
+    if (!rows[0]?.active) break;
+    await sleep(50);
+  }
   await sql.query("SELECT pg_drop_replication_slot('bench_floor')");
   await sql.query("DROP PUBLICATION bench_floor");
   return stats(samples);
