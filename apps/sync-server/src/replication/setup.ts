@@ -6,6 +6,7 @@
 import type pg from "pg";
 
 import type { Logger } from "../logger";
+import { errorMessage } from "../error-text";
 import { lsnToBigInt } from "../protocol/offset";
 
 export class ReplicationSetupError extends Error {
@@ -220,14 +221,11 @@ function isDuplicate(error: unknown): boolean {
   return code === "42710" || code === "23505";
 }
 
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 /**
  * The cluster's system identifier and the database: shape logs stored for one are meaningless for
  * another. pg_control_system() may be withheld from non-superusers; the server's address stands
- * in then.
+ * in then. Any other failure is thrown: an identity that changed because a query failed would
+ * discard every stored shape.
  */
 async function systemIdentifier(client: pg.PoolClient): Promise<string> {
   const { rows } = await client.query<{ id: string; db: string }>(
@@ -239,7 +237,8 @@ async function systemIdentifier(client: pg.PoolClient): Promise<string> {
       "SELECT system_identifier::text AS id FROM pg_control_system()",
     );
     return `${system.rows[0]?.id ?? "?"}/${rows[0]?.db ?? "?"}`;
-  } catch {
-    return fallback;
+  } catch (error) {
+    if ((error as { code?: string }).code === "42501") return fallback;
+    throw error;
   }
 }
