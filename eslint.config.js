@@ -71,14 +71,8 @@ export default tseslint.config(
   {
     // Rules that keep code easy to carry on: few parameters (pass an object), switches that
     // cover every case of a union, no conditions the types already decide, no stale
-    // eslint-disable comments. Every workspace; the sync server's replication files join once
-    // their fault-handling work (issue 9) is in.
+    // eslint-disable comments. Every workspace.
     files: ["**/*.{ts,tsx}"],
-    ignores: [
-      "apps/sync-server/src/replication/**",
-      "apps/sync-server/test/replication-*.int.test.ts",
-      "apps/sync-server/test/support/{crash-server,slot,writer}.ts",
-    ],
     linterOptions: { reportUnusedDisableDirectives: "error" },
     rules: {
       "@typescript-eslint/max-params": ["error", { max: 4 }],

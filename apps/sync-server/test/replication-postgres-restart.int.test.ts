@@ -62,9 +62,12 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  // beforeAll may have failed before setting these: the chains let cleanup report that failure.
+  /* eslint-disable @typescript-eslint/no-unnecessary-condition */
   await server?.stop();
   await sql?.end();
   await own?.close();
+  /* eslint-enable @typescript-eslint/no-unnecessary-condition */
 });
 
 describe("Postgres restart", () => {

@@ -9,6 +9,7 @@ import {
   PgoutputPlugin,
 } from "pg-logical-replication";
 
+import { asError } from "../error-text";
 import { lsnToBigInt } from "../protocol/offset";
 import { confirmExactly } from "./confirm";
 import { SESSION_OPTIONS } from "./postgres-settings";
@@ -100,11 +101,7 @@ export function openReplicationConnection(
     // No start position: streaming resumes at the slot's confirmed position.
     service.subscribe(plugin, settings.slotName).then(
       () => finish(new Error("replication stream ended")),
-      (error: unknown) => finish(toError(error)),
+      (error: unknown) => finish(asError(error)),
     );
   });
-}
-
-export function toError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(String(error));
 }

@@ -13,7 +13,7 @@
  * transaction committed at or after the confirmed position; those already handed on are
  * skipped here.
  *
- * @see electric-protocol.md §8, §10a.1
+ * @see SPEC.md "Invariants" I1, I5, I8–I10
  */
 import type pg from "pg";
 import type { Pgoutput } from "pg-logical-replication";
@@ -26,8 +26,9 @@ import type {
   Transaction,
   TupleText,
 } from "./transaction";
+import { asError, errorMessage } from "../error-text";
 import { bigIntToLsn, lsnToBigInt } from "../protocol/offset";
-import { openReplicationConnection, toError } from "./connection";
+import { openReplicationConnection } from "./connection";
 import {
   checkPrerequisites,
   IDENTIFIER,
@@ -188,7 +189,7 @@ export class ReplicationStream {
         if (failures === 0)
           this.options.logger.warn(
             "replication slot is streamed by another connection; waiting for it",
-            { slot: this.options.slotName, error: toError(error).message },
+            { slot: this.options.slotName, error: errorMessage(error) },
           );
         await this.pause(backoffMs(failures));
       }
@@ -229,7 +230,7 @@ export class ReplicationStream {
         try {
           this.handleMessage(message);
         } catch (error) {
-          this.options.onError(toError(error));
+          this.options.onError(asError(error));
         }
       },
       keepalive: (lsn, shouldRespond) => {
@@ -257,6 +258,8 @@ export class ReplicationStream {
         this.current = undefined;
         this.currentRelations = [];
         connection = undefined;
+        // stop() may have run during the await; TypeScript keeps its narrowing.
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
         if (this.stopped) return;
         this.options.logger.warn("replication connection lost; reconnecting", {
           error: reason.message,
@@ -265,6 +268,7 @@ export class ReplicationStream {
         failures = 0;
       }
       await this.pause(backoffMs(failures));
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- as above
       if (this.stopped) return;
       try {
         await this.checkContinuity();
@@ -277,7 +281,7 @@ export class ReplicationStream {
         failures++;
         this.options.logger.warn("replication reconnect attempt failed", {
           attempt: failures,
-          error: toError(error).message,
+          error: errorMessage(error),
         });
       }
     }
@@ -434,7 +438,7 @@ export class ReplicationStream {
       this.options.beforeConfirm?.(lsn);
       this.confirmedLsn = lsn;
     } catch (error) {
-      this.options.onError(toError(error));
+      this.options.onError(asError(error));
     }
     this.connection.confirm(this.confirmedLsn);
   }

@@ -1,7 +1,7 @@
 /** A committed transaction as decoded from pgoutput, with values as Postgres text output. */
 export type TupleText = Record<string, string | null>;
 
-export interface RelationColumnInfo {
+interface RelationColumnInfo {
   name: string;
   typeOid: number;
   typeMod: number;

@@ -12,6 +12,7 @@ import type { ShapeDefinition } from "./definition";
 import type { ShapeStorage } from "./shape-storage";
 import type { ColumnInfo, TableInfo } from "./table-info";
 import type { CompiledWhere } from "./where";
+import { errorMessage } from "../error-text";
 import { InvalidRequestError, UnavailableError } from "../protocol/errors";
 import { ReplicationSetupError } from "../replication/replication-stream";
 import { definitionKey } from "./definition";
@@ -120,7 +121,7 @@ export class ShapeManager {
       } catch (error) {
         this.options.logger.info("stored shape dropped", {
           handle: meta.handle,
-          reason: error instanceof Error ? error.message : String(error),
+          reason: errorMessage(error),
         });
         this.storage.remove(meta.handle);
       }
@@ -288,7 +289,7 @@ export class ShapeManager {
           // The other shapes are unaffected.
           this.remove(
             shape,
-            `could not apply a change: ${error instanceof Error ? error.message : String(error)}`,
+            `could not apply a change: ${errorMessage(error)}`,
           );
         }
       }

@@ -160,9 +160,9 @@ export function watchWalsenders(
   everyMs = 50,
 ): { stop(): Promise<number> } {
   let most = 0;
-  let running = true;
+  const running = new AbortController();
   const loop = (async () => {
-    while (running) {
+    while (!running.signal.aborted) {
       try {
         const { rows } = await sql.query<{ count: string }>(
           "SELECT count(*) AS count FROM pg_stat_replication WHERE application_name = 'sync-server-replication'",
@@ -176,7 +176,7 @@ export function watchWalsenders(
   })();
   return {
     async stop() {
-      running = false;
+      running.abort();
       await loop;
       return most;
     },

@@ -84,6 +84,8 @@ export function startWriter(options: WriterOptions): Writer {
     let client: pg.Client | undefined;
     while (!stopped) {
       if (paused) await paused.promise;
+      // stop() may have run during the await; TypeScript keeps its narrowing.
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
       if (stopped) break;
       const started = performance.now();
       inTransaction++;
