@@ -2,31 +2,24 @@
  * Runnable service: `tsx src/main.ts` serves the Shape API; `tsx src/main.ts drop-slot` removes
  * the replication slot and publication (e.g. before deleting a database).
  */
-import pg from "pg";
-
 import { env } from "./env";
+import { errorMessage } from "./error-text";
 import { createLogger } from "./logger";
-import { dropReplication, startSyncServer } from "./server";
+import { dropSlot, startSyncServer } from "./server";
 
 const logger = createLogger(env.ELECTRIC_LOG_LEVEL);
 
 async function main(): Promise<void> {
   if (process.argv[2] === "drop-slot") {
-    const client = new pg.Client({ connectionString: env.DATABASE_URL });
-    await client.connect();
-    try {
-      await dropReplication(
-        client,
-        env.ELECTRIC_REPLICATION_SLOT,
-        env.ELECTRIC_PUBLICATION,
-      );
-      logger.info("dropped replication slot and publication", {
-        slot: env.ELECTRIC_REPLICATION_SLOT,
-        publication: env.ELECTRIC_PUBLICATION,
-      });
-    } finally {
-      await client.end();
-    }
+    await dropSlot({
+      databaseUrl: env.DATABASE_URL,
+      slotName: env.ELECTRIC_REPLICATION_SLOT,
+      publicationName: env.ELECTRIC_PUBLICATION,
+    });
+    logger.info("dropped replication slot and publication", {
+      slot: env.ELECTRIC_REPLICATION_SLOT,
+      publication: env.ELECTRIC_PUBLICATION,
+    });
     return;
   }
   if (env.ELECTRIC_INSECURE && !env.ELECTRIC_SECRET)
@@ -67,7 +60,7 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   logger.error("sync server failed to start", {
-    error: error instanceof Error ? error.message : String(error),
+    error: errorMessage(error),
   });
   process.exit(1);
 });

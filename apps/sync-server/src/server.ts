@@ -233,19 +233,28 @@ export async function startSyncServer(
     stop,
     stopAndDropSlot: async () => {
       await stop();
-      const client = new pg.Client({ connectionString: options.databaseUrl });
-      await client.connect();
-      try {
-        await dropReplication(
-          client,
-          settings.slotName,
-          settings.publicationName,
-        );
-      } finally {
-        await client.end();
-      }
+      await dropSlot({ ...settings, databaseUrl: options.databaseUrl });
     },
   };
+}
+
+/** Drops the server's replication slot and publication (tests, `drop-slot`). */
+export async function dropSlot({
+  databaseUrl,
+  slotName,
+  publicationName,
+}: {
+  databaseUrl: string;
+  slotName: string;
+  publicationName: string;
+}): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await dropReplication(client, slotName, publicationName);
+  } finally {
+    await client.end();
+  }
 }
 
 async function checkDroppedTables(
