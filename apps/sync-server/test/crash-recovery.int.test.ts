@@ -27,6 +27,12 @@ import {
   record,
   upToDateCount,
 } from "./support/harness";
+import {
+  commitTransaction,
+  confirmedLsn,
+  slotReleased,
+  waitFor,
+} from "./support/slot";
 
 let database: TestDatabase;
 let sql: pg.Pool;
@@ -46,38 +52,7 @@ afterAll(async () => {
 });
 
 /** Commits `statements` in one transaction, made visible to replication at once. */
-async function write(...statements: string[]): Promise<void> {
-  const client = await sql.connect();
-  try {
-    await client.query("BEGIN");
-    await client.query("SET LOCAL synchronous_commit = on");
-    for (const statement of statements) await client.query(statement);
-    await client.query("COMMIT");
-  } finally {
-    client.release();
-  }
-}
-
-async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-): Promise<T> {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
-/** The slot's confirmed position as a number (comparable with log offsets' LSNs). */
-async function confirmedLsn(slot: string): Promise<bigint> {
-  const { rows } = await sql.query<{ lsn: string }>(
-    "SELECT (confirmed_flush_lsn - '0/0'::pg_lsn)::text AS lsn FROM pg_replication_slots WHERE slot_name = $1",
-    [slot],
-  );
-  return BigInt(rows[0]?.lsn ?? "-1");
-}
+const write = (...statements: string[]) => commitTransaction(sql, statements);
 
 interface LogLine {
   offset: string;
@@ -185,7 +160,9 @@ async function crashAndRecover(name: string, loss: Loss): Promise<void> {
   );
   expect(kept).toHaveLength(2);
   // The premise: neither transaction has been confirmed, so the slot still holds both.
-  expect(await confirmedLsn(slot)).toBeLessThan(lsnOf(kept[0]?.offset ?? ""));
+  expect(await confirmedLsn(sql, slot)).toBeLessThan(
+    lsnOf(kept[0]?.offset ?? ""),
+  );
 
   await first.kill();
   const [firstLost, secondLost] = lost;
@@ -198,13 +175,7 @@ async function crashAndRecover(name: string, loss: Loss): Promise<void> {
   );
   await truncate(logFile, cut);
   // The walsender of the killed run must notice its client is gone before the slot is free.
-  await waitFor("the slot to be released", async () => {
-    const { rows } = await sql.query<{ active: boolean }>(
-      "SELECT active FROM pg_replication_slots WHERE slot_name = $1",
-      [slot],
-    );
-    return rows[0]?.active === false ? true : undefined;
-  });
+  await slotReleased(sql, slot);
 
   const second = await startCrashableServer(options);
   servers.push(second);

@@ -28,6 +28,7 @@ import { Follower, NO_DIVERGENCE, settle } from "./support/mirror";
 import {
   commitTransaction,
   confirmedLsn,
+  slotReleased,
   waitFor,
   within,
 } from "./support/slot";
@@ -86,16 +87,7 @@ describe("resume position", () => {
     await seen.until((f) => f.mirror.rows.has("100"), 10_000);
     seen.stop();
     await first.kill();
-    await waitFor("the killed server's walsender to exit", async () =>
-      (
-        await sql.query<{ active: boolean }>(
-          "SELECT active FROM pg_replication_slots WHERE slot_name = $1",
-          [slot()],
-        )
-      ).rows[0]?.active === false
-        ? true
-        : undefined,
-    );
+    await slotReleased(sql, slot());
 
     // Another connection takes the slot and gets the transaction again.
     let commitEnd = 0n;

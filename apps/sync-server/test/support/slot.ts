@@ -57,6 +57,20 @@ export async function confirmedLsn(
   return BigInt(rows[0]?.lsn ?? "-1");
 }
 
+/** Resolves once no walsender streams the slot (e.g. that of a killed server has exited). */
+export async function slotReleased(
+  sql: Queryable,
+  slot: string,
+): Promise<void> {
+  await waitFor(`slot ${slot} to be released`, async () => {
+    const { rows } = await sql.query<{ active: boolean }>(
+      "SELECT active FROM pg_replication_slots WHERE slot_name = $1",
+      [slot],
+    );
+    return rows[0]?.active === false ? true : undefined;
+  });
+}
+
 /** Where the next WAL record will be inserted. */
 export async function walInsertLsn(sql: Queryable): Promise<bigint> {
   const { rows } = await sql.query<{ lsn: string }>(
