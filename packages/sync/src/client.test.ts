@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { Issue } from "@repo/schema";
 import { mutations, mutationsByName } from "@repo/mutations";
 
-import type { SyncClientOptions } from "./client";
+import type { SyncClientOptions } from "./client-options";
 import type { MutationRequest } from "./transport";
 import type { MutationResult } from "./types";
 import { createSyncClient } from "./client";

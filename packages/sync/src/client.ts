@@ -20,7 +20,6 @@
 import { isVisibleInSnapshot } from "@electric-sql/client";
 
 import type {
-  MutationActor,
   MutationDefinition,
   MutationInput,
   RowChange,
@@ -28,10 +27,15 @@ import type {
 } from "@repo/mutations";
 import type { TableName } from "@repo/schema";
 
+import type {
+  FailedWrite,
+  MutateOptions,
+  PendingWriteInfo,
+  SyncClientOptions,
+} from "./client-options";
 import type { OutboxStorage } from "./outbox/storage";
 import type { PendingWrite } from "./pending-write";
 import type {
-  CreateStream,
   ShapeDefinition,
   ShapeHandle,
   ShapeSnapshot,
@@ -39,8 +43,9 @@ import type {
 } from "./shape-registry";
 import type { AppliedBatch } from "./synced-shape";
 import type { TabCoordinator, TabMessage } from "./tabs";
-import type { MutationTransport, SendFailure } from "./transport";
+import type { SendFailure } from "./transport";
 import type { MutationResult, OutboxEntry, SyncStatus, Txid } from "./types";
+import { browserWindow, fieldErrorsOf } from "./client-helpers";
 import {
   ClientClosedError,
   InvalidMutationInputError,
@@ -53,61 +58,6 @@ import { OutboxSender } from "./outbox-sender";
 import { memoryOutbox, withMemoryFallback } from "./outbox/storage";
 import { ShapeRegistry } from "./shape-registry";
 import { singleTab } from "./tabs";
-
-export interface SyncClientOptions {
-  /** Every mutation the app may queue, by name (`mutationsByName` of @repo/mutations). */
-  mutations: Readonly<Record<string, MutationDefinition>>;
-  /** Sends one write to the api (see `trpcTransport`). */
-  transport: MutationTransport;
-  /** The signed-in user, as reducers see it. */
-  actor: MutationActor;
-  /** The shape endpoint: the app's proxy in a browser, the sync service in Node. */
-  shapeUrl: string;
-  /** Extra query parameters for every shape request (e.g. the sync secret in a trusted Node app). */
-  shapeParams?: Record<string, string>;
-  /** Headers for every shape request (e.g. a bearer token for the proxy). */
-  shapeHeaders?: Record<string, string>;
-  /** Where the queue survives reloads (default: memory). */
-  storage?: OutboxStorage;
-  /**
-   * Runtimes sharing `storage` (browser tabs: `browserTabs(name)`): one sends, all show every
-   * pending write. Default: this runtime alone.
-   */
-  tabs?: TabCoordinator;
-  /** How long a committed write may wait for its txid on the shapes (default 20 s). */
-  txidTimeoutMs?: number;
-  /** Backoff of retries after transient failures (default 250 ms doubling up to 30 s). */
-  retry?: { initialMs?: number; maxMs?: number };
-  /** Creates the stream of a shape (tests pass a fake); default `new ShapeStream(options)`. */
-  createStream?: CreateStream;
-  /** How long a shape nobody holds keeps its stream open (default 1 s). */
-  shapeLingerMs?: number;
-  /** Problems that do not belong to one caller (a reducer that threw, a storage failure). */
-  onError?: (error: Error) => void;
-}
-
-export interface MutateOptions {
-  /** Overrides the client's `txidTimeoutMs` for this write. */
-  txidTimeoutMs?: number;
-}
-
-/** A write that left the queue without being confirmed, for the UI to show. */
-export interface FailedWrite {
-  mutationId: number;
-  name: string;
-  error: MutationRejectedError | TxidTimeoutError | OutboxError;
-  rows: { table: TableName; id: string }[];
-}
-
-/** One queued write as `pendingWrites()` lists it. */
-export interface PendingWriteInfo {
-  /** 0 until the stored queue has loaded and the write has its id. */
-  mutationId: number;
-  name: string;
-  input: unknown;
-  state: PendingWrite["state"];
-  txid: Txid | undefined;
-}
 
 type Listener = () => void;
 
@@ -663,20 +613,4 @@ export class SyncClient {
 
 export function createSyncClient(options: SyncClientOptions): SyncClient {
   return new SyncClient(options);
-}
-
-/** The browser's window; undefined in Node and in workers. */
-function browserWindow(): Window | undefined {
-  return (globalThis as { window?: Window }).window;
-}
-
-function fieldErrorsOf(
-  issues: readonly { path: readonly PropertyKey[]; message: string }[],
-): Record<string, string[]> {
-  const fieldErrors: Record<string, string[]> = {};
-  for (const issue of issues) {
-    const field = issue.path.map(String).join(".");
-    (fieldErrors[field] ??= []).push(issue.message);
-  }
-  return fieldErrors;
 }

@@ -10,7 +10,7 @@ export type {
   MutateOptions,
   PendingWriteInfo,
   SyncClientOptions,
-} from "./client";
+} from "./client-options";
 export type {
   ShapeDefinition,
   ShapeSnapshot,

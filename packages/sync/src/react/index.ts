@@ -21,7 +21,8 @@ import {
 import type { MutationDefinition, MutationInput } from "@repo/mutations";
 import type { RowOf, TableName } from "@repo/schema";
 
-import type { FailedWrite, MutateOptions, SyncClient } from "../client";
+import type { SyncClient } from "../client";
+import type { FailedWrite, MutateOptions } from "../client-options";
 import type { ShapeDefinition, ShapeSnapshot } from "../shape-registry";
 import type { MutationResult, SyncStatus } from "../types";
 import { shapeKey } from "../shape-registry";
