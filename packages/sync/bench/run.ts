@@ -38,6 +38,7 @@ import { freePort, startDevPostgres } from "@repo/dev-postgres";
 import { runMigrations } from "@repo/migrate";
 import { mutations, mutationsByName } from "@repo/mutations";
 import { SHAPE_PARSER } from "@repo/schema";
+import { dropReplication } from "@repo/sync-server";
 
 import type { SyncClient } from "../src";
 import { createSyncClient, trpcTransport } from "../src";
@@ -449,8 +450,8 @@ async function replicationFloor(url: string, writes: number): Promise<Stats> {
   }
   await sleep(300);
   await service.destroy();
-  await sql.query("SELECT pg_drop_replication_slot('bench_floor')");
-  await sql.query("DROP PUBLICATION bench_floor");
+  // Waits out the walsender's exit (the slot is busy until then), then drops both.
+  await dropReplication(sql, "bench_floor", "bench_floor");
   await sql.end();
   return stats(samples);
 }
