@@ -42,6 +42,8 @@ const SYNCED_TABLES = [
   "project_members",
   "issues",
   "comments",
+  "doc_updates",
+  "presence",
 ];
 const say = (message: string) => console.log(`\x1b[36m[dev]\x1b[0m ${message}`);
 

@@ -214,8 +214,8 @@ describe("runMigrations", () => {
   });
 });
 
-describe("the initial migration", () => {
-  it("gives every synced table REPLICA IDENTITY FULL and no other", async () => {
+describe("the migrations", () => {
+  it("give every synced table REPLICA IDENTITY FULL and no other", async () => {
     const { url } = await fresh();
     await runMigrations({ databaseUrl: url, migrationsDir });
     const rows = await query<{ relname: string; relreplident: string }>(
@@ -228,7 +228,9 @@ describe("the initial migration", () => {
       .map((row) => row.relname);
     expect(full).toEqual([
       "comments",
+      "doc_updates",
       "issues",
+      "presence",
       "project_members",
       "projects",
       "users",
