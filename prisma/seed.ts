@@ -1,9 +1,11 @@
 /**
- * Demo data for `pnpm dev`: three users, one project with its members, issues in every status,
- * and a few comments. Idempotent: rows have fixed ids and are inserted with skipDuplicates, so
- * running it again adds nothing and never overwrites what you changed while developing.
+ * Demo data for `pnpm dev`: three users who can sign in (`DEMO_PASSWORD`), one project with its
+ * members, issues in every status, and a few comments. Idempotent: rows have fixed ids and are
+ * inserted with skipDuplicates, so running it again adds nothing and never overwrites what you
+ * changed while developing (a changed password included).
  */
 import type { Db } from "@repo/db";
+import { hashPassword } from "@repo/api";
 
 const id = (n: number) =>
   `00000000-0000-4000-8000-${n.toString().padStart(12, "0")}`;
@@ -13,6 +15,9 @@ export const DEMO_USERS = [
   { id: id(2), name: "Bob Brown", email: "bob@example.com" },
   { id: id(3), name: "Carol Chen", email: "carol@example.com" },
 ] as const;
+
+/** Every demo user's password (printed by `pnpm dev`; for local data only). */
+export const DEMO_PASSWORD = "tracker-demo";
 
 const [alice, bob, carol] = DEMO_USERS;
 const PROJECT_ID = id(100);
@@ -33,10 +38,14 @@ export interface SeedResult {
 }
 
 export async function seed(db: Db): Promise<SeedResult> {
+  const credentials = await demoCredentials(db);
   return db.$transaction(async (tx) => {
     let inserted = 0;
     inserted += (
       await tx.user.createMany({ data: [...DEMO_USERS], skipDuplicates: true })
+    ).count;
+    inserted += (
+      await tx.account.createMany({ data: credentials, skipDuplicates: true })
     ).count;
     inserted += (
       await tx.project.createMany({
@@ -124,4 +133,32 @@ export async function seed(db: Db): Promise<SeedResult> {
     ).count;
     return { inserted };
   });
+}
+
+/**
+ * better-auth's email + password accounts of the demo users that have none yet: provider
+ * `credential`, account id = user id, the password hashed as better-auth verifies it (scrypt,
+ * about 90 ms each, hence only for missing rows).
+ */
+async function demoCredentials(db: Db) {
+  const present = new Set(
+    (
+      await db.account.findMany({
+        where: { id: { in: DEMO_USERS.map((_, index) => id(501 + index)) } },
+        select: { id: true },
+      })
+    ).map((account) => account.id),
+  );
+  const missing = DEMO_USERS.map((user, index) => ({
+    id: id(501 + index),
+    userId: user.id,
+  })).filter((account) => !present.has(account.id));
+  return Promise.all(
+    missing.map(async (account) => ({
+      ...account,
+      accountId: account.userId,
+      providerId: "credential",
+      password: await hashPassword(DEMO_PASSWORD),
+    })),
+  );
 }

@@ -4,13 +4,16 @@
  *   1. PostgreSQL: the embedded server (data in .data/postgres, wal_level=logical), or the one
  *      behind DATABASE_URL, in which case nothing is started.
  *   2. Migrations (prisma/migrations, recorded as `prisma migrate deploy` would) and demo data.
- *   3. `turbo run dev` for the apps (web, sync server) with their env: DATABASE_URL, ports, and
- *      a fresh secret shared by the sync server and the app; the URLs once they answer.
+ *   3. `turbo run dev` for the apps (web, sync server) with their env: DATABASE_URL, ports, a
+ *      fresh secret shared by the sync server and the app, the sign-in secret (kept in the data
+ *      dir, so sessions survive a restart as the data does); the URLs and the demo accounts
+ *      once they answer.
  *
  * Ctrl-C (or SIGTERM) stops turbo, then PostgreSQL; nothing is left running.
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ChildProcess } from "node:child_process";
@@ -24,7 +27,7 @@ import {
 } from "@repo/dev-postgres";
 import { runMigrations } from "@repo/migrate";
 
-import { seed } from "../prisma/seed";
+import { DEMO_PASSWORD, DEMO_USERS, seed } from "../prisma/seed";
 import { env } from "./env";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -97,6 +100,8 @@ async function main(): Promise<void> {
   const electricSecret = env.ELECTRIC_SECRET ?? randomBytes(24).toString("hex");
   const electricUrl = `http://127.0.0.1:${electricPort}`;
 
+  const authSecret = env.BETTER_AUTH_SECRET ?? (await keptAuthSecret());
+
   if (stopping) return;
   apps = spawn("pnpm", ["exec", "turbo", "run", "dev"], {
     cwd: root,
@@ -109,6 +114,8 @@ async function main(): Promise<void> {
       ELECTRIC_PORT: String(electricPort),
       ELECTRIC_SECRET: electricSecret,
       ELECTRIC_URL: electricUrl,
+      BETTER_AUTH_SECRET: authSecret,
+      BETTER_AUTH_URL: `http://localhost:${env.PORT}`,
       // Shape logs live next to the database (delete .data and both go). The sync server binds
       // them to their cluster, database and slot, and drops them for any other.
       ELECTRIC_STORAGE_DIR: `${dataDir}/sync-server`,
@@ -126,11 +133,34 @@ async function main(): Promise<void> {
     whenReady(`${electricUrl}/v1/health`).then(() =>
       say(`sync server ready: ${electricUrl}`),
     ),
-    whenReady(webUrl).then(() => say(`web app ready: ${webUrl}`)),
+    // An answer of the app itself that needs no session (pages redirect to sign-in).
+    whenReady(`${webUrl}/api/auth/ok`).then(() =>
+      say(`web app ready: ${webUrl}`),
+    ),
   ]);
   // The signal handler may have set `stopping` during the awaits; TypeScript keeps its narrowing.
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
-  if (!stopping) say("press Ctrl-C to stop everything");
+  if (stopping) return;
+  const [owner, member] = DEMO_USERS;
+  say(
+    `sign in at ${webUrl}/sign-in as ${owner.email} (owner of the demo project) or ` +
+      `${member.email} (a member; use another browser to collaborate), password ${DEMO_PASSWORD}`,
+  );
+  say("press Ctrl-C to stop everything");
+}
+
+/**
+ * The sign-in secret of this data dir, made on first use: sessions are rows in the database
+ * there, so they stay valid across restarts as long as the secret that signs their cookies does.
+ */
+async function keptAuthSecret(): Promise<string> {
+  const file = `${dataDir}/auth-secret`;
+  const kept = await readFile(file, "utf8").catch(() => "");
+  if (kept.trim().length >= 32) return kept.trim();
+  const secret = randomBytes(32).toString("hex");
+  await mkdir(dataDir, { recursive: true });
+  await writeFile(file, `${secret}\n`, { mode: 0o600 });
+  return secret;
 }
 
 /** Resolves once `url` answers 2xx (polling; gives up when shutting down). */

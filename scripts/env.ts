@@ -16,6 +16,8 @@ export const env = createEnv({
     ELECTRIC_PORT: z.coerce.number().int().min(1).max(65535).optional(),
     /** Secret between the app and the sync server (default: a new random one per run). */
     ELECTRIC_SECRET: z.string().min(16).optional(),
+    /** Signs the web app's session cookies (default: one made once and kept in the data dir). */
+    BETTER_AUTH_SECRET: z.string().min(32).optional(),
     /** Port of the web app. */
     PORT: z.coerce.number().int().min(1).max(65535).default(3000),
   },

@@ -14,6 +14,8 @@ dbTest("seeds the demo data once, and never twice", async ({ database }) => {
   const first = await seed(db);
   const counts = async () => ({
     users: await db?.user.count(),
+    // One email + password account per demo user: each can sign in.
+    accounts: await db?.account.count({ where: { providerId: "credential" } }),
     projects: await db?.project.count(),
     members: await db?.projectMember.count(),
     issues: await db?.issue.count(),
@@ -24,6 +26,7 @@ dbTest("seeds the demo data once, and never twice", async ({ database }) => {
 
   expect(first.inserted).toBeGreaterThan(0);
   expect(afterFirst.users).toBe(DEMO_USERS.length);
+  expect(afterFirst.accounts).toBe(DEMO_USERS.length);
   expect(afterFirst.issues).toBeGreaterThan(0);
   expect(second.inserted).toBe(0);
   expect(await counts()).toEqual(afterFirst);

@@ -16,6 +16,8 @@ export {
   DEFAULT_SESSION_CACHE_MS,
   findSessionUser,
 } from "./auth/session";
+export { hashPassword, MIN_PASSWORD_LENGTH } from "./auth/better-auth";
+export type { AuthHandler, AuthOptions } from "./auth/better-auth";
 export type {
   BearerSessionResolver,
   BearerSessionResolverOptions,

@@ -15,6 +15,7 @@ import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 
 import { createDb, pruneMutationLog } from "@repo/db";
 
+import type { AuthHandler, AuthOptions } from "./auth/better-auth";
 import type { BearerSessionResolver } from "./auth/session";
 import type {
   MutationLogPruning,
@@ -22,6 +23,7 @@ import type {
 } from "./jobs/prune-mutation-log";
 import type { AppRouter } from "./root";
 import type { Context } from "./trpc";
+import { createAuthHandler } from "./auth/better-auth";
 import { createBearerSessionResolver } from "./auth/session";
 import { limitBody } from "./http/limit-body";
 import { startMutationLogPruning } from "./jobs/prune-mutation-log";
@@ -35,6 +37,8 @@ export interface ApiRuntimeOptions {
   pool?: number;
   /** How long a found session is reused without a lookup (see the README). Default 5 s. */
   sessionCacheMs?: number;
+  /** Sign-in (better-auth): without it, only bearer tokens resolve and `handleAuth` is 404. */
+  auth?: AuthOptions;
   /**
    * Failures a client only sees as INTERNAL_SERVER_ERROR, with their cause (SQL included: keep
    * them in server logs). Default: `console.error`.
@@ -57,7 +61,7 @@ export interface BackgroundJobs {
 
 export interface ApiRuntime {
   router: AppRouter;
-  /** `Authorization: Bearer <session token>` → user; `forget(token)` on sign-out. */
+  /** Session cookie or `Authorization: Bearer <session token>` → user; `forget(token)`. */
   resolveSession: BearerSessionResolver;
   /** The context of one request: the database and the signed-in user, if any. */
   createContext(headers: Headers): Promise<Context>;
@@ -68,6 +72,8 @@ export interface ApiRuntime {
     request: Request,
     options: { endpoint: string },
   ): Promise<Response>;
+  /** better-auth's routes (`/api/auth/*`: sign-up, sign-in, sign-out, get-session). */
+  handleAuth: AuthHandler;
   /** Logs internal failures through `onInternalError`; for adapters of other servers. */
   onError: ApiErrorHandler;
   /**
@@ -87,7 +93,11 @@ export function createApiRuntime(options: ApiRuntimeOptions): ApiRuntime {
   const db = createDb(options.databaseUrl, { max: options.pool });
   const resolveSession = createBearerSessionResolver(db, {
     cacheMs: options.sessionCacheMs,
+    secret: options.auth?.secret,
   });
+  const handleAuth: AuthHandler = options.auth
+    ? createAuthHandler(db, options.auth, resolveSession)
+    : async () => new Response("Sign-in is not configured", { status: 404 });
   const onInternalError =
     options.onInternalError ??
     ((path, error) => console.error(`tRPC ${path ?? "?"} failed`, error));
@@ -105,6 +115,7 @@ export function createApiRuntime(options: ApiRuntimeOptions): ApiRuntime {
     createContext,
     caller: async (headers) => createCaller(await createContext(headers)),
     onError,
+    handleAuth,
     handleFetch: async (request, { endpoint }) => {
       // Next does not cap route-handler bodies and tRPC's fetch adapter has no maxBodySize.
       const req = await limitBody(request, MAX_REQUEST_BYTES);

@@ -6,8 +6,7 @@ import { cache } from "react";
 import { runtime } from "./runtime";
 
 /**
- * tRPC caller for server components, as the request's user: one per request. Sign-in is a
- * session token as `Authorization: Bearer <token>` (Node clients, the CLI); browser sign-in
- * (better-auth's cookie, same `sessions` table) joins it with the product app.
+ * tRPC caller for server components, as the request's user (better-auth's session cookie, or
+ * `Authorization: Bearer <token>`): one per request.
  */
 export const api = cache(async () => runtime.caller(await headers()));

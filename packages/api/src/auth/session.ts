@@ -2,9 +2,7 @@ import type { Db } from "@repo/db";
 
 import type { SessionResolver, SessionUser } from "../trpc";
 import { SessionCache } from "./session-cache";
-
-/** `Authorization: Bearer <token>`; the scheme is case-insensitive (RFC 9110 §11.1). */
-const BEARER = /^bearer +(\S+)$/i;
+import { sessionTokenOf } from "./session-token";
 
 /**
  * How long a resolved session is reused without asking the database, by default. Also the
@@ -15,28 +13,40 @@ export const DEFAULT_SESSION_CACHE_MS = 5_000;
 export interface BearerSessionResolverOptions {
   /** Cache lifetime of a found session in ms (see `SessionCache`); 0 looks up every request. */
   cacheMs?: number;
-}
-
-/** A `SessionResolver` that can drop a token from its cache (sign-out in this process). */
-export interface BearerSessionResolver extends SessionResolver {
-  forget(token: string): void;
+  /**
+   * better-auth's secret: with it, the signed session cookie of a browser (and a signed bearer
+   * token) is accepted too; without it, only bare bearer tokens.
+   */
+  secret?: string;
 }
 
 /**
- * Resolves the user from `Authorization: Bearer <session token>`: a row of `sessions` with that
- * token that has not expired. For Node clients and tests; the web app's cookie sign-in
- * (better-auth) stores its sessions in the same table, so its resolver can reuse the lookup.
- * Found sessions are cached for `cacheMs` (default 5 s): one indexed join per request was a
- * seventh of a mutation's database work.
+ * A `SessionResolver` that can drop a token from its cache (sign-out in this process), and tell
+ * which session token a request carries.
+ */
+export interface BearerSessionResolver extends SessionResolver {
+  forget(token: string): void;
+  tokenOf(headers: Headers): string | null;
+}
+
+/**
+ * Resolves the user from a request's session token (`sessionTokenOf`: `Authorization: Bearer`,
+ * else better-auth's signed session cookie when `secret` is given): a row of `sessions` with
+ * that token that has not expired. One resolver for browsers, the CLI and tests, since
+ * better-auth keeps its sessions in that same table. Found sessions are cached for `cacheMs`
+ * (default 5 s): one indexed join per request was a seventh of a mutation's database work.
  */
 export function createBearerSessionResolver(
   db: Db,
-  { cacheMs = DEFAULT_SESSION_CACHE_MS }: BearerSessionResolverOptions = {},
+  {
+    cacheMs = DEFAULT_SESSION_CACHE_MS,
+    secret,
+  }: BearerSessionResolverOptions = {},
 ): BearerSessionResolver {
   const cache = new SessionCache(cacheMs);
+  const tokenOf = (headers: Headers) => sessionTokenOf(headers, secret);
   const resolve = async (headers: Headers) => {
-    const match = BEARER.exec(headers.get("authorization") ?? "");
-    const token = match?.[1];
+    const token = tokenOf(headers);
     if (!token) return null;
     const cached = cache.get(token);
     if (cached) return cached;
@@ -47,6 +57,7 @@ export function createBearerSessionResolver(
   };
   return Object.assign(resolve, {
     forget: (token: string) => cache.forget(token),
+    tokenOf,
   });
 }
 

@@ -1,0 +1,15 @@
+import "server-only";
+
+import { headers } from "next/headers";
+import { cache } from "react";
+
+import { runtime } from "./runtime";
+
+/**
+ * The signed-in user of this request (`{ id, name, email }`), or null: the session cookie
+ * verified and looked up as tRPC does. One lookup per request; pages that need a user
+ * redirect to `/sign-in` when it is null (`src/proxy.ts` only checks the cookie is there).
+ */
+export const currentUser = cache(async () =>
+  runtime.resolveSession(await headers()),
+);
