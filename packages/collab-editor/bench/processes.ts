@@ -1,0 +1,52 @@
+import { spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+
+export interface ChildServer {
+  /** What the server printed on its ready line (e.g. the port). */
+  readonly ready: RegExpExecArray;
+  readonly pid: number | undefined;
+  stop(): Promise<void>;
+}
+
+/**
+ * Node with tsx's loader, `args` run in `dir` (relative to the repo root), ready once a line
+ * of its stdout matches `readyLine`. Node itself, not the tsx CLI: the PID stopped is the
+ * server's.
+ */
+export function startServerProcess(options: {
+  dir: string;
+  args: string[];
+  env?: Record<string, string>;
+  readyLine: RegExp;
+  timeoutMs?: number;
+}): Promise<ChildServer> {
+  const child = spawn(process.execPath, ["--import", "tsx", ...options.args], {
+    cwd: fileURLToPath(new URL(`../../../${options.dir}`, import.meta.url)),
+    env: options.env ?? {},
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const exited = new Promise<void>((resolve) =>
+    child.once("exit", () => resolve()),
+  );
+  const stop = async () => {
+    if (child.exitCode === null) child.kill("SIGTERM");
+    await exited;
+  };
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      void stop();
+      reject(new Error(`${options.dir} ${options.args.join(" ")}: not ready`));
+    }, options.timeoutMs ?? 30_000);
+    void exited.then(() => {
+      clearTimeout(timer);
+      reject(new Error(`${options.dir} ${options.args.join(" ")} exited`));
+    });
+    createInterface({ input: child.stdout }).on("line", (line) => {
+      const ready = options.readyLine.exec(line);
+      if (!ready) return;
+      clearTimeout(timer);
+      resolve({ ready, pid: child.pid, stop });
+    });
+  });
+}
