@@ -1,0 +1,65 @@
+/** `projects`: the projects the user is a member of; and `--project <id|name>` resolution. */
+import type { Project } from "@repo/schema";
+
+import type { Session } from "../config";
+import type { CliContext } from "../context";
+import { sessionFor } from "../context";
+import { CliError, EXIT } from "../errors";
+import { json, shortDate, table } from "../output";
+import { readShape } from "../shapes";
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export async function listProjects(context: CliContext): Promise<void> {
+  const session = await sessionFor(context);
+  const projects = (await readShape(session, { name: "projects" })).sort(
+    (a, b) => a.name.localeCompare(b.name),
+  );
+  if (context.json) {
+    context.out(json(projects));
+    return;
+  }
+  if (projects.length === 0) {
+    context.out("You are not a member of any project yet.");
+    return;
+  }
+  context.out(
+    table(projects, [
+      { header: "id", value: (project) => project.id },
+      { header: "name", value: (project) => project.name, max: 40 },
+      {
+        header: "archived",
+        value: (project) =>
+          project.archivedAt ? shortDate(project.archivedAt) : "",
+      },
+      { header: "created", value: (project) => shortDate(project.createdAt) },
+    ]),
+  );
+}
+
+/**
+ * A project by id (used as given: the server decides whether the user may see it) or by name
+ * (exact, case-insensitive) among the user's projects.
+ */
+export async function resolveProjectId(
+  session: Session,
+  reference: string,
+): Promise<string> {
+  if (GUID.test(reference)) return reference.toLowerCase();
+  const projects = await readShape(session, { name: "projects" });
+  const wanted = reference.trim().toLowerCase();
+  const matches = projects.filter(
+    (project: Project) => project.name.toLowerCase() === wanted,
+  );
+  const [only] = matches;
+  if (only && matches.length === 1) return only.id;
+  if (matches.length > 1)
+    throw new CliError(
+      `${matches.length} projects are named "${reference}": give the id (${matches.map((project) => project.id).join(", ")})`,
+      EXIT.usage,
+    );
+  throw new CliError(
+    `no project named "${reference}" among yours (\`projects\` lists them)`,
+    EXIT.usage,
+  );
+}

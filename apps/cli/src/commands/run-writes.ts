@@ -1,0 +1,53 @@
+/** Runs a command's writes on a connection and always closes it, whatever happens. */
+import { MutationRejectedError } from "@repo/sync";
+
+import type { Session } from "../config";
+import type { Connection } from "../connection";
+import type { CliContext } from "../context";
+import { connect } from "../connection";
+
+/** Refusals that mean the write had been made already (an import row's issue exists). */
+export function isAlreadyDone(error: unknown): boolean {
+  return error instanceof MutationRejectedError && error.reason === "duplicate";
+}
+
+export async function withConnection<T>(
+  context: CliContext,
+  session: Session,
+  work: (connection: Connection) => Promise<T>,
+): Promise<T> {
+  return withConnections(context, { session, lanes: 1 }, ([connection]) =>
+    // eslint-disable-next-line @typescript-eslint/no-non-null-assertion -- one lane asked for
+    work(connection!),
+  );
+}
+
+/**
+ * `lanes` clients of the user, each with its own outbox and client id, so their writes travel
+ * side by side (each client sends one write at a time, and its outbox file is rewritten, with
+ * an fsync, on every change). Every lane's queue left by an interrupted run is sent again.
+ */
+export async function withConnections<T>(
+  context: CliContext,
+  { session, lanes }: { session: Session; lanes: number },
+  work: (connections: Connection[]) => Promise<T>,
+): Promise<T> {
+  const connections = Array.from({ length: lanes }, (_, lane) =>
+    connect(session, {
+      configDir: context.configDir,
+      lane,
+      // Refusals of writes an earlier run queued reach no caller: say what they were.
+      onError: (error) => {
+        if (!isAlreadyDone(error))
+          context.err(`warning: a write queued earlier: ${error.message}`);
+      },
+    }),
+  );
+  try {
+    const result = await work(connections);
+    await Promise.all(connections.map((connection) => connection.drain()));
+    return result;
+  } finally {
+    for (const connection of connections) connection.close();
+  }
+}

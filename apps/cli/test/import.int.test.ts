@@ -1,0 +1,129 @@
+/**
+ * `issues import` of 10,000 rows, some bad: the bad ones reported with line and column, the
+ * rest written once, and a re-run writes nothing new — checked in the database.
+ */
+import { randomUUID } from "node:crypto";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, expect } from "vitest";
+
+import type { ImportSummary } from "../src/csv/import";
+import { cliTest as test } from "./support/stack";
+
+const ROWS = 10_000;
+const dir = await mkdtemp(join(tmpdir(), "tracker-import-"));
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+const csvCell = (value: string) =>
+  /[",\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
+
+interface Expected {
+  file: string;
+  valid: number;
+  bad: { line: number; column: string }[];
+}
+
+/**
+ * A file of ROWS records: mostly valid (with keys, some without — named by their content),
+ * a quoted multi-line description now and then, and bad rows of every kind at known lines.
+ */
+async function writeCsv(strangerId: string): Promise<Expected> {
+  const lines = ["key,title,description,status,priority,assignee_id"];
+  const bad: Expected["bad"] = [];
+  let line = 2;
+  const statuses = ["backlog", "todo", "in_progress", "done", "canceled"];
+  for (let i = 0; i < ROWS; i++) {
+    let cells = [
+      i % 10 === 3 ? "" : `ROW-${i}`,
+      `Imported issue ${i}`,
+      i % 500 === 7 ? `First line\nsecond, "quoted" line` : "",
+      statuses[i % statuses.length] ?? "",
+      "medium",
+      "",
+    ];
+    const kind = i % 1000;
+    if (kind === 101) {
+      cells[4] = "p0";
+      bad.push({ line, column: "priority" });
+    } else if (kind === 202) {
+      cells[1] = "  ";
+      bad.push({ line, column: "title" });
+    } else if (kind === 303) {
+      cells[1] = "x".repeat(301);
+      bad.push({ line, column: "title" });
+    } else if (kind === 404) {
+      cells[5] = "not-a-user";
+      bad.push({ line, column: "assignee_id" });
+    } else if (kind === 505 && i < 3000) {
+      cells = cells.slice(0, 4);
+      bad.push({ line, column: "" });
+    } else if (kind === 606 && i < 2000) {
+      // Valid for the schema; only the server knows this user is no member.
+      cells[5] = strangerId;
+      bad.push({ line, column: "assignee_id" });
+    }
+    const text = cells.map(csvCell).join(",");
+    lines.push(text);
+    line += text.split("\n").length;
+  }
+  const file = join(dir, `issues-${randomUUID()}.csv`);
+  await writeFile(file, `${lines.join("\n")}\n`);
+  return { file, valid: ROWS - bad.length, bad };
+}
+
+test("a CSV of 10,000 rows: bad rows reported by line and column, the rest written once; a re-run writes nothing", async ({
+  stack,
+  db,
+}) => {
+  const { cli, projectId } = stack;
+  const stranger = await db.user.create({
+    data: { name: "Stranger", email: `${randomUUID()}@example.com` },
+  });
+  const expected = await writeCsv(stranger.id);
+  const importFile = () =>
+    cli.run(
+      ["--json", "issues", "import", expected.file, "--project", projectId],
+      {
+        timeoutMs: 300_000,
+      },
+    );
+
+  const first = await importFile();
+  expect(first.code, first.stderr).toBe(1);
+  const summary = JSON.parse(first.stdout) as ImportSummary & {
+    rowsPerSecond: number;
+  };
+  console.info(
+    `import of ${ROWS} rows: ${(summary.elapsedMs / 1000).toFixed(1)} s, ${summary.rowsPerSecond} rows/s`,
+  );
+  expect(summary).toMatchObject({
+    rows: ROWS,
+    written: expected.valid,
+    alreadyImported: 0,
+  });
+  expect(summary.bad.map(({ line, column }) => ({ line, column }))).toEqual(
+    expected.bad,
+  );
+  const rows = await db.issue.findMany({
+    where: { projectId },
+    select: { id: true, title: true, updatedAt: true },
+  });
+  expect(rows).toHaveLength(expected.valid);
+  expect(new Set(rows.map((row) => row.title)).size).toBe(expected.valid);
+
+  const second = await importFile();
+  expect(second.code, second.stderr).toBe(1);
+  expect(JSON.parse(second.stdout)).toMatchObject({
+    rows: ROWS,
+    written: 0,
+    alreadyImported: expected.valid,
+  });
+  const after = await db.issue.findMany({
+    where: { projectId },
+    select: { id: true, title: true, updatedAt: true },
+  });
+  expect(new Set(after.map((row) => JSON.stringify(row)))).toEqual(
+    new Set(rows.map((row) => JSON.stringify(row))),
+  );
+}, 600_000);
