@@ -18,6 +18,8 @@ export {
 } from "./auth/session";
 export { hashPassword, MIN_PASSWORD_LENGTH } from "./auth/better-auth";
 export type { AuthHandler, AuthOptions } from "./auth/better-auth";
+export type { ShapeArgs, ShapeName } from "./shapes/catalog";
+export type { ElectricOptions, ShapeHandler } from "./shapes/proxy";
 export type {
   BearerSessionResolver,
   BearerSessionResolverOptions,

@@ -22,6 +22,7 @@ import type {
   MutationLogPruningOptions,
 } from "./jobs/prune-mutation-log";
 import type { AppRouter } from "./root";
+import type { ElectricOptions, ShapeHandler } from "./shapes/proxy";
 import type { Context } from "./trpc";
 import { createAuthHandler } from "./auth/better-auth";
 import { createBearerSessionResolver } from "./auth/session";
@@ -29,6 +30,7 @@ import { limitBody } from "./http/limit-body";
 import { startMutationLogPruning } from "./jobs/prune-mutation-log";
 import { MAX_REQUEST_BYTES } from "./limits";
 import { appRouter, createCaller } from "./root";
+import { createShapeProxy } from "./shapes/proxy";
 import { createTRPCContext } from "./trpc";
 
 export interface ApiRuntimeOptions {
@@ -39,6 +41,8 @@ export interface ApiRuntimeOptions {
   sessionCacheMs?: number;
   /** Sign-in (better-auth): without it, only bearer tokens resolve and `handleAuth` is 404. */
   auth?: AuthOptions;
+  /** Where the shape proxy reads: without it, `handleShape` answers 503. */
+  electric?: ElectricOptions;
   /**
    * Failures a client only sees as INTERNAL_SERVER_ERROR, with their cause (SQL included: keep
    * them in server logs). Default: `console.error`.
@@ -74,6 +78,8 @@ export interface ApiRuntime {
   ): Promise<Response>;
   /** better-auth's routes (`/api/auth/*`: sign-up, sign-in, sign-out, get-session). */
   handleAuth: AuthHandler;
+  /** The authorising shape proxy (`/api/shapes/<name>`, see src/shapes/catalog.ts). */
+  handleShape: ShapeHandler;
   /** Logs internal failures through `onInternalError`; for adapters of other servers. */
   onError: ApiErrorHandler;
   /**
@@ -98,6 +104,10 @@ export function createApiRuntime(options: ApiRuntimeOptions): ApiRuntime {
   const handleAuth: AuthHandler = options.auth
     ? createAuthHandler(db, options.auth, resolveSession)
     : async () => new Response("Sign-in is not configured", { status: 404 });
+  const handleShape: ShapeHandler = options.electric
+    ? createShapeProxy({ db, resolveSession, electric: options.electric })
+    : async () =>
+        Response.json({ message: "No sync service" }, { status: 503 });
   const onInternalError =
     options.onInternalError ??
     ((path, error) => console.error(`tRPC ${path ?? "?"} failed`, error));
@@ -116,6 +126,7 @@ export function createApiRuntime(options: ApiRuntimeOptions): ApiRuntime {
     caller: async (headers) => createCaller(await createContext(headers)),
     onError,
     handleAuth,
+    handleShape,
     handleFetch: async (request, { endpoint }) => {
       // Next does not cap route-handler bodies and tRPC's fetch adapter has no maxBodySize.
       const req = await limitBody(request, MAX_REQUEST_BYTES);

@@ -26,6 +26,13 @@ export interface ShapeDefinition<TTable extends TableName> {
   params?: readonly string[];
   columns?: readonly string[];
   /**
+   * Where this shape is read, when an authorising proxy names it instead of the client sending
+   * `table`/`where`/`params`/`columns` (e.g. `/api/shapes/issues?project=…`): resolved against
+   * the client's `shapeUrl`, and the four are then not sent (the proxy pins them). `table` still
+   * tells the client whose rows these are.
+   */
+  url?: string;
+  /**
    * The shape's `where` as a predicate, so optimistic rows join or leave it as the server's
    * rows will. Without it a shape with a `where` shows only its own rows changed (no pending
    * inserts); a shape without `where` shows every pending row of its table.
@@ -293,7 +300,7 @@ export function streamOptions(
   shape: Omit<ShapeDefinition<TableName>, "initial" | "matches">,
   extra: { params?: Record<string, string>; headers?: Record<string, string> },
 ): ShapeStreamOptions<unknown> {
-  return {
+  const options = {
     url,
     params: {
       ...extra.params,
@@ -305,7 +312,17 @@ export function streamOptions(
     ...(extra.headers && { headers: extra.headers }),
     columnMapper: snakeCamelMapper(),
     parser: SHAPE_PARSER,
-  };
+  } satisfies ShapeStreamOptions<unknown>;
+  if (shape.url === undefined) return options;
+  // A named shape: its URL says what it is, the proxy pins the definition.
+  const {
+    table: _t,
+    where: _w,
+    params: _p,
+    columns: _c,
+    ...rest
+  } = options.params;
+  return { ...options, url: new URL(shape.url, url).href, params: rest };
 }
 
 function defaultStream(
@@ -314,8 +331,9 @@ function defaultStream(
   return new ShapeStream<Row<unknown>>(options);
 }
 
-/** Shapes with the same table, where, params and columns share one stream. */
+/** Shapes with the same table, where, params and columns (or url) share one stream. */
 export function shapeKey(definition: ShapeDefinition<TableName>): string {
-  const { table, where, params, columns } = definition;
-  return JSON.stringify([table, where ?? null, params ?? [], columns ?? null]);
+  const { table, where, params, columns, url } = definition;
+  const key = [table, where ?? null, params ?? [], columns ?? null];
+  return JSON.stringify(url === undefined ? key : [...key, url]);
 }

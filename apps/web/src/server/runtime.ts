@@ -22,6 +22,7 @@ export const runtime = (globalForRuntime.apiRuntime ??= createApiRuntime({
         ? undefined
         : env.BETTER_AUTH_RATE_LIMIT === "on",
   },
+  electric: { url: env.ELECTRIC_URL, secret: env.ELECTRIC_SECRET },
 }));
 
 /** On a developer's machine, http://127.0.0.1:PORT signs in as well as http://localhost:PORT. */

@@ -1,0 +1,286 @@
+/**
+ * The shapes the app's proxy serves, by name: for each, the query parameters a client may give
+ * (validated here) and how the server turns them, and the signed-in user, into a table, a where
+ * clause, its params and the columns. Clients never write any of the four: a where clause is
+ * one of the fixed strings below, and what a client gives (a project id, an issue id) only ever
+ * becomes a `$n` param, after the membership check that allows it.
+ *
+ * Membership decides everything: a user reads a project's rows only while a member (any role).
+ * A project that does not exist and one the user is not a member of answer the same (`null`,
+ * 404), so ids reveal nothing. Two shapes list ids (`projects`, `users`): their definitions
+ * follow the user's memberships, so when those change the next request carries a different
+ * definition than the client's handle and Electric answers 409 must-refetch: the client
+ * re-syncs the new set (see packages/api/README.md, "Shape proxy").
+ */
+import { z } from "zod";
+
+import type { Db } from "@repo/db";
+
+import type { SessionUser } from "../trpc";
+
+/** What the proxy asks Electric for: never built from a client's text. */
+export interface ShapeSpec {
+  table: string;
+  where?: string;
+  params?: string[];
+  columns: readonly string[];
+}
+
+interface NamedShape<TArgs> {
+  args: z.ZodType<TArgs>;
+  /** The definition for this user, or null when they may not read it (answered 404). */
+  resolve(db: Db, user: SessionUser, args: TArgs): Promise<ShapeSpec | null>;
+}
+
+const uuid = z.uuid({ error: "must be a uuid" });
+
+/**
+ * Collaborative fields (`<table>.<column>`) whose Yjs log and presence a user may follow, each
+ * with who may read its rows.
+ */
+const COLLAB_FIELDS = { "issues.description": canReadIssue } as const;
+type CollabField = keyof typeof COLLAB_FIELDS;
+
+const COLUMNS = {
+  projects: [
+    "id",
+    "name",
+    "description",
+    "owner_id",
+    "archived_at",
+    "created_at",
+    "updated_at",
+  ],
+  members: ["id", "project_id", "user_id", "role", "created_at", "updated_at"],
+  // Public profile only: never `email` (nor `email_verified`).
+  users: ["id", "name", "image", "created_at", "updated_at"],
+  // Without `description`: the list follows every issue of a project, and a description (the
+  // plain-text copy of a collaborative document) can be long. `issue` carries it.
+  issues: [
+    "id",
+    "project_id",
+    "title",
+    "status",
+    "priority",
+    "assignee_id",
+    "creator_id",
+    "sort_key",
+    "completed_at",
+    "created_at",
+    "updated_at",
+  ],
+  comments: [
+    "id",
+    "project_id",
+    "issue_id",
+    "author_id",
+    "body",
+    "created_at",
+    "updated_at",
+  ],
+  docUpdates: ["id", "field", "row_id", "update", "client_id", "created_at"],
+  presence: [
+    "client_id",
+    "field",
+    "row_id",
+    "user_id",
+    "state",
+    "expires_at",
+    "updated_at",
+  ],
+} as const;
+
+const define = <TArgs>(shape: NamedShape<TArgs>) => shape;
+
+export const SHAPES = {
+  /** My memberships (every project I belong to, with my role). */
+  memberships: define({
+    args: z.object({}),
+    resolve: async (_db, user) => ({
+      table: "project_members",
+      where: "user_id = $1",
+      params: [user.id],
+      columns: COLUMNS.members,
+    }),
+  }),
+  /** The projects I am a member of. */
+  projects: define({
+    args: z.object({}),
+    resolve: async (db, user) => ({
+      table: "projects",
+      where: "id = ANY($1)",
+      params: [pgArray(await myProjectIds(db, user))],
+      columns: COLUMNS.projects,
+    }),
+  }),
+  "project-members": define({
+    args: z.object({ project: uuid }),
+    resolve: async (db, user, { project }) =>
+      (await isMember(db, user, project))
+        ? {
+            table: "project_members",
+            where: "project_id = $1",
+            params: [project],
+            columns: COLUMNS.members,
+          }
+        : null,
+  }),
+  /** The members of a project, as public profiles. */
+  users: define({
+    args: z.object({ project: uuid }),
+    resolve: async (db, user, { project }) => {
+      if (!(await isMember(db, user, project))) return null;
+      return {
+        table: "users",
+        where: "id = ANY($1)",
+        params: [pgArray(await memberIds(db, project))],
+        columns: COLUMNS.users,
+      };
+    },
+  }),
+  issues: define({
+    args: z.object({ project: uuid }),
+    resolve: async (db, user, { project }) =>
+      (await isMember(db, user, project))
+        ? {
+            table: "issues",
+            where: "project_id = $1",
+            params: [project],
+            columns: COLUMNS.issues,
+          }
+        : null,
+  }),
+  /** One issue with its description. */
+  issue: define({
+    args: z.object({ id: uuid }),
+    resolve: async (db, user, { id }) =>
+      (await canReadIssue(db, user, id))
+        ? {
+            table: "issues",
+            where: "id = $1",
+            params: [id],
+            columns: [...COLUMNS.issues, "description"],
+          }
+        : null,
+  }),
+  /** The comments of one issue (`issue=`) or of a whole project (`project=`). */
+  comments: define({
+    args: z.union(
+      [
+        z.object({ issue: uuid, project: z.never().optional() }),
+        z.object({ project: uuid, issue: z.never().optional() }),
+      ],
+      { error: "give either issue=<uuid> or project=<uuid>" },
+    ),
+    resolve: async (db, user, args) => {
+      if (args.issue !== undefined)
+        return (await canReadIssue(db, user, args.issue))
+          ? {
+              table: "comments",
+              where: "issue_id = $1",
+              params: [args.issue],
+              columns: COLUMNS.comments,
+            }
+          : null;
+      return (await isMember(db, user, args.project))
+        ? {
+            table: "comments",
+            where: "project_id = $1",
+            params: [args.project],
+            columns: COLUMNS.comments,
+          }
+        : null;
+    },
+  }),
+  /** The Yjs update log of one collaborative field of one row (never `doc_states`). */
+  "doc-updates": define({
+    args: z.object({ field: collabField(), row: uuid }),
+    resolve: async (db, user, { field, row }) =>
+      (await canReadRow(db, user, field, row))
+        ? {
+            table: "doc_updates",
+            where: "field = $1 AND row_id = $2",
+            params: [field, row],
+            columns: COLUMNS.docUpdates,
+          }
+        : null,
+  }),
+  /** Who is editing one collaborative field of one row. */
+  presence: define({
+    args: z.object({ field: collabField(), row: uuid }),
+    resolve: async (db, user, { field, row }) =>
+      (await canReadRow(db, user, field, row))
+        ? {
+            table: "presence",
+            where: "field = $1 AND row_id = $2",
+            params: [field, row],
+            columns: COLUMNS.presence,
+          }
+        : null,
+  }),
+};
+
+export type ShapeName = keyof typeof SHAPES;
+
+export function isShapeName(name: string): name is ShapeName {
+  return Object.hasOwn(SHAPES, name);
+}
+
+function collabField() {
+  return z.enum(Object.keys(COLLAB_FIELDS) as [CollabField, ...CollabField[]], {
+    error: `must be one of ${Object.keys(COLLAB_FIELDS).join(", ")}`,
+  });
+}
+
+// Authorisation reads: one indexed lookup each ------------------------------------------------
+
+async function isMember(db: Db, user: SessionUser, project: string) {
+  const rows = await db.$queryRaw<unknown[]>`
+    SELECT 1 FROM project_members
+     WHERE project_id = ${project}::uuid AND user_id = ${user.id}::uuid`;
+  return rows.length > 0;
+}
+
+async function canReadIssue(db: Db, user: SessionUser, issue: string) {
+  const rows = await db.$queryRaw<unknown[]>`
+    SELECT 1 FROM issues i
+      JOIN project_members m ON m.project_id = i.project_id AND m.user_id = ${user.id}::uuid
+     WHERE i.id = ${issue}::uuid`;
+  return rows.length > 0;
+}
+
+function canReadRow(
+  db: Db,
+  user: SessionUser,
+  field: CollabField,
+  row: string,
+) {
+  return COLLAB_FIELDS[field](db, user, row);
+}
+
+async function myProjectIds(db: Db, user: SessionUser) {
+  const rows = await db.$queryRaw<{ id: string }[]>`
+    SELECT project_id::text AS id FROM project_members
+     WHERE user_id = ${user.id}::uuid ORDER BY project_id`;
+  return rows.map((row) => row.id);
+}
+
+async function memberIds(db: Db, project: string) {
+  const rows = await db.$queryRaw<{ id: string }[]>`
+    SELECT user_id::text AS id FROM project_members
+     WHERE project_id = ${project}::uuid ORDER BY user_id`;
+  return rows.map((row) => row.id);
+}
+
+/**
+ * A Postgres array literal of uuids, for `= ANY($1)`. Sorted (the queries order them), so the
+ * same set is the same definition, and the same shape, on every request.
+ */
+function pgArray(ids: readonly string[]) {
+  return `{${ids.join(",")}}`;
+}
+
+/** The query arguments of each named shape (what `/api/shapes/<name>?…` takes). */
+export type ShapeArgs = {
+  [TName in ShapeName]: z.output<(typeof SHAPES)[TName]["args"]>;
+};
