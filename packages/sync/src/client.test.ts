@@ -127,6 +127,28 @@ describe("optimistic view", () => {
     });
   });
 
+  it("a shape opened while a write is pending shows the write, with or without server-rendered rows", async () => {
+    const { client, deliver } = setup();
+    cleanups.push(() => client.close());
+    await client.ready;
+    const input = createIssue("Written before the page showed it");
+    void client.mutate(mutations.issues.create, input).catch(() => undefined);
+
+    const rendered = client.shape({
+      table: "issues",
+      where: "project_id = $1",
+      params: [PROJECT],
+      matches: (issue) => issue.projectId === PROJECT,
+      initial: { handle: "h", offset: "0_0", rows: [] },
+    });
+    const opened = client.shape({ table: "issues" });
+    expect(rendered.getSnapshot().rows.get(input.id)?.title).toBe(input.title);
+    expect(opened.getSnapshot().rows.get(input.id)?.title).toBe(input.title);
+    await deliver();
+    expect(opened.getSnapshot().rows.get(input.id)?.title).toBe(input.title);
+    expect(opened.getSnapshot().isPending(input.id)).toBe(true);
+  });
+
   it("keeps applying synced changes while a write is in flight, with the write rebased on top", async () => {
     const { client, backend, answer, deliver } = setup();
     cleanups.push(() => client.close());

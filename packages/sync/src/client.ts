@@ -110,9 +110,17 @@ export class SyncClient {
       lingerMs: options.shapeLingerMs,
       isPendingRow: (table, id) => this.view.isPending(table, id),
       isFailedRow: (table, id) => this.isFailedRow(table, id),
-      onInitialRows: (shape) =>
+      onOpened: (shape) =>
         this.view.publish(
-          new Map([[shape.table, new Set(shape.synced.rows.keys())]]),
+          new Map([
+            [
+              shape.table,
+              new Set([
+                ...shape.synced.rows.keys(),
+                ...this.view.pendingIds(shape.table),
+              ]),
+            ],
+          ]),
         ),
       onBatch: (shape, batch) => this.applyBatch(shape, batch),
       onConnection: (connected, error) => {

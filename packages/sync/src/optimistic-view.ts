@@ -103,6 +103,12 @@ export class OptimisticView {
   }
 
   /** Recomputes the visible value of the given rows in every shape of their table. */
+  /** Ids of the rows of `table` that pending writes change. */
+  *pendingIds(table: TableName): Iterable<string> {
+    for (const [rowTable, id] of this.overlay.keys())
+      if (rowTable === table) yield id;
+  }
+
   publish(dirty: DirtyRows): void {
     for (const [table, ids] of dirty)
       for (const shape of this.shapes.of(table)) {

@@ -74,8 +74,8 @@ export interface ShapeRegistryOptions {
   /** Row flags the snapshots expose (they belong to the pending queue, not to the shape). */
   isPendingRow: (table: TableName, id: string) => boolean;
   isFailedRow: (table: TableName, id: string) => boolean;
-  /** A shape opened with `initial` rows: publish them. */
-  onInitialRows: (shape: ShapeHandle) => void;
+  /** A shape opened (with its `initial` rows, if any): publish what it shows now. */
+  onOpened: (shape: ShapeHandle) => void;
   /** A batch up to `up-to-date` went into a shape's synced rows. */
   onBatch: (shape: ShapeHandle, batch: AppliedBatch) => void;
   /** The stream answered (true) or failed for good (false, with the error). */
@@ -224,11 +224,12 @@ export class ShapeRegistry {
     if (!tableShapes)
       this.byTable.set(definition.table, (tableShapes = new Set()));
     tableShapes.add(handle);
-    if (definition.initial) {
+    if (definition.initial)
       for (const row of definition.initial.rows)
         handle.synced.rows.set(row.id, row);
-      options.onInitialRows(handle);
-    }
+    // Also without initial rows: pending writes (e.g. replayed from the outbox before the
+    // page opened the shape) show in it from the start.
+    options.onOpened(handle);
     // A ShapeStream keeps requesting until its signal aborts, subscribers or not.
     const aborter = new AbortController();
     const stream = (options.createStream ?? defaultStream)({
