@@ -76,7 +76,24 @@ describe("docker-compose.yml", () => {
       "service_completed_successfully",
     );
     expect(web?.ports).toContain("3000:3000");
+    expect(env.BETTER_AUTH_SECRET).toMatch(/^\$\{BETTER_AUTH_SECRET:\?/);
+    expect(new URL(withDefaults(env.BETTER_AUTH_URL)).port).toBe(
+      web?.ports?.[0]?.split(":")[0],
+    );
     expect(web?.healthcheck?.test.join(" ")).toContain("fetch(");
+  });
+
+  it("gives the web app every variable its env.ts requires", () => {
+    // The server keys of apps/web/src/env.ts that are neither optional nor defaulted.
+    const envSource = readFileSync("apps/web/src/env.ts", "utf8");
+    const server = /server: \{([\s\S]*?)\n  \},/.exec(envSource)?.[1] ?? "";
+    const required = [...server.matchAll(/^ {4}(\w+): ([\s\S]*?),$/gm)]
+      .filter(([, , schema]) => !/\.(optional|default)\(/.test(schema ?? ""))
+      .map(([, name]) => name);
+    expect(required).toContain("DATABASE_URL");
+    expect(Object.keys(web?.environment ?? {})).toEqual(
+      expect.arrayContaining(required),
+    );
   });
 
   it("builds targets that exist in the Dockerfile, and declares every named volume", () => {
