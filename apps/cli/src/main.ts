@@ -29,16 +29,22 @@ const program = buildProgram(
   { url: env.TRACKER_URL },
 );
 
+let exitCode: number = EXIT.ok;
 try {
   await program.parseAsync();
-  process.exitCode = EXIT.ok;
 } catch (error) {
   if (error instanceof CommanderError)
     // --help and --version end here too (exit code 0); commander has printed the message.
-    process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.usage;
   else {
     const failure = toCliError(error);
     process.stderr.write(`error: ${failure.message}\n`);
-    process.exitCode = failure.exitCode;
+    exitCode = failure.exitCode;
   }
 }
+// Every command has awaited its work (writes answered or kept in the outbox file, files
+// closed); what can still hold the event loop is an aborted live shape request's socket, which
+// kept `watch` alive for up to a long-poll after Ctrl-C. Exit once the output is flushed.
+await new Promise<void>((resolve) => process.stdout.write("", () => resolve()));
+await new Promise<void>((resolve) => process.stderr.write("", () => resolve()));
+process.exit(exitCode);

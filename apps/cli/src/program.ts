@@ -5,7 +5,7 @@ import type { CliContext } from "./context";
 import { importCommand } from "./commands/import";
 import { createIssue, listIssues, updateIssue } from "./commands/issues";
 import { login, logout, whoami } from "./commands/login";
-import { listProjects } from "./commands/projects";
+import { createProject, listProjects } from "./commands/projects";
 import { watch } from "./commands/watch";
 import { normalizeUrl } from "./context";
 
@@ -77,10 +77,19 @@ export function buildProgram(
     .description("show who you are signed in as, and where")
     .action(() => whoami(context()));
 
-  program
+  const projects = program
     .command("projects")
-    .description("list the projects you are a member of")
+    .description("list the projects you are a member of (or create one)")
     .action(() => listProjects(context()));
+
+  projects
+    .command("create")
+    .description("create a project (you become its owner)")
+    .requiredOption("--name <name>", "the project's name")
+    .option("-d, --description <text>", "what it is about")
+    .action((options: { name: string; description?: string }) =>
+      createProject(context(), options),
+    );
 
   const issues = program
     .command("issues")

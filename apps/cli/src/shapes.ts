@@ -112,11 +112,15 @@ export function followShape<TName extends ShapeName>(
   });
   let initial = true;
   return new Promise<void>((resolve, reject) => {
+    let done = false;
     const finish = (error?: unknown) => {
-      unsubscribe();
-      aborter.abort();
+      // Aborting below calls finish again (the abort listener): the first outcome stands.
+      if (done) return;
+      done = true;
       if (error === undefined) resolve();
       else reject(shapeError(session, error));
+      unsubscribe();
+      aborter.abort();
     };
     aborter.signal.addEventListener("abort", () => finish(), { once: true });
     const unsubscribe = stream.subscribe(

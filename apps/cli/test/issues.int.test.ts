@@ -21,7 +21,7 @@ test("create and update write the shared mutations' rows, as the session's user"
   stack,
   db,
 }) => {
-  const { cli, projectId, owner } = stack;
+  const { cli, projectId } = stack;
   const created = await cli.run([
     "--json",
     "issues",
@@ -43,7 +43,7 @@ test("create and update write the shared mutations' rows, as the session's user"
     title: "Footer links are broken",
     priority: "high",
     status: "backlog",
-    creatorId: owner.id,
+    creatorId: cli.session.user.id,
     completedAt: null,
   });
 

@@ -1,16 +1,15 @@
 /** `issues list|create|update`: through the proxy's issues shape and the shared mutations. */
 import type { Issue } from "@repo/schema";
 import { mutations } from "@repo/mutations";
-import { InvalidMutationInputError } from "@repo/sync";
 
 import type { CliContext } from "../context";
 import { sessionFor } from "../context";
 import { timeSortKey } from "../csv/sort-key";
-import { CliError, EXIT, invalidInputText } from "../errors";
+import { CliError, EXIT } from "../errors";
 import { json, shortDate, table } from "../output";
 import { readShape } from "../shapes";
 import { resolveProjectId } from "./projects";
-import { withConnection } from "./run-writes";
+import { asUsageError, fromOptions, withConnection } from "./run-writes";
 
 /** Input fields as the options that set them, for error messages. */
 const OPTION_OF_FIELD: Record<string, string> = {
@@ -23,21 +22,6 @@ const OPTION_OF_FIELD: Record<string, string> = {
   id: "<id>",
 };
 const optionOf = (field: string) => OPTION_OF_FIELD[field] ?? field;
-
-/**
- * Option strings as a mutation's input: `mutate` checks them with the mutation's own zod
- * schema before anything is queued or sent, so the CLI keeps no copy of the rules.
- */
-function fromOptions<TInput>(input: Record<string, unknown>): TInput {
-  return input as TInput;
-}
-
-/** A write refused by the mutation's zod schema names the option, not the input field. */
-function asUsageError(error: unknown): unknown {
-  return error instanceof InvalidMutationInputError
-    ? new CliError(invalidInputText(error, optionOf), EXIT.usage)
-    : error;
-}
 
 export interface ListOptions {
   project: string;
@@ -135,7 +119,7 @@ export async function createIssue(
         connection.sync.mutate(mutations.issues.create, fromOptions(input)),
       )
       .catch((error: unknown) => {
-        throw asUsageError(error);
+        throw asUsageError(error, optionOf);
       }),
   );
   context.out(context.json ? json(result.data) : `created issue ${input.id}`);
@@ -180,7 +164,7 @@ export async function updateIssue(
         connection.sync.mutate(mutations.issues.update, fromOptions(input)),
       )
       .catch((error: unknown) => {
-        throw asUsageError(error);
+        throw asUsageError(error, optionOf);
       }),
   );
   context.out(context.json ? json(result.data) : `updated issue ${id}`);

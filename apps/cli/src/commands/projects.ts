@@ -1,5 +1,6 @@
 /** `projects`: the projects the user is a member of; and `--project <id|name>` resolution. */
 import type { Project } from "@repo/schema";
+import { mutations } from "@repo/mutations";
 
 import type { Session } from "../config";
 import type { CliContext } from "../context";
@@ -7,6 +8,7 @@ import { sessionFor } from "../context";
 import { CliError, EXIT } from "../errors";
 import { json, shortDate, table } from "../output";
 import { readShape } from "../shapes";
+import { asUsageError, fromOptions, withConnection } from "./run-writes";
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -62,4 +64,28 @@ export async function resolveProjectId(
     `no project named "${reference}" among yours (\`projects\` lists them)`,
     EXIT.usage,
   );
+}
+
+export async function createProject(
+  context: CliContext,
+  options: { name: string; description?: string },
+): Promise<void> {
+  const session = await sessionFor(context);
+  const input = {
+    id: crypto.randomUUID(),
+    ownerMemberId: crypto.randomUUID(),
+    name: options.name,
+    description: options.description,
+    at: new Date(),
+  };
+  const result = await withConnection(context, session, (connection) =>
+    connection
+      .settle(
+        connection.sync.mutate(mutations.projects.create, fromOptions(input)),
+      )
+      .catch((error: unknown) => {
+        throw asUsageError(error, (field) => `--${field}`);
+      }),
+  );
+  context.out(context.json ? json(result.data) : `created project ${input.id}`);
 }

@@ -1,10 +1,29 @@
 /** Runs a command's writes on a connection and always closes it, whatever happens. */
-import { MutationRejectedError } from "@repo/sync";
+import { InvalidMutationInputError, MutationRejectedError } from "@repo/sync";
 
 import type { Session } from "../config";
 import type { Connection } from "../connection";
 import type { CliContext } from "../context";
 import { connect } from "../connection";
+import { CliError, EXIT, invalidInputText } from "../errors";
+
+/**
+ * Option strings as a mutation's input: `mutate` checks them with the mutation's own zod
+ * schema before anything is queued or sent, so the CLI keeps no copy of the rules.
+ */
+export function fromOptions<TInput>(input: Record<string, unknown>): TInput {
+  return input as TInput;
+}
+
+/** A write refused by the mutation's schema, with each field named as the option that set it. */
+export function asUsageError(
+  error: unknown,
+  optionOf: (field: string) => string,
+): unknown {
+  return error instanceof InvalidMutationInputError
+    ? new CliError(invalidInputText(error, optionOf), EXIT.usage)
+    : error;
+}
 
 /** Refusals that mean the write had been made already (an import row's issue exists). */
 export function isAlreadyDone(error: unknown): boolean {

@@ -1,71 +1,26 @@
 /**
- * The stack the CLI's tests drive: a fresh database (apiTest), the api runtime served over
- * HTTP at the web app's path (`/api/trpc`), a user with a session and a project of theirs, and
- * the CLI run as a real process with its own config directory.
- *
- * The web app's sign-in and shape proxy are not served here (yet): sessions are written to the
- * config directory as `login` would, and commands are given project ids.
+ * The stack the CLI's tests drive: a fresh database, the kit's sync server, the web app's
+ * server side (support/web.ts: sign-in, tRPC, the shape proxy) and a user who signed up there
+ * and owns a project; the CLI run as a real process with its own config directory, signed in
+ * with its own `login`.
  */
 import { spawn } from "node:child_process";
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { AddressInfo } from "node:net";
-import { createHTTPHandler } from "@trpc/server/adapters/standalone";
+import { expect } from "vitest";
 
-import type { TestUser } from "@repo/api/testing";
-import { createApiRuntime } from "@repo/api";
-import { apiTest, createUser, mutate } from "@repo/api/testing";
+import { apiTest } from "@repo/api/testing";
+import { createLogger, startSyncServer } from "@repo/sync-server";
 import { repoRoot } from "@repo/test-support";
 
 import type { Session } from "../../src/config";
-import { writeSession } from "../../src/config";
+import type { WebServer } from "./web";
+import { readSession } from "../../src/config";
+import { serveWeb } from "./web";
 
 const cliDir = join(repoRoot, "apps/cli");
-
-export interface WebServer {
-  url: string;
-  /** Requests the api has received so far. */
-  apiRequests: () => number;
-  close: () => Promise<void>;
-}
-
-/** The api runtime at `/api/trpc` of a local HTTP server, as the web app serves it. */
-async function serveApi(databaseUrl: string, port = 0): Promise<WebServer> {
-  const runtime = createApiRuntime({ databaseUrl });
-  const handle = createHTTPHandler({
-    router: runtime.router,
-    basePath: "/api/trpc/",
-    createContext: ({ req }) =>
-      runtime.createContext(
-        new Headers({ authorization: req.headers.authorization ?? "" }),
-      ),
-    onError: runtime.onError,
-  });
-  let requests = 0;
-  const server = createServer((req, res) => {
-    if (!req.url?.startsWith("/api/trpc/")) {
-      res.writeHead(404).end();
-      return;
-    }
-    requests++;
-    handle(req, res);
-  });
-  await new Promise<void>((resolve) =>
-    server.listen(port, "127.0.0.1", resolve),
-  );
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    apiRequests: () => requests,
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await runtime.close();
-    },
-  };
-}
 
 interface CliRun {
   code: number | null;
@@ -76,61 +31,133 @@ interface CliRun {
 export interface Cli {
   configDir: string;
   session: Session;
-  run: (args: string[], options?: { timeoutMs?: number }) => Promise<CliRun>;
+  run: (
+    args: string[],
+    options?: { timeoutMs?: number; stdin?: string },
+  ) => Promise<CliRun>;
+  /** Starts a long-running command (`watch`); `stop` sends SIGINT and waits for the exit. */
+  start: (args: string[]) => RunningCli;
 }
 
-/** The CLI as a user runs it: its own process, its own config directory. */
-async function cliFor(
-  session: Session,
+export interface RunningCli {
+  output: () => string;
+  errors: () => string;
+  stop: () => Promise<number | null>;
+}
+
+function spawnCli(configDir: string, args: string[]) {
+  return spawn(process.execPath, ["--import", "tsx", "src/main.ts", ...args], {
+    cwd: cliDir,
+    // A clean environment: nothing of the test run's own configuration leaks in.
+    env: {
+      // eslint-disable-next-line no-restricted-properties -- to find node's own tools
+      PATH: process.env.PATH,
+      TRACKER_CONFIG_DIR: configDir,
+    },
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+}
+
+function run(
+  configDir: string,
+  args: string[],
+  {
+    timeoutMs = 60_000,
+    stdin = "",
+  }: { timeoutMs?: number; stdin?: string } = {},
+): Promise<CliRun> {
+  return new Promise<CliRun>((resolve, reject) => {
+    const child = spawnCli(configDir, args);
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stdin.end(stdin);
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(
+        new Error(
+          `tracker ${args.join(" ")} ran over ${timeoutMs} ms:\n${stderr}`,
+        ),
+      );
+    }, timeoutMs);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+function start(configDir: string, args: string[]): RunningCli {
+  const child = spawnCli(configDir, args);
+  child.stdin.end();
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once("exit", (code) => resolve(code)),
+  );
+  return {
+    output: () => stdout,
+    errors: () => stderr,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null)
+        child.kill("SIGINT");
+      return exited;
+    },
+  };
+}
+
+export interface Account {
+  email: string;
+  password: string;
+}
+
+/** Signs a new user up on the web app (better-auth), as the sign-up form does. */
+export async function signUp(web: WebServer, name: string): Promise<Account> {
+  const account = {
+    email: `${name.toLowerCase()}-${randomUUID()}@example.com`,
+    password: randomBytes(12).toString("hex"),
+  };
+  const response = await fetch(`${web.url}/api/auth/sign-up/email`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ name, ...account }),
+  });
+  expect(response.status, await response.clone().text()).toBe(200);
+  return account;
+}
+
+/** A CLI config directory signed in to `web` as `account` through `tracker login`. */
+export async function signedInCli(
+  web: WebServer,
+  account: Account,
 ): Promise<Cli & { remove: () => Promise<void> }> {
   const configDir = await mkdtemp(join(tmpdir(), "tracker-cli-"));
-  await writeSession(configDir, session);
-  const run = (args: string[], { timeoutMs = 60_000 } = {}) =>
-    new Promise<CliRun>((resolve, reject) => {
-      const child = spawn(
-        process.execPath,
-        ["--import", "tsx", "src/main.ts", ...args],
-        {
-          cwd: cliDir,
-          env: {
-            // eslint-disable-next-line no-restricted-properties -- to find node's own tools
-            PATH: process.env.PATH,
-            TRACKER_CONFIG_DIR: configDir,
-          },
-          stdio: ["ignore", "pipe", "pipe"],
-        },
-      );
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-      child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-      const timer = setTimeout(() => {
-        child.kill("SIGKILL");
-        reject(
-          new Error(
-            `tracker ${args.join(" ")} ran over ${timeoutMs} ms:\n${stderr}`,
-          ),
-        );
-      }, timeoutMs);
-      child.once("exit", (code) => {
-        clearTimeout(timer);
-        resolve({ code, stdout, stderr });
-      });
-    });
+  const login = await run(
+    configDir,
+    ["--url", web.url, "login", "--email", account.email, "--password-stdin"],
+    { stdin: `${account.password}\n` },
+  );
+  expect(login.code, login.stderr).toBe(0);
+  const session = await readSession(configDir);
+  if (!session) throw new Error("login wrote no session");
   return {
     configDir,
     session,
-    run,
+    run: (args, options) => run(configDir, args, options),
+    start: (args) => start(configDir, args),
     remove: () => rm(configDir, { recursive: true, force: true }),
   };
 }
 
 export interface Stack {
   web: WebServer;
-  owner: TestUser;
-  projectId: string;
+  owner: Account;
   cli: Cli;
-  /** Stops the api server and starts it again on the same port. */
+  projectId: string;
+  /** Stops the web server and starts it again on the same port. */
   restartWeb: (whileDown: () => Promise<void>) => Promise<void>;
 }
 
@@ -138,41 +165,54 @@ export interface Stack {
 export const cliTest = apiTest.extend(
   "stack",
   { scope: "file" },
-  async ({ database, db }, { onCleanup }): Promise<Stack> => {
-    let web = await serveApi(database.url);
-    const removeCli: { current?: () => Promise<void> } = {};
+  async ({ database }, { onCleanup }): Promise<Stack> => {
+    const cleanups: (() => Promise<void>)[] = [];
     onCleanup(async () => {
-      await web.close();
-      await removeCli.current?.();
+      for (const cleanup of cleanups.reverse()) await cleanup();
     });
-    const owner = await createUser(db, "Owner");
-    const projectId = randomUUID();
-    await mutate(owner, "projects.create", {
-      id: projectId,
-      ownerMemberId: randomUUID(),
-      name: "CLI project",
-      at: new Date(),
+    const syncSecret = randomBytes(16).toString("hex");
+    const sync = await startSyncServer({
+      databaseUrl: database.url,
+      port: 0,
+      secret: syncSecret,
+      slotName: `slot_${database.name}`,
+      publicationName: `pub_${database.name}`,
+      logger: createLogger("silent"),
     });
-    const cli = await cliFor({
-      url: web.url,
-      token: owner.token,
-      user: {
-        id: owner.id,
-        name: owner.name,
-        email: `${owner.id}@example.com`,
-      },
-    });
-    removeCli.current = cli.remove;
+    cleanups.push(() => sync.stopAndDropSlot());
+    const options = {
+      databaseUrl: database.url,
+      syncUrl: sync.url,
+      syncSecret,
+      authSecret: randomBytes(32).toString("hex"),
+    };
+    const serve = (port?: number) => serveWeb(options, port);
+    let web = await serve();
+    cleanups.push(() => web.close());
+    const owner = await signUp(web, "Owner");
+    const cli = await signedInCli(web, owner);
+    cleanups.push(() => cli.remove());
+    const created = await cli.run([
+      "--json",
+      "projects",
+      "create",
+      "--name",
+      "CLI project",
+    ]);
+    expect(created.code, created.stderr).toBe(0);
+    const projectId = (
+      JSON.parse(created.stdout) as { project: { id: string } }
+    ).project.id;
     const stack: Stack = {
       web,
       owner,
-      projectId,
       cli,
+      projectId,
       restartWeb: async (whileDown) => {
         const port = Number(new URL(web.url).port);
         await web.close();
         await whileDown();
-        web = await serveApi(database.url, port);
+        web = await serve(port);
         stack.web = web;
       },
     };
