@@ -92,16 +92,24 @@ const COLUMNS = {
 
 const define = <TArgs>(shape: NamedShape<TArgs>) => shape;
 
+/** The rows of `table` whose `column` equals one value (the where every shape here has). */
+const rowsWhere = (
+  table: string,
+  column: string,
+  value: string,
+  columns: readonly string[],
+): ShapeSpec => ({ table, where: `${column} = $1`, params: [value], columns });
+
+/** A condition's shape, or null (404) when the check fails. */
+const allowedIf = async (check: Promise<boolean>, spec: () => ShapeSpec) =>
+  (await check) ? spec() : null;
+
 export const SHAPES = {
   /** My memberships (every project I belong to, with my role). */
   memberships: define({
     args: z.object({}),
-    resolve: async (_db, user) => ({
-      table: "project_members",
-      where: "user_id = $1",
-      params: [user.id],
-      columns: COLUMNS.members,
-    }),
+    resolve: async (_db, user) =>
+      rowsWhere("project_members", "user_id", user.id, COLUMNS.members),
   }),
   /** The projects I am a member of. */
   projects: define({
@@ -115,15 +123,10 @@ export const SHAPES = {
   }),
   "project-members": define({
     args: z.object({ project: uuid }),
-    resolve: async (db, user, { project }) =>
-      (await isMember(db, user, project))
-        ? {
-            table: "project_members",
-            where: "project_id = $1",
-            params: [project],
-            columns: COLUMNS.members,
-          }
-        : null,
+    resolve: (db, user, { project }) =>
+      allowedIf(isMember(db, user, project), () =>
+        rowsWhere("project_members", "project_id", project, COLUMNS.members),
+      ),
   }),
   /** The members of a project, as public profiles. */
   users: define({
@@ -140,28 +143,18 @@ export const SHAPES = {
   }),
   issues: define({
     args: z.object({ project: uuid }),
-    resolve: async (db, user, { project }) =>
-      (await isMember(db, user, project))
-        ? {
-            table: "issues",
-            where: "project_id = $1",
-            params: [project],
-            columns: COLUMNS.issues,
-          }
-        : null,
+    resolve: (db, user, { project }) =>
+      allowedIf(isMember(db, user, project), () =>
+        rowsWhere("issues", "project_id", project, COLUMNS.issues),
+      ),
   }),
   /** One issue with its description. */
   issue: define({
     args: z.object({ id: uuid }),
-    resolve: async (db, user, { id }) =>
-      (await canReadIssue(db, user, id))
-        ? {
-            table: "issues",
-            where: "id = $1",
-            params: [id],
-            columns: [...COLUMNS.issues, "description"],
-          }
-        : null,
+    resolve: (db, user, { id }) =>
+      allowedIf(canReadIssue(db, user, id), () =>
+        rowsWhere("issues", "id", id, [...COLUMNS.issues, "description"]),
+      ),
   }),
   /** The comments of one issue (`issue=`) or of a whole project (`project=`). */
   comments: define({
@@ -172,53 +165,47 @@ export const SHAPES = {
       ],
       { error: "give either issue=<uuid> or project=<uuid>" },
     ),
-    resolve: async (db, user, args) => {
-      if (args.issue !== undefined)
-        return (await canReadIssue(db, user, args.issue))
-          ? {
-              table: "comments",
-              where: "issue_id = $1",
-              params: [args.issue],
-              columns: COLUMNS.comments,
-            }
-          : null;
-      return (await isMember(db, user, args.project))
-        ? {
-            table: "comments",
-            where: "project_id = $1",
-            params: [args.project],
-            columns: COLUMNS.comments,
-          }
-        : null;
-    },
+    resolve: (db, user, args) =>
+      args.issue !== undefined
+        ? allowedIf(canReadIssue(db, user, args.issue), () =>
+            rowsWhere("comments", "issue_id", args.issue, COLUMNS.comments),
+          )
+        : allowedIf(isMember(db, user, args.project), () =>
+            rowsWhere("comments", "project_id", args.project, COLUMNS.comments),
+          ),
   }),
   /** The Yjs update log of one collaborative field of one row (never `doc_states`). */
   "doc-updates": define({
     args: z.object({ field: collabField(), row: uuid }),
-    resolve: async (db, user, { field, row }) =>
-      (await canReadRow(db, user, field, row))
-        ? {
-            table: "doc_updates",
-            where: "field = $1 AND row_id = $2",
-            params: [field, row],
-            columns: COLUMNS.docUpdates,
-          }
-        : null,
+    resolve: (db, user, { field, row }) =>
+      allowedIf(canReadRow(db, user, field, row), () =>
+        fieldRows("doc_updates", field, row, COLUMNS.docUpdates),
+      ),
   }),
   /** Who is editing one collaborative field of one row. */
   presence: define({
     args: z.object({ field: collabField(), row: uuid }),
-    resolve: async (db, user, { field, row }) =>
-      (await canReadRow(db, user, field, row))
-        ? {
-            table: "presence",
-            where: "field = $1 AND row_id = $2",
-            params: [field, row],
-            columns: COLUMNS.presence,
-          }
-        : null,
+    resolve: (db, user, { field, row }) =>
+      allowedIf(canReadRow(db, user, field, row), () =>
+        fieldRows("presence", field, row, COLUMNS.presence),
+      ),
   }),
 };
+
+/** The rows of a collaborative field's table that belong to one document. */
+function fieldRows(
+  table: string,
+  field: CollabField,
+  row: string,
+  columns: readonly string[],
+): ShapeSpec {
+  return {
+    table,
+    where: "field = $1 AND row_id = $2",
+    params: [field, row],
+    columns,
+  };
+}
 
 export type ShapeName = keyof typeof SHAPES;
 
