@@ -113,7 +113,9 @@ async function forward(request: Request, url: URL): Promise<Response> {
     if (!DROPPED_RESPONSE_HEADERS.has(name)) responseHeaders.set(name, value);
   });
   privateCaching(responseHeaders);
-  return new Response(upstream.body, {
+  // A 304 (the browser revalidating a cached chunk) may carry no body: `Response` throws on one.
+  const hasBody = upstream.status !== 304 && upstream.status !== 204;
+  return new Response(hasBody ? upstream.body : null, {
     status: upstream.status,
     statusText: upstream.statusText,
     headers: responseHeaders,
