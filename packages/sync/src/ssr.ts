@@ -33,12 +33,18 @@ export async function loadShape<TTable extends TableName>(options: {
   params?: Record<string, string>;
   headers?: Record<string, string>;
   signal?: AbortSignal;
+  /**
+   * How requests are made (default `fetch`): a server can answer them in-process, e.g. through
+   * its own shape proxy's handler, instead of calling itself over HTTP.
+   */
+  fetchClient?: typeof fetch;
 }): Promise<InitialShape<TTable>> {
   const { shape } = options;
   const stream = new ShapeStream<Row<unknown>>({
     ...streamOptions(options.url, shape, options),
     subscribe: false,
     ...(options.signal && { signal: options.signal }),
+    ...(options.fetchClient && { fetchClient: options.fetchClient }),
   });
   const synced = new SyncedRowsOfShape(shape.table);
   try {
