@@ -1,5 +1,7 @@
 /** The commands and their options (commander), each handing over to its module. */
-import { Command } from "commander";
+import { Command, Option } from "commander";
+
+import { IssuePrioritySchema, IssueStatusSchema } from "@repo/schema";
 
 import type { CliContext } from "./context";
 import { importCommand } from "./commands/import";
@@ -10,6 +12,16 @@ import { watch } from "./commands/watch";
 import { normalizeUrl } from "./context";
 
 type Base = Omit<CliContext, "url" | "json">;
+
+// The help lists the schema's values; the value itself is checked by the mutation's schema.
+const STATUS = new Option(
+  "--status <status>",
+  IssueStatusSchema.options.join(", "),
+);
+const PRIORITY = new Option(
+  "--priority <priority>",
+  IssuePrioritySchema.options.join(", "),
+);
 
 const list = (value: string) =>
   value
@@ -122,8 +134,8 @@ export function buildProgram(
     .requiredOption("-p, --project <id|name>", "the project")
     .requiredOption("-t, --title <title>", "the title")
     .option("-d, --description <text>", "the description")
-    .option("--status <status>", "backlog, todo, in_progress, done or canceled")
-    .option("--priority <priority>", "none, low, medium, high or urgent")
+    .addOption(STATUS)
+    .addOption(PRIORITY)
     .option("--assignee <user-id>", "a member of the project")
     .option("--sort-key <key>", "position in the list (default: last)")
     .addHelpText(
@@ -140,8 +152,8 @@ export function buildProgram(
     .argument("<id>", "the issue's id")
     .option("-t, --title <title>", "new title")
     .option("-d, --description <text>", "new description")
-    .option("--status <status>", "backlog, todo, in_progress, done or canceled")
-    .option("--priority <priority>", "none, low, medium, high or urgent")
+    .addOption(STATUS)
+    .addOption(PRIORITY)
     .option("--assignee <user-id|none>", "assign to a member, or unassign")
     .option("--sort-key <key>", "new position in the list")
     .addHelpText(

@@ -7,6 +7,7 @@ import { sessionFor } from "../context";
 import { importIssues } from "../csv/import";
 import { CliError, EXIT } from "../errors";
 import { json } from "../output";
+import { readShape } from "../shapes";
 import { resolveProjectId } from "./projects";
 import { withConnections } from "./run-writes";
 
@@ -17,7 +18,7 @@ import { withConnections } from "./run-writes";
  */
 const LANES = 8;
 
-/** Bad rows listed in the text report; `--json` lists them all. */
+/** Problems listed in the text report; `--json` lists them all. */
 const SHOWN_PROBLEMS = 50;
 
 export async function importCommand(
@@ -27,6 +28,14 @@ export async function importCommand(
 ): Promise<void> {
   const session = await sessionFor(context);
   const projectId = await resolveProjectId(session, options.project);
+  const existingIds = new Set(
+    (
+      await readShape(session, {
+        name: "issues",
+        params: { project: projectId },
+      })
+    ).map((issue) => issue.id),
+  );
   // A bar only on a terminal: piped output (logs, CI) gets the summary alone.
   const bar = process.stderr.isTTY
     ? new SingleBar(
@@ -48,6 +57,7 @@ export async function importCommand(
         importIssues({
           file,
           projectId,
+          existingIds,
           connections,
           signal: context.signal,
           onProgress: ({ bytesRead, totalBytes, summary: progress }) =>
@@ -66,13 +76,14 @@ export async function importCommand(
   } finally {
     bar?.stop();
   }
+  const badRows = new Set(summary.bad.map((problem) => problem.line)).size;
   const rowsPerSecond = Math.round(
     (summary.rows * 1000) / Math.max(1, summary.elapsedMs),
   );
   if (context.json) context.out(json({ ...summary, rowsPerSecond }));
   else {
     context.out(
-      `${summary.rows} rows: ${summary.written} issues created, ${summary.alreadyImported} already imported, ${summary.bad.length} bad (${(summary.elapsedMs / 1000).toFixed(1)} s, ${rowsPerSecond} rows/s)`,
+      `${summary.rows} rows: ${summary.written} issues created, ${summary.alreadyImported} already imported, ${badRows} bad (${(summary.elapsedMs / 1000).toFixed(1)} s, ${rowsPerSecond} rows/s)`,
     );
     for (const problem of summary.bad.slice(0, SHOWN_PROBLEMS))
       context.err(
@@ -80,12 +91,12 @@ export async function importCommand(
       );
     if (summary.bad.length > SHOWN_PROBLEMS)
       context.err(
-        `… and ${summary.bad.length - SHOWN_PROBLEMS} more bad rows (--json lists them all)`,
+        `… and ${summary.bad.length - SHOWN_PROBLEMS} more problems (--json lists them all)`,
       );
   }
-  if (summary.bad.length > 0)
+  if (badRows > 0)
     throw new CliError(
-      `${summary.bad.length} bad rows were not imported; fix them and run the same command again`,
+      `${badRows} bad rows were not imported; fix them and run the same command again`,
       EXIT.failed,
     );
 }

@@ -9,7 +9,7 @@ import { CliError, EXIT } from "../errors";
 import { json, shortDate, table } from "../output";
 import { readShape } from "../shapes";
 import { resolveProjectId } from "./projects";
-import { asUsageError, fromOptions, withConnection } from "./run-writes";
+import { writeFromOptions } from "./run-writes";
 
 /** Input fields as the options that set them, for error messages. */
 const OPTION_OF_FIELD: Record<string, string> = {
@@ -113,15 +113,11 @@ export async function createIssue(
     sortKey: options.sortKey ?? timeSortKey(at.getTime()),
     at,
   };
-  const result = await withConnection(context, session, (connection) =>
-    connection
-      .settle(
-        connection.sync.mutate(mutations.issues.create, fromOptions(input)),
-      )
-      .catch((error: unknown) => {
-        throw asUsageError(error, optionOf);
-      }),
-  );
+  const result = await writeFromOptions(context, session, {
+    definition: mutations.issues.create,
+    input,
+    optionOf,
+  });
   context.out(context.json ? json(result.data) : `created issue ${input.id}`);
 }
 
@@ -158,14 +154,10 @@ export async function updateIssue(
     );
   const session = await sessionFor(context);
   const input = { id, ...changes, at: new Date() };
-  const result = await withConnection(context, session, (connection) =>
-    connection
-      .settle(
-        connection.sync.mutate(mutations.issues.update, fromOptions(input)),
-      )
-      .catch((error: unknown) => {
-        throw asUsageError(error, optionOf);
-      }),
-  );
+  const result = await writeFromOptions(context, session, {
+    definition: mutations.issues.update,
+    input,
+    optionOf,
+  });
   context.out(context.json ? json(result.data) : `updated issue ${id}`);
 }

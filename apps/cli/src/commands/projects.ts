@@ -8,7 +8,7 @@ import { sessionFor } from "../context";
 import { CliError, EXIT } from "../errors";
 import { json, shortDate, table } from "../output";
 import { readShape } from "../shapes";
-import { asUsageError, fromOptions, withConnection } from "./run-writes";
+import { writeFromOptions } from "./run-writes";
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -78,14 +78,10 @@ export async function createProject(
     description: options.description,
     at: new Date(),
   };
-  const result = await withConnection(context, session, (connection) =>
-    connection
-      .settle(
-        connection.sync.mutate(mutations.projects.create, fromOptions(input)),
-      )
-      .catch((error: unknown) => {
-        throw asUsageError(error, (field) => `--${field}`);
-      }),
-  );
+  const result = await writeFromOptions(context, session, {
+    definition: mutations.projects.create,
+    input,
+    optionOf: (field) => `--${field}`,
+  });
   context.out(context.json ? json(result.data) : `created project ${input.id}`);
 }

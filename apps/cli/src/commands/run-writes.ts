@@ -1,4 +1,6 @@
 /** Runs a command's writes on a connection and always closes it, whatever happens. */
+import type { MutationDefinition, MutationInput } from "@repo/mutations";
+import type { MutationResult } from "@repo/sync";
 import { InvalidMutationInputError, MutationRejectedError } from "@repo/sync";
 
 import type { Session } from "../config";
@@ -8,21 +10,34 @@ import { connect } from "../connection";
 import { CliError, EXIT, invalidInputText } from "../errors";
 
 /**
- * Option strings as a mutation's input: `mutate` checks them with the mutation's own zod
- * schema before anything is queued or sent, so the CLI keeps no copy of the rules.
+ * One write from command-line options. The option strings go to `mutate` as they are: it checks
+ * them with the mutation's own zod schema before anything is queued or sent (the CLI keeps no
+ * copy of the rules), and a refusal names each field as the option that set it (`optionOf`).
  */
-export function fromOptions<TInput>(input: Record<string, unknown>): TInput {
-  return input as TInput;
-}
-
-/** A write refused by the mutation's schema, with each field named as the option that set it. */
-export function asUsageError(
-  error: unknown,
-  optionOf: (field: string) => string,
-): unknown {
-  return error instanceof InvalidMutationInputError
-    ? new CliError(invalidInputText(error, optionOf), EXIT.usage)
-    : error;
+export function writeFromOptions<TDefinition extends MutationDefinition>(
+  context: CliContext,
+  session: Session,
+  {
+    definition,
+    input,
+    optionOf,
+  }: {
+    definition: TDefinition;
+    input: Record<string, unknown>;
+    optionOf: (field: string) => string;
+  },
+): Promise<MutationResult> {
+  return withConnection(context, session, (connection) =>
+    connection
+      .settle(
+        connection.sync.mutate(definition, input as MutationInput<TDefinition>),
+      )
+      .catch((error: unknown) => {
+        throw error instanceof InvalidMutationInputError
+          ? new CliError(invalidInputText(error, optionOf), EXIT.usage)
+          : error;
+      }),
+  );
 }
 
 /** Refusals that mean the write had been made already (an import row's issue exists). */
