@@ -1,3 +1,5 @@
+import { z } from "zod";
+
 import type { TxQuery } from "@repo/db";
 import type { ProjectRole } from "@repo/schema";
 import { mutations, newMemberRow } from "@repo/mutations";
@@ -6,7 +8,7 @@ import { MANAGER_ROLES } from "@repo/schema";
 import { invalidState, notFound } from "../errors";
 import { requireRole, roleIn } from "../mutation/authorize";
 import { mutationProcedure } from "../mutation/procedure";
-import { createTRPCRouter } from "../trpc";
+import { authedProcedure, createTRPCRouter } from "../trpc";
 import { projectMemberSelect } from "./selects";
 
 /** A membership row, locked for update, or NOT_FOUND. */
@@ -73,4 +75,26 @@ export const membersRouter = createTRPCRouter({
       });
     },
   ),
+
+  /**
+   * The account behind an email, for a manager inviting it (`members.add` takes a user id):
+   * `{ id, name }` or NOT_FOUND. Only managers of the project may ask, so nobody else can probe
+   * which emails have accounts.
+   */
+  findByEmail: authedProcedure
+    .input(z.strictObject({ projectId: z.guid(), email: z.email() }))
+    .query(async ({ ctx, input }) => {
+      const [membership] = await ctx.db.$queryRaw<{ role: ProjectRole }[]>`
+        SELECT role::text AS role FROM project_members
+         WHERE project_id = ${input.projectId}::uuid AND user_id = ${ctx.user.id}::uuid`;
+      if (!membership) throw notFound("Project not found");
+      requireRole(membership.role, MANAGER_ROLES, "invite members");
+      const [account] = await ctx.db.$queryRaw<{ id: string; name: string }[]>`
+        SELECT id::text AS id, name FROM users WHERE lower(email) = lower(${input.email})`;
+      if (!account)
+        throw notFound(
+          `Nobody has an account with ${input.email}: ask them to sign up first`,
+        );
+      return account;
+    }),
 });

@@ -1,0 +1,19 @@
+import { ProjectIssues } from "~/components/projects/project-issues";
+import { loadOrNotFound, loadProjectInitial } from "~/lib/initial-shapes";
+import { shapes } from "~/lib/shapes";
+import { requireUser } from "~/lib/viewer";
+
+export default async function ProjectPage({
+  params,
+}: {
+  params: Promise<{ projectId: string }>;
+}) {
+  const [{ projectId }, user] = await Promise.all([params, requireUser()]);
+  const [project, issues] = await Promise.all([
+    loadProjectInitial(user.id, projectId),
+    loadOrNotFound(shapes.issues(projectId)),
+  ]);
+  return (
+    <ProjectIssues projectId={projectId} initial={{ ...project, issues }} />
+  );
+}

@@ -1,0 +1,135 @@
+"use client";
+
+/**
+ * A read-only view the plain Electric way: `@electric-sql/react`'s `useShape` on the same
+ * authorising proxy the client runtime reads through (no optimistic state, nothing to write).
+ */
+import type { User } from "~/lib/live";
+import { snakeCamelMapper } from "@electric-sql/client";
+import { useShape } from "@electric-sql/react";
+import { MessagesSquare } from "lucide-react";
+import Link from "next/link";
+import { useEffect, useRef, useState } from "react";
+
+import type { Comment } from "@repo/schema";
+import { SHAPE_PARSER } from "@repo/schema";
+
+import { Avatar } from "~/components/ui/avatar";
+import { Spinner } from "~/components/ui/spinner";
+import { useIssues } from "~/lib/live";
+import { absoluteShapeUrl, shapePath } from "~/lib/shapes";
+
+const SHOWN = 6;
+
+export function RecentComments(props: {
+  projectId: string;
+  usersById: ReadonlyMap<string, User>;
+}) {
+  // The stream needs the page's origin: rendered in the browser only.
+  const [mounted, setMounted] = useState(false);
+  useEffect(() => setMounted(true), []);
+  return (
+    <section
+      aria-labelledby="recent-comments"
+      className="rounded-lg border border-zinc-200 bg-white p-4 shadow-xs"
+    >
+      <h2
+        id="recent-comments"
+        className="flex items-center gap-2 text-sm font-semibold text-zinc-900"
+      >
+        <MessagesSquare aria-hidden className="size-4 text-zinc-400" />
+        Recent comments
+      </h2>
+      {mounted ? (
+        <CommentFeed {...props} />
+      ) : (
+        <div className="mt-3 flex items-center gap-2 text-sm text-zinc-500">
+          <Spinner /> Loading…
+        </div>
+      )}
+    </section>
+  );
+}
+
+/**
+ * `@electric-sql/react` keeps every stream it opened in a module cache until its `signal`
+ * aborts; each live stream holds one of the browser's few connections to the server, so the
+ * feed aborts its own when it goes (after a moment: React's strict mode remounts at once).
+ */
+function useStreamSignal(): AbortSignal {
+  const [controller] = useState(() => new AbortController());
+  const mounts = useRef(0);
+  useEffect(() => {
+    mounts.current++;
+    return () => {
+      mounts.current--;
+      setTimeout(() => {
+        if (mounts.current === 0) controller.abort();
+      }, 1_000);
+    };
+  }, [controller]);
+  return controller.signal;
+}
+
+function CommentFeed(props: {
+  projectId: string;
+  usersById: ReadonlyMap<string, User>;
+}) {
+  const signal = useStreamSignal();
+  // The kit's shape of the list beside it (one stream for both): issue titles.
+  const issues = useIssues(props.projectId);
+  const { data, isLoading } = useShape<Comment>({
+    url: absoluteShapeUrl(shapePath("comments", { project: props.projectId })),
+    parser: SHAPE_PARSER,
+    columnMapper: snakeCamelMapper(),
+    signal,
+  });
+  if (isLoading)
+    return (
+      <div className="mt-3 flex items-center gap-2 text-sm text-zinc-500">
+        <Spinner /> Loading…
+      </div>
+    );
+  const recent = [...data]
+    .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())
+    .slice(0, SHOWN);
+  if (recent.length === 0)
+    return (
+      <p className="mt-3 text-sm text-zinc-500">
+        No comments yet. Conversations on this project&apos;s issues show up
+        here as they happen.
+      </p>
+    );
+  return (
+    <ol className="mt-3 space-y-3" aria-label="Recent comments">
+      {recent.map((comment) => {
+        const author = props.usersById.get(comment.authorId);
+        const issue = issues.rows.find((row) => row.id === comment.issueId);
+        return (
+          <li key={comment.id} className="flex gap-2.5 text-sm">
+            <Avatar
+              id={comment.authorId}
+              name={author?.name ?? "?"}
+              size="md"
+            />
+            <div className="min-w-0 flex-1">
+              <p className="truncate text-xs text-zinc-500">
+                <span className="font-medium text-zinc-800">
+                  {author?.name ?? "Former member"}
+                </span>{" "}
+                on{" "}
+                <Link
+                  href={`/projects/${props.projectId}/issues/${comment.issueId}`}
+                  className="text-zinc-700 hover:underline"
+                >
+                  {issue?.title ?? "an issue"}
+                </Link>
+              </p>
+              <p className="line-clamp-2 text-zinc-700">{comment.body}</p>
+            </div>
+          </li>
+        );
+      })}
+    </ol>
+  );
+}

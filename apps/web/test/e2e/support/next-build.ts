@@ -1,0 +1,143 @@
+/**
+ * The production build the browser tests drive, made once: `next build` runs only when a
+ * source file is newer than the last build, and one test file builds while the others wait on
+ * a lock (parallel builds into one `.next` corrupt each other).
+ */
+import { spawn } from "node:child_process";
+import {
+  mkdir,
+  readdir,
+  readFile,
+  rm,
+  stat,
+  writeFile,
+} from "node:fs/promises";
+import { join } from "node:path";
+
+import { repoRoot, waitFor } from "@repo/test-support";
+
+export const webDir = join(repoRoot, "apps/web");
+const buildId = join(webDir, ".next/BUILD_ID");
+const lockDir = join(webDir, ".next-build.lock");
+/** What the app's build is made of: its own sources and the workspace packages it bundles. */
+const SOURCES = [
+  "apps/web/src",
+  "apps/web/next.config.ts",
+  "apps/web/postcss.config.mjs",
+  "apps/web/package.json",
+  "packages",
+];
+
+async function newestSource(path: string): Promise<number> {
+  const info = await stat(path).catch(() => undefined);
+  if (!info) return 0;
+  if (!info.isDirectory()) return info.mtimeMs;
+  let newest = 0;
+  for (const entry of await readdir(path)) {
+    // Generated or installed files are not sources.
+    if (
+      ["node_modules", "generated", "test", "bench", ".turbo"].includes(entry)
+    )
+      continue;
+    newest = Math.max(newest, await newestSource(join(path, entry)));
+  }
+  return newest;
+}
+
+async function isFresh(): Promise<boolean> {
+  const built = await stat(buildId).catch(() => undefined);
+  if (!built) return false;
+  let newest = 0;
+  for (const source of SOURCES)
+    newest = Math.max(newest, await newestSource(join(repoRoot, source)));
+  return built.mtimeMs > newest;
+}
+
+/**
+ * A clean environment for the app's processes, as in a new shell: nothing of the test run's
+ * own configuration (a developer's DATABASE_URL…) leaks into the app.
+ */
+export function cleanEnv(): Record<string, string> {
+  return {
+    // eslint-disable-next-line no-restricted-properties -- to find node
+    PATH: process.env.PATH ?? "/usr/bin:/bin",
+    // eslint-disable-next-line no-restricted-properties -- caches under the home directory
+    HOME: process.env.HOME ?? "/tmp",
+  };
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Takes the build lock, clearing one left by a process that no longer runs. */
+async function lock(): Promise<void> {
+  await waitFor(
+    async () => {
+      try {
+        await mkdir(lockDir);
+        await writeFile(join(lockDir, "pid"), String(process.pid));
+        return true;
+      } catch {
+        const owner = Number(
+          await readFile(join(lockDir, "pid"), "utf8").catch(() => "0"),
+        );
+        if (owner > 0 && !isAlive(owner))
+          await rm(lockDir, { recursive: true, force: true });
+        return false;
+      }
+    },
+    {
+      timeoutMs: 300_000,
+      intervalMs: 250,
+      describe: () => `the build lock ${lockDir} was never released`,
+    },
+  );
+}
+
+/** Builds apps/web for production unless the last build is newer than every source. */
+export async function ensureWebBuild(): Promise<void> {
+  if (await isFresh()) return;
+  await lock();
+  try {
+    // Another file may have built while this one waited.
+    if (await isFresh()) return;
+    const output: string[] = [];
+    const child = spawn(
+      process.execPath,
+      ["node_modules/next/dist/bin/next", "build"],
+      {
+        cwd: webDir,
+        env: {
+          ...cleanEnv(),
+          NODE_ENV: "production",
+          // The server's env is checked when it starts, not at build time; route modules
+          // evaluated while collecting page data get placeholders (the real values come with
+          // `next start`).
+          SKIP_ENV_VALIDATION: "1",
+          DATABASE_URL: "postgres://build@127.0.0.1:9/build",
+          BETTER_AUTH_SECRET: "placeholder-secret-for-next-build-only-0000",
+          BETTER_AUTH_URL: "http://127.0.0.1:3000",
+          ELECTRIC_URL: "http://127.0.0.1:3001",
+          ELECTRIC_SECRET: "placeholder",
+          NEXT_TELEMETRY_DISABLED: "1",
+        },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    child.stdout.on("data", (chunk: Buffer) => output.push(chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => output.push(chunk.toString()));
+    const code = await new Promise<number | null>((resolve) =>
+      child.once("exit", resolve),
+    );
+    if (code !== 0)
+      throw new Error(`next build failed (${code}):\n${output.join("")}`);
+  } finally {
+    await rm(lockDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,351 @@
+/**
+ * The product app end to end in Chromium, against the production build (`next build` +
+ * `next start`), the kit's sync server and PostgreSQL: two people in two browser profiles.
+ * Screenshots of the main screens go to test/e2e/artifacts/ (gitignored).
+ */
+import type { Browser, Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+
+import type { SignedInUser } from "./support/browser";
+import type { WebStack } from "./support/web-stack";
+import { launchBrowser, screenshot, signIn } from "./support/browser";
+import { startWebStack } from "./support/web-stack";
+
+const PASSWORD = "correct horse battery";
+const ALICE = {
+  name: "Alice Martin",
+  email: "alice@example.com",
+  password: PASSWORD,
+};
+const BOB = { name: "Bob Chen", email: "bob@example.com", password: PASSWORD };
+
+let stack: WebStack;
+let browser: Browser;
+/** What beforeAll started, stopped in reverse order (also when it failed half-way). */
+const started: (() => Promise<void>)[] = [];
+let alice: SignedInUser;
+let bob: SignedInUser;
+let projectId: string;
+
+beforeAll(async () => {
+  browser = await launchBrowser();
+  started.push(() => browser.close());
+  stack = await startWebStack();
+  started.push(() => stack.stop());
+  await stack.signUp(ALICE);
+  await stack.signUp(BOB);
+  alice = await signIn({
+    browser,
+    url: stack.url,
+    ...ALICE,
+    screenshot: "sign-in",
+  });
+  bob = await signIn({
+    browser,
+    url: stack.url,
+    ...BOB,
+  });
+}, 600_000);
+
+// What the screens looked like when a test failed, for the person reading the failure.
+afterEach(async ({ task }) => {
+  if (task.result?.state !== "fail") return;
+  const name = task.name.replace(/\W+/g, "-").slice(0, 60);
+  await screenshot(alice.page, `failed-${name}-alice`);
+  await screenshot(bob.page, `failed-${name}-bob`);
+  console.log(`next start printed:\n${stack.output().slice(-4_000)}`);
+});
+
+afterAll(async () => {
+  for (const stop of started.reverse()) await stop();
+}, 60_000);
+
+const issueRow = (page: Page, title: string) =>
+  page
+    .getByRole("listitem")
+    .filter({ has: page.getByRole("link", { name: title, exact: true }) });
+
+/**
+ * Times are taken in the pages (one machine, one clock), so they measure the app, not how
+ * often the test polls: the moment of the next click in `page`…
+ */
+async function armClick(page: Page): Promise<() => Promise<number>> {
+  await page.evaluate(() => {
+    document.addEventListener(
+      "click",
+      () => document.body.setAttribute("data-clicked-at", String(Date.now())),
+      { capture: true, once: true },
+    );
+  });
+  return async () =>
+    Number(await page.locator("body").getAttribute("data-clicked-at"));
+}
+
+/** …and the moment an element matching `selector` (holding `text`) shows in `page`. */
+function whenShown(page: Page, selector: string, text = ""): Promise<number> {
+  return page.evaluate(
+    ([selector, text]) =>
+      new Promise<number>((resolve) => {
+        const found = () =>
+          [...document.querySelectorAll(selector)].some((element) =>
+            element.textContent.includes(text),
+          );
+        if (found()) return resolve(Date.now());
+        const observer = new MutationObserver(() => {
+          if (!found()) return;
+          observer.disconnect();
+          resolve(Date.now());
+        });
+        observer.observe(document.body, {
+          subtree: true,
+          childList: true,
+          characterData: true,
+          attributes: true,
+        });
+      }),
+    [selector, text] as const,
+  );
+}
+
+async function userId(email: string): Promise<string> {
+  const [row] = await stack.query<{ id: string }>(
+    "SELECT id::text AS id FROM users WHERE email = $1",
+    [email],
+  );
+  if (!row) throw new Error(`no user ${email}`);
+  return row.id;
+}
+
+async function openProject(page: Page): Promise<void> {
+  await page.goto(`${stack.url}/projects/${projectId}`);
+  await page
+    .getByRole("list", { name: "Issues" })
+    .or(page.getByText("No open issues"))
+    .waitFor();
+}
+
+// Two browsers and a production server on two shared cores: generous, but bounded.
+describe("the tracker in two browsers", { timeout: 60_000 }, () => {
+  it("a project A creates and shares with B appears in B's list without a reload", async () => {
+    const { page } = alice;
+    await page.getByRole("button", { name: "New project" }).click();
+    await page.getByLabel("Name").fill("Mobile app");
+    await page
+      .getByLabel("Description")
+      .fill("The iOS and Android apps: releases, crashes and feedback.");
+    await page.getByRole("button", { name: "Create project" }).click();
+    const card = page.getByRole("link", { name: /Mobile app/ });
+    await card.waitFor();
+    await screenshot(page, "project-list");
+    const [row] = await stack.query<{ id: string }>(
+      "SELECT id::text AS id FROM projects WHERE name = 'Mobile app'",
+    );
+    projectId = row?.id ?? "";
+
+    await card.click();
+    await page.getByRole("link", { name: /Members/ }).click();
+    await page.getByLabel("Email").fill(BOB.email);
+    await page.getByRole("button", { name: "Add to project" }).click();
+    await page
+      .getByTestId("member")
+      .filter({ hasText: BOB.name })
+      .and(page.locator(":not([data-pending])"))
+      .waitFor();
+    await screenshot(page, "members");
+
+    await bob.page
+      .getByRole("link", { name: /Mobile app/ })
+      .waitFor({ timeout: 5_000 });
+  });
+
+  it("an issue A creates and edits shows for B within a second", async () => {
+    await Promise.all([openProject(alice.page), openProject(bob.page)]);
+    // Measured from a settled page: every shape up to date, the last page's streams gone.
+    for (const { page } of [alice, bob])
+      await page
+        .locator("[data-testid=sync-status][data-connection=synced]")
+        .waitFor();
+    const { page } = alice;
+    await page.getByRole("button", { name: "New issue" }).click();
+    await page
+      .getByLabel("Title", { exact: true })
+      .fill("Crash when opening settings offline");
+    const created = await armClick(page);
+    const seen = whenShown(bob.page, "li[data-issue-id]", "Crash when opening");
+    await page.getByRole("button", { name: "Create issue" }).click();
+    const seenAfter = (await seen) - (await created());
+
+    await issueRow(page, "Crash when opening settings offline")
+      .getByTestId("status-menu")
+      .click();
+    const edited = await armClick(page);
+    const editSeen = whenShown(
+      bob.page,
+      'li[data-issue-id] [aria-label="Status: In progress"]',
+    );
+    await page.getByRole("menuitemradio", { name: "In progress" }).click();
+    const editSeenAfter = (await editSeen) - (await edited());
+
+    for (const title of [
+      "Dark mode for the settings screen",
+      "Push notifications arrive twice",
+    ]) {
+      await page.keyboard.press("c");
+      await page.getByLabel("Title", { exact: true }).fill(title);
+      await page.getByRole("button", { name: "Create issue" }).click();
+      await issueRow(page, title).waitFor();
+    }
+    await screenshot(page, "issue-list");
+    console.log(
+      `B saw A's new issue after ${seenAfter} ms, A's edit after ${editSeenAfter} ms`,
+    );
+    expect(seenAfter).toBeLessThan(1_000);
+    expect(editSeenAfter).toBeLessThan(1_000);
+  });
+
+  it("the issue page edits the description and comments, and B sees them live", async () => {
+    const title = "Crash when opening settings offline";
+    await alice.page.getByRole("link", { name: title, exact: true }).click();
+    await bob.page.getByRole("link", { name: title, exact: true }).click();
+    const { page } = alice;
+    await page.getByRole("button", { name: "Edit description" }).click();
+    await page
+      .getByLabel("description", { exact: true })
+      .fill(
+        "Steps: turn on airplane mode, open Settings. The app closes at once.\nSeen on Android 15.",
+      );
+    await page.getByRole("button", { name: "Save" }).click();
+    await page
+      .getByLabel("New comment")
+      .fill("I can reproduce this on a Pixel 8.");
+    await page.getByRole("button", { name: "Comment" }).click();
+    await bob.page
+      .getByTestId("comment")
+      .filter({ hasText: "Pixel 8" })
+      .waitFor({ timeout: 5_000 });
+    await bob.page.getByText("Seen on Android 15.").waitFor({ timeout: 5_000 });
+
+    await bob.page.getByLabel("New comment").fill("Same here on a Galaxy S24.");
+    await bob.page.getByRole("button", { name: "Comment" }).click();
+    const bobsComment = page
+      .getByTestId("comment")
+      .filter({ hasText: "Galaxy" });
+    await bobsComment.waitFor({ timeout: 5_000 });
+    // Not A's comment: no actions for A (a member, not a manager… but A owns the project).
+    const mine = page.getByTestId("comment").filter({ hasText: "Pixel 8" });
+    await mine.getByRole("button", { name: "Comment actions" }).click();
+    await page.getByRole("menuitem", { name: "Edit" }).click();
+    await page
+      .getByLabel("Edit comment")
+      .fill("I can reproduce this on a Pixel 8 and a Pixel 6.");
+    await page.getByRole("button", { name: "Save" }).click();
+    await bob.page.getByText("a Pixel 6.").waitFor({ timeout: 5_000 });
+    await screenshot(page, "issue-detail");
+  });
+
+  it("B does not see a project it is not a member of, not even by its address", async () => {
+    const { page } = alice;
+    await page.goto(`${stack.url}/projects`);
+    await page.getByRole("button", { name: "New project" }).click();
+    await page.getByLabel("Name").fill("Payroll");
+    await page.getByRole("button", { name: "Create project" }).click();
+    await page.getByRole("link", { name: /Payroll/ }).waitFor();
+    const [payroll] = await stack.query<{ id: string }>(
+      "SELECT id::text AS id FROM projects WHERE name = 'Payroll'",
+    );
+
+    await bob.page.goto(`${stack.url}/projects`);
+    await bob.page.getByRole("link", { name: /Mobile app/ }).waitFor();
+    expect(await bob.page.getByRole("link", { name: /Payroll/ }).count()).toBe(
+      0,
+    );
+    // Its address answers what a project that does not exist answers: 404, and nothing of it.
+    for (const path of ["", "/members", `/issues/${payroll?.id ?? ""}`]) {
+      const response = await bob.page.goto(
+        `${stack.url}/projects/${payroll?.id ?? ""}${path}`,
+      );
+      expect(response?.status()).toBe(404);
+      await bob.page.getByRole("heading", { name: "Not found" }).waitFor();
+      expect(await bob.page.getByText("Payroll").count()).toBe(0);
+    }
+  });
+
+  it("an issue created offline survives a reload and is written exactly once", async () => {
+    const { context, page } = alice;
+    await openProject(page);
+    await context.setOffline(true);
+    await page.getByRole("button", { name: "New issue" }).click();
+    await page
+      .getByLabel("Title", { exact: true })
+      .fill("Written while offline");
+    await page.getByRole("button", { name: "Create issue" }).click();
+    await page
+      .locator("li[data-pending]", { hasText: "Written while offline" })
+      .waitFor();
+    await page
+      .locator("[data-testid=sync-status][data-connection=offline]")
+      .waitFor({ timeout: 15_000 });
+    await screenshot(page, "offline");
+
+    // Back on the network, but the api still unreachable: the page reloads with the write
+    // still queued (IndexedDB), and shows it pending.
+    await context.route("**/api/trpc/**", (route) => route.abort());
+    await context.setOffline(false);
+    await page.reload();
+    await page
+      .locator("li[data-pending]", { hasText: "Written while offline" })
+      .waitFor();
+    await context.unroute("**/api/trpc/**");
+
+    await issueRow(page, "Written while offline")
+      .and(page.locator(":not([data-pending])"))
+      .waitFor({ timeout: 15_000 });
+    await page.locator('[data-testid=sync-status][data-pending="0"]').waitFor();
+    await openProject(bob.page);
+    await issueRow(bob.page, "Written while offline").waitFor({
+      timeout: 5_000,
+    });
+    const rows = await stack.query<{ n: string }>(
+      "SELECT count(*)::text AS n FROM issues WHERE title = 'Written while offline'",
+    );
+    expect(rows[0]?.n).toBe("1");
+    const logged = await stack.query<{ n: string }>(
+      `SELECT count(*)::text AS n FROM mutation_log
+        WHERE name = 'issues.create' AND user_id = $1::uuid AND outcome = 'ok'
+          AND result::text LIKE '%Written while offline%'`,
+      [await userId(ALICE.email)],
+    );
+    expect(logged[0]?.n).toBe("1");
+  });
+
+  it("a write the server refuses is rolled back in view with the server's message", async () => {
+    const { page } = bob;
+    await openProject(page);
+    const row = issueRow(page, "Dark mode for the settings screen");
+    await row.getByRole("button", { name: "Priority: No priority" }).waitFor();
+    // Bob loses the right to edit while his write is on its way: the server refuses it.
+    const bobId = await userId(BOB.email);
+    await page.route("**/api/trpc/**", async (route) => {
+      await stack.query(
+        "UPDATE project_members SET role = 'viewer' WHERE user_id = $1::uuid",
+        [bobId],
+      );
+      await route.continue();
+    });
+    await row.getByTestId("priority-menu").click();
+    await page.getByRole("menuitemradio", { name: "Urgent" }).click();
+    const toast = page.getByTestId("failed-write");
+    await toast.waitFor({ timeout: 10_000 });
+    expect(await toast.textContent()).toMatch(
+      /Couldn't update the issue.*viewer cannot/,
+    );
+    await row.getByRole("button", { name: "Priority: No priority" }).waitFor();
+    await screenshot(page, "rejected-write");
+    await page.unroute("**/api/trpc/**");
+  });
+
+  it("no page logged an error or a hydration warning", () => {
+    expect(alice.problems).toEqual([]);
+    expect(bob.problems).toEqual([]);
+  });
+});
