@@ -10,6 +10,9 @@
 import type { Db } from "@repo/db";
 import { pruneMutationLog } from "@repo/db";
 
+import type { IntervalJob } from "./interval-job";
+import { startIntervalJob } from "./interval-job";
+
 /**
  * Default retention: a retried call is answered from the log only while its row exists, so
  * keep rows longer than a client may stay offline with unacknowledged mutations.
@@ -28,12 +31,8 @@ export interface MutationLogPruningOptions {
   onError?: (error: unknown) => void;
 }
 
-export interface MutationLogPruning {
-  /** Runs once now (not overlapping a running one); resolves with the rows deleted. */
-  runNow(): Promise<number>;
-  /** Stops the timer and waits for a running prune to finish. */
-  stop(): Promise<void>;
-}
+/** Runs once now (`runNow`, resolving with the rows deleted) or on its timer. */
+export type MutationLogPruning = IntervalJob;
 
 export function startMutationLogPruning(
   db: Db,
@@ -45,30 +44,12 @@ export function startMutationLogPruning(
     throw new RangeError(
       `mutation log pruning: retentionMs must be ≥ 0 and intervalMs > 0 (got ${retentionMs}, ${intervalMs})`,
     );
-  let running: Promise<number> | undefined;
-  const runNow = () =>
-    (running ??= pruneMutationLog(db, {
-      olderThan: new Date(Date.now() - retentionMs),
-    })
-      .then((deleted) => {
-        options.onPruned?.(deleted);
-        return deleted;
-      })
-      .finally(() => (running = undefined)));
-  const timer = setInterval(() => {
-    runNow().catch(
-      options.onError ??
-        ((error: unknown) =>
-          console.error("mutation log pruning failed", error)),
-    );
-  }, intervalMs);
-  // A pending prune must not keep the process alive.
-  timer.unref();
-  return {
-    runNow,
-    stop: async () => {
-      clearInterval(timer);
-      await running?.catch(() => undefined);
-    },
-  };
+  return startIntervalJob({
+    name: "mutation log pruning",
+    intervalMs,
+    run: () =>
+      pruneMutationLog(db, { olderThan: new Date(Date.now() - retentionMs) }),
+    onDone: options.onPruned,
+    onError: options.onError,
+  });
 }
