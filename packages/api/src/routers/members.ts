@@ -1,11 +1,11 @@
 import { z } from "zod";
 
-import type { TxQuery } from "@repo/db";
+import type { Db, TxQuery } from "@repo/db";
 import type { ProjectRole } from "@repo/schema";
 import { mutations, newMemberRow } from "@repo/mutations";
 import { MANAGER_ROLES } from "@repo/schema";
 
-import { invalidState, notFound } from "../errors";
+import { invalidState, notFound, toTRPCError } from "../errors";
 import { requireRole, roleIn } from "../mutation/authorize";
 import { mutationProcedure } from "../mutation/procedure";
 import { authedProcedure, createTRPCRouter } from "../trpc";
@@ -83,18 +83,29 @@ export const membersRouter = createTRPCRouter({
    */
   findByEmail: authedProcedure
     .input(z.strictObject({ projectId: z.guid(), email: z.email() }))
-    .query(async ({ ctx, input }) => {
-      const [membership] = await ctx.db.$queryRaw<{ role: ProjectRole }[]>`
-        SELECT role::text AS role FROM project_members
-         WHERE project_id = ${input.projectId}::uuid AND user_id = ${ctx.user.id}::uuid`;
-      if (!membership) throw notFound("Project not found");
-      requireRole(membership.role, MANAGER_ROLES, "invite members");
-      const [account] = await ctx.db.$queryRaw<{ id: string; name: string }[]>`
-        SELECT id::text AS id, name FROM users WHERE lower(email) = lower(${input.email})`;
-      if (!account)
-        throw notFound(
-          `Nobody has an account with ${input.email}: ask them to sign up first`,
-        );
-      return account;
-    }),
+    .query(({ ctx, input }) =>
+      // The app's errors become their tRPC codes (FORBIDDEN, NOT_FOUND), as in mutations.
+      findAccount(ctx.db, ctx.user.id, input).catch((error: unknown) => {
+        throw toTRPCError(error);
+      }),
+    ),
 });
+
+async function findAccount(
+  db: Db,
+  userId: string,
+  input: { projectId: string; email: string },
+): Promise<{ id: string; name: string }> {
+  const [membership] = await db.$queryRaw<{ role: ProjectRole }[]>`
+    SELECT role::text AS role FROM project_members
+     WHERE project_id = ${input.projectId}::uuid AND user_id = ${userId}::uuid`;
+  if (!membership) throw notFound("Project not found");
+  requireRole(membership.role, MANAGER_ROLES, "invite members");
+  const [account] = await db.$queryRaw<{ id: string; name: string }[]>`
+    SELECT id::text AS id, name FROM users WHERE lower(email) = lower(${input.email})`;
+  if (!account)
+    throw notFound(
+      `Nobody has an account with ${input.email}: ask them to sign up first`,
+    );
+  return account;
+}
