@@ -8,6 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, expect } from "vitest";
 
+import { waitFor } from "@repo/test-support";
+
 import type { ImportSummary } from "../src/csv/import";
 import { cliTest as test } from "./support/stack";
 
@@ -29,12 +31,15 @@ interface Expected {
  * A file of ROWS records: mostly valid (with keys, some without — named by their content),
  * a quoted multi-line description now and then, and bad rows of every kind at known lines.
  */
-async function writeCsv(strangerId: string): Promise<Expected> {
+async function writeCsv(
+  strangerId: string,
+  rows: number = ROWS,
+): Promise<Expected> {
   const lines = ["key,title,description,status,priority,assignee_id"];
   const bad: Expected["bad"] = [];
   let line = 2;
   const statuses = ["backlog", "todo", "in_progress", "done", "canceled"];
-  for (let i = 0; i < ROWS; i++) {
+  for (let i = 0; i < rows; i++) {
     let cells = [
       i % 10 === 3 ? "" : `ROW-${i}`,
       `Imported issue ${i}`,
@@ -73,7 +78,7 @@ async function writeCsv(strangerId: string): Promise<Expected> {
   lines.push("ROW-0,Imported issue 0 again,,todo,high,");
   const file = join(dir, `issues-${randomUUID()}.csv`);
   await writeFile(file, `${lines.join("\n")}\n`);
-  return { file, valid: ROWS + 1 - bad.length, bad };
+  return { file, valid: rows + 1 - bad.length, bad };
 }
 
 test("a CSV of 10,000 rows: bad rows reported by line and column, the rest written once; a re-run writes nothing", async ({
@@ -132,3 +137,56 @@ test("a CSV of 10,000 rows: bad rows reported by line and column, the rest writt
     new Set(rows.map((row) => JSON.stringify(row))),
   );
 }, 600_000);
+
+test("an import stopped with Ctrl-C resumes: the next run writes the rest, each row once", async ({
+  stack,
+  db,
+}) => {
+  const { cli } = stack;
+  const project = await cli.run([
+    "--json",
+    "projects",
+    "create",
+    "--name",
+    "Interrupted",
+  ]);
+  const projectId = (JSON.parse(project.stdout) as { project: { id: string } })
+    .project.id;
+  const stranger = await db.user.create({
+    data: { name: "Stranger", email: `${randomUUID()}@example.com` },
+  });
+  const expected = await writeCsv(stranger.id, 2_000);
+  const running = cli.start([
+    "issues",
+    "import",
+    expected.file,
+    "--project",
+    projectId,
+  ]);
+  await waitFor(
+    async () => (await db.issue.count({ where: { projectId } })) >= 100,
+    {
+      timeoutMs: 60_000,
+      describe: () => "the first rows to be written",
+    },
+  );
+  expect(await running.stop()).toBe(130);
+  expect(running.errors()).toMatch(
+    /interrupted after \d+ new issues; run the same command again/,
+  );
+  const before = await db.issue.count({ where: { projectId } });
+  expect(before).toBeLessThan(expected.valid - 1);
+
+  const resumed = await cli.run(
+    ["--json", "issues", "import", expected.file, "--project", projectId],
+    {
+      timeoutMs: 300_000,
+    },
+  );
+  expect(resumed.code, resumed.stderr).toBe(1);
+  const titles = (
+    await db.issue.findMany({ where: { projectId }, select: { title: true } })
+  ).map((row) => row.title);
+  expect(titles).toHaveLength(expected.valid - 1);
+  expect(new Set(titles).size).toBe(expected.valid - 1);
+}, 400_000);

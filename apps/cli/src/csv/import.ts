@@ -65,7 +65,15 @@ export async function importIssues(
 ): Promise<ImportSummary> {
   const { connections, signal } = options;
   const started = performance.now();
-  const totalBytes = (await stat(options.file)).size;
+  const totalBytes = await stat(options.file).then(
+    (file) => file.size,
+    (error: unknown) => {
+      throw new CliError(
+        `cannot read ${options.file}: ${(error as Error).message}`,
+        EXIT.usage,
+      );
+    },
+  );
   const summary: ImportSummary = {
     rows: 0,
     written: 0,
