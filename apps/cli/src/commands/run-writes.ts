@@ -45,7 +45,7 @@ export function isAlreadyDone(error: unknown): boolean {
   return error instanceof MutationRejectedError && error.reason === "duplicate";
 }
 
-export async function withConnection<T>(
+async function withConnection<T>(
   context: CliContext,
   session: Session,
   work: (connection: Connection) => Promise<T>,

@@ -39,7 +39,7 @@ export interface Cli {
   start: (args: string[]) => RunningCli;
 }
 
-export interface RunningCli {
+interface RunningCli {
   output: () => string;
   errors: () => string;
   stop: () => Promise<number | null>;
