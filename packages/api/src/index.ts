@@ -40,6 +40,13 @@ export type {
   MutationLogPruning,
   MutationLogPruningOptions,
 } from "./jobs/prune-mutation-log";
+export { DEFAULT_COMPACTION } from "./collab";
+export type {
+  CollabServer,
+  CompactionJob,
+  CompactionOptions,
+  CompactionResult,
+} from "./collab";
 /** Apps start here: one runtime per server process (the database stays inside it). */
 export { createApiRuntime } from "./runtime";
 export type {

@@ -1,4 +1,5 @@
 import { commentsRouter } from "./routers/comments";
+import { docsRouter } from "./routers/docs";
 import { issuesRouter } from "./routers/issues";
 import { membersRouter } from "./routers/members";
 import { projectsRouter } from "./routers/projects";
@@ -15,6 +16,7 @@ export const appRouter = createTRPCRouter({
   members: membersRouter,
   issues: issuesRouter,
   comments: commentsRouter,
+  docs: docsRouter,
 });
 
 export type AppRouter = typeof appRouter;

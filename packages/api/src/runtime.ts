@@ -17,6 +17,7 @@ import { createDb, pruneMutationLog } from "@repo/db";
 
 import type { AuthHandler, AuthOptions } from "./auth/better-auth";
 import type { BearerSessionResolver } from "./auth/session";
+import type { CollabServer, CompactionJob, CompactionOptions } from "./collab";
 import type {
   MutationLogPruning,
   MutationLogPruningOptions,
@@ -26,6 +27,7 @@ import type { ElectricOptions, ShapeHandler } from "./shapes/proxy";
 import type { Context } from "./trpc";
 import { createAuthHandler } from "./auth/better-auth";
 import { createBearerSessionResolver } from "./auth/session";
+import { createCollabServer, startCompaction } from "./collab";
 import { limitBody } from "./http/limit-body";
 import { startMutationLogPruning } from "./jobs/prune-mutation-log";
 import { MAX_REQUEST_BYTES } from "./limits";
@@ -61,6 +63,8 @@ export type ApiErrorHandler = (options: {
 export interface BackgroundJobs {
   /** Deletes old mutation log rows on a timer (each client's latest kept). */
   pruning: MutationLogPruning;
+  /** Folds collaborative fields' logs into their states and projections on a timer. */
+  compaction: CompactionJob;
 }
 
 export interface ApiRuntime {
@@ -88,7 +92,10 @@ export interface ApiRuntime {
    */
   startBackgroundJobs(options?: {
     pruning?: MutationLogPruningOptions;
+    compaction?: CompactionOptions;
   }): BackgroundJobs;
+  /** Collaborative fields: compaction on demand, programmatic edits (CLI, scripts). */
+  collab: CollabServer;
   /** Deletes log rows older than `olderThan` but each client's latest; returns the count. */
   pruneMutationLog(options: { olderThan: Date }): Promise<number>;
   /** Stops the background jobs and closes the pool. */
@@ -118,6 +125,9 @@ export function createApiRuntime(options: ApiRuntimeOptions): ApiRuntime {
   const createContext = (headers: Headers) =>
     createTRPCContext({ db, headers, resolveSession });
   let jobs: BackgroundJobs | undefined;
+  const collab = createCollabServer(db, (user, envelope) =>
+    createCaller({ db, user }).docs.update(envelope),
+  );
 
   return {
     router: appRouter,
@@ -140,10 +150,15 @@ export function createApiRuntime(options: ApiRuntimeOptions): ApiRuntime {
       });
     },
     startBackgroundJobs: (jobOptions = {}) =>
-      (jobs ??= { pruning: startMutationLogPruning(db, jobOptions.pruning) }),
+      (jobs ??= {
+        pruning: startMutationLogPruning(db, jobOptions.pruning),
+        compaction: startCompaction(db, jobOptions.compaction),
+      }),
+    collab,
     pruneMutationLog: (pruneOptions) => pruneMutationLog(db, pruneOptions),
     close: async () => {
       await jobs?.pruning.stop();
+      await jobs?.compaction.stop();
       await db.$disconnect();
     },
   };

@@ -9,6 +9,7 @@ import { addMember, changeMemberRole, removeMember } from "./members";
 import { archiveProject, createProject, updateProject } from "./projects";
 
 export * from "./define";
+export { docMutations } from "./docs";
 export {
   applyRowChanges,
   emptyRowTables,

@@ -39,6 +39,8 @@ export interface MutationHandlerOptions<TArgs> {
   args: TArgs;
   /** The signed-in user. */
   user: SessionUser;
+  /** The calling client's id (the envelope's `clientId`). */
+  clientId: string;
 }
 
 export type MutationHandler<TDefinition extends MutationDefinition, TData> = (
@@ -85,7 +87,14 @@ export function mutationProcedure<
             runLoggedMutation(
               ctx.db,
               call,
-              (tx, sql) => handler({ tx, sql, args, user: ctx.user }),
+              (tx, sql) =>
+                handler({
+                  tx,
+                  sql,
+                  args,
+                  user: ctx.user,
+                  clientId: call.clientId,
+                }),
               {
                 // superjson keeps dates (and bigints) of the data through the log's jsonb.
                 encode: (value) =>

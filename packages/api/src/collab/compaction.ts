@@ -1,0 +1,81 @@
+/**
+ * Compaction: folds a document's log into its stored state and projection.
+ *
+ * The document is built from storage (state + log, one snapshot) and encoded with
+ * `Y.encodeStateAsUpdate` (V1: the log's encoding, and the faster one to load) outside any
+ * lock; then one short transaction takes the owning row's and the document's locks (the order
+ * writers take them), checks no other compaction moved the state meanwhile, writes the state,
+ * the projection column, and deletes exactly the rows it folded. Rows appended meanwhile stay
+ * in the log for the next round. Never `Y.mergeUpdates` over the log: super-linear, and it
+ * keeps deleted content (lessons-from-peers.md).
+ */
+import * as Y from "yjs";
+
+import type { Db } from "@repo/db";
+import type { CollabFieldKey } from "@repo/schema";
+
+import {
+  dbQuery,
+  lockDocForCompaction,
+  readStoredDoc,
+  writeCompaction,
+} from "./store";
+import { docFromStorage, textOf } from "./ydoc";
+
+export interface CompactionResult {
+  /** Log rows folded (0: nothing to do, or another server folded them first). */
+  folded: number;
+  /** Bytes of the stored state afterwards (when `folded` > 0). */
+  stateBytes: number;
+}
+
+export async function compactDoc(
+  db: Db,
+  key: CollabFieldKey,
+  rowId: string,
+): Promise<CompactionResult> {
+  const query = dbQuery(db);
+  const stored = await readStoredDoc(query, key, rowId, {
+    withState: true,
+    fromId: 0n,
+  });
+  const last = stored.updates.at(-1);
+  if (!last) return { folded: 0, stateBytes: 0 };
+  const doc = docFromStorage(
+    stored.state,
+    stored.updates.map((row) => row.update),
+  );
+  const state = Y.encodeStateAsUpdate(doc);
+  const text = textOf(doc);
+  doc.destroy();
+  const folded = await db.$transaction(async (tx) => {
+    const txQuery = dbQuery(tx);
+    const foldedThrough = await lockDocForCompaction(txQuery, key, rowId);
+    if (foldedThrough === undefined) {
+      // The owning row is gone: so is the document.
+      await tx.$executeRawUnsafe(
+        `DELETE FROM doc_updates WHERE field = $1 AND row_id = $2::uuid`,
+        key,
+        rowId,
+      );
+      await tx.$executeRawUnsafe(
+        `DELETE FROM doc_states WHERE field = $1 AND row_id = $2::uuid`,
+        key,
+        rowId,
+      );
+      return 0;
+    }
+    // Another compaction wrote the state after our read: ours would drop its rows' effect.
+    if ((foldedThrough ?? 0n) !== stored.foldedThrough) return 0;
+    await writeCompaction(txQuery, {
+      key,
+      rowId,
+      state,
+      text,
+      throughId: last.id,
+      count: stored.updates.length,
+    });
+    return stored.updates.length;
+  });
+  return { folded, stateBytes: folded > 0 ? state.byteLength : 0 };
+}

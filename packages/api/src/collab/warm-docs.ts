@@ -1,0 +1,66 @@
+import type * as Y from "yjs";
+
+import type { CollabFieldKey } from "@repo/schema";
+
+/** A document kept in memory between writes, so a write costs its update, not a state load. */
+export interface WarmDoc {
+  doc: Y.Doc;
+  /**
+   * The id of the last log row applied (or the `folded_through` of the state it was built
+   * from, if larger). The copy is current while that row still exists, or once a compaction
+   * folded exactly through it; anything else (a compaction past it, or the row's transaction
+   * rolled back) means: load again.
+   */
+  upTo: bigint;
+}
+
+/** Warm documents, least recently used evicted first. One per api runtime (its database). */
+export class WarmDocs {
+  private readonly docs = new Map<string, WarmDoc>();
+
+  constructor(readonly capacity: number) {}
+
+  get(key: CollabFieldKey, rowId: string): WarmDoc | undefined {
+    const id = `${key}:${rowId}`;
+    const warm = this.docs.get(id);
+    if (warm) {
+      // Map keeps insertion order: re-inserting marks it most recently used.
+      this.docs.delete(id);
+      this.docs.set(id, warm);
+    }
+    return warm;
+  }
+
+  set(key: CollabFieldKey, rowId: string, warm: WarmDoc): void {
+    const id = `${key}:${rowId}`;
+    this.docs.delete(id);
+    this.docs.set(id, warm);
+    // Evicted documents are only dropped, not destroyed: a write may still be using one.
+    for (const oldest of this.docs.keys()) {
+      if (this.docs.size <= this.capacity) break;
+      this.docs.delete(oldest);
+    }
+  }
+
+  delete(key: CollabFieldKey, rowId: string): void {
+    this.docs.delete(`${key}:${rowId}`);
+  }
+
+  get size(): number {
+    return this.docs.size;
+  }
+}
+
+/** Warm documents a process keeps per database (LRU beyond that). */
+const DEFAULT_WARM_DOCS = 100;
+const byDatabase = new Map<string, WarmDocs>();
+
+/**
+ * The process's warm documents of one database: handlers see a transaction, not the runtime,
+ * so the cache is keyed by what the transaction reports (database name and server port).
+ */
+export function warmDocsOf(database: string): WarmDocs {
+  let docs = byDatabase.get(database);
+  if (!docs) byDatabase.set(database, (docs = new WarmDocs(DEFAULT_WARM_DOCS)));
+  return docs;
+}

@@ -1,0 +1,19 @@
+/**
+ * @repo/collab: collaborative (Yjs) text fields on the client. Isomorphic: browsers, Node CLIs
+ * and workers; y-indexeddb persistence in the `@repo/collab/indexeddb` subpath.
+ */
+export { createCollabProvider } from "./provider";
+export type {
+  CollabProvider,
+  CollabProviderOptions,
+  CollabStatus,
+  DocPersistence,
+  LoadAnswer,
+  LoadDoc,
+  LogStream,
+} from "./provider";
+export { directLogShape, proxiedLogShape } from "./log-shape";
+export type { LogShape, LogShapeRequest } from "./log-shape";
+export { fromBase64, parseByteaHex, toBase64 } from "./bytes";
+export { COLLAB_FIELDS, DOC_TEXT_NAME } from "@repo/schema";
+export type { CollabFieldKey } from "@repo/schema";

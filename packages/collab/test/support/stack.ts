@@ -1,0 +1,126 @@
+/**
+ * The real stack for providers: the api over HTTP (tRPC's standalone adapter on an api
+ * runtime), the kit's sync server following PostgreSQL, and providers signed in as test users.
+ * Everything started here is stopped by `stop()`.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { AddressInfo } from "node:net";
+import { createTRPCClient, httpLink } from "@trpc/client";
+import { createHTTPServer } from "@trpc/server/adapters/standalone";
+import superjson from "superjson";
+
+import type { ApiRuntime, AppRouter } from "@repo/api";
+import type { TestUser } from "@repo/api/testing";
+import type { MutationTransport } from "@repo/sync";
+import type { SyncServer } from "@repo/sync-server";
+import type { TestDatabase } from "@repo/test-support";
+import { createApiRuntime } from "@repo/api";
+import { trpcTransport } from "@repo/sync";
+import { createLogger, startSyncServer } from "@repo/sync-server";
+
+import type { CollabProvider, CollabProviderOptions } from "../../src";
+import { createCollabProvider, directLogShape } from "../../src";
+
+const SECRET = randomBytes(16).toString("hex");
+
+export interface CollabStack {
+  runtime: () => ApiRuntime;
+  /** A provider of `issues.description` of `rowId`, as `user`. */
+  provider: (
+    user: TestUser,
+    rowId: string,
+    options?: Partial<CollabProviderOptions> & {
+      /** Wraps the tRPC transport (e.g. to fail sends as if offline). */
+      wrapTransport?: (transport: MutationTransport) => MutationTransport;
+    },
+  ) => CollabProvider;
+  /**
+   * Stops the api (HTTP server and runtime) and starts a new one on the same port. Warm
+   * documents are per process and stay; every write checks them against the log anyway.
+   */
+  restartApi: () => Promise<void>;
+  stop: () => Promise<void>;
+}
+
+export async function startCollabStack(
+  database: TestDatabase,
+): Promise<CollabStack> {
+  const storageDir = await mkdtemp(join(tmpdir(), "collab-shapes-"));
+  const sync: SyncServer = await startSyncServer({
+    databaseUrl: database.url,
+    port: 0,
+    secret: SECRET,
+    slotName: `slot_${database.name}`,
+    publicationName: `pub_${database.name}`,
+    storageDir,
+    logger: createLogger("silent"),
+  });
+  let runtime = createApiRuntime({ databaseUrl: database.url });
+  const serve = () =>
+    createHTTPServer({
+      router: runtime.router,
+      createContext: ({ req }) =>
+        runtime.createContext(
+          new Headers({ authorization: req.headers.authorization ?? "" }),
+        ),
+      onError: runtime.onError,
+    });
+  let server = serve();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as AddressInfo).port;
+  const stopApi = async () => {
+    await new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
+    await runtime.close();
+  };
+  const providers = new Set<CollabProvider>();
+  return {
+    runtime: () => runtime,
+    provider: (user, rowId, { wrapTransport, ...options } = {}) => {
+      const trpc = createTRPCClient<AppRouter>({
+        links: [
+          httpLink({
+            url: `http://127.0.0.1:${port}`,
+            transformer: superjson,
+            headers: { authorization: `Bearer ${user.token}` },
+          }),
+        ],
+      });
+      const provider = createCollabProvider({
+        field: "issues.description",
+        rowId,
+        transport: (wrapTransport ?? ((transport) => transport))(
+          trpcTransport(trpc),
+        ),
+        load: (input) => trpc.docs.load.query(input),
+        shape: directLogShape({
+          url: `${sync.url}/v1/shape`,
+          params: { secret: SECRET },
+        }),
+        retry: { initialMs: 20, maxMs: 200 },
+        ...options,
+      });
+      providers.add(provider);
+      return provider;
+    },
+    restartApi: async () => {
+      await stopApi();
+      runtime = createApiRuntime({ databaseUrl: database.url });
+      server = serve();
+      await new Promise<void>((resolve) =>
+        server.listen(port, "127.0.0.1", resolve),
+      );
+    },
+    stop: async () => {
+      for (const provider of providers) await provider.destroy();
+      await stopApi();
+      await sync.stopAndDropSlot();
+      await rm(storageDir, { recursive: true, force: true });
+    },
+  };
+}
