@@ -16,7 +16,7 @@ import {
 import { ProjectGate } from "~/components/projects/project-gate";
 import { Button } from "~/components/ui/button";
 import { EmptyState } from "~/components/ui/empty-state";
-import { Spinner } from "~/components/ui/spinner";
+import { Loading, Spinner } from "~/components/ui/spinner";
 import { cx } from "~/lib/cx";
 import { useIssue } from "~/lib/live";
 
@@ -71,9 +71,7 @@ function IssueBody(props: {
         It may have been deleted.
       </EmptyState>
     ) : (
-      <div className="flex items-center gap-2 py-10 text-sm text-zinc-500">
-        <Spinner /> Loading issue…
-      </div>
+      <Loading>Loading issue…</Loading>
     );
   }
   const pending = isPending(issue.id);

@@ -6,11 +6,11 @@ import { useState } from "react";
 
 import type { IssuePriority, IssueStatus } from "@repo/schema";
 import { mutations } from "@repo/mutations";
-import { useMutation } from "@repo/sync/react";
 
 import { Button } from "~/components/ui/button";
 import { Field, Input, Textarea } from "~/components/ui/field";
 import { newSortKey, PRIORITIES, STATUSES } from "~/lib/issue-fields";
+import { useFormMutation } from "~/lib/use-form-mutation";
 
 const SELECT =
   "h-9 w-full rounded-md border border-zinc-300 bg-white px-2 text-sm shadow-xs focus:border-accent-500";
@@ -20,18 +20,17 @@ export function CreateIssueForm(props: {
   people: readonly User[];
   onDone: () => void;
 }) {
-  const create = useMutation(mutations.issues.create);
+  const create = useFormMutation(mutations.issues.create, props.onDone);
   const [title, setTitle] = useState("");
   const [description, setDescription] = useState("");
   const [status, setStatus] = useState<IssueStatus>("todo");
   const [priority, setPriority] = useState<IssuePriority>("none");
   const [assigneeId, setAssigneeId] = useState("");
-  const [error, setError] = useState<string>();
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
     const at = new Date();
-    const parsed = mutations.issues.create.input.safeParse({
+    create.submit({
       id: crypto.randomUUID(),
       projectId: props.projectId,
       title,
@@ -42,13 +41,8 @@ export function CreateIssueForm(props: {
       sortKey: newSortKey(at),
       at,
     });
-    if (!parsed.success) {
-      setError(parsed.error.issues[0]?.message ?? "Invalid issue");
-      return;
-    }
-    void create(parsed.data).catch(() => undefined);
-    props.onDone();
   };
+  const { error } = create;
 
   return (
     <form onSubmit={submit} className="space-y-4">

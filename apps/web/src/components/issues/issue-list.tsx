@@ -18,7 +18,7 @@ import {
   MenuContent,
   MenuTrigger,
 } from "~/components/ui/menu";
-import { Spinner } from "~/components/ui/spinner";
+import { Loading, Spinner } from "~/components/ui/spinner";
 import { cx } from "~/lib/cx";
 import { PRIORITIES, STATUSES } from "~/lib/issue-fields";
 import { useIssues } from "~/lib/live";
@@ -224,9 +224,7 @@ export function IssueList(props: IssueListProps) {
 
       {rows.length === 0 ? (
         !isUpToDate && !props.initial ? (
-          <div className="flex items-center gap-2 py-10 text-sm text-zinc-500">
-            <Spinner /> Loading issues…
-          </div>
+          <Loading>Loading issues…</Loading>
         ) : filtered ? (
           <EmptyState icon={SearchX} title="No matching issues">
             Nothing matches these filters. Try another search or clear the

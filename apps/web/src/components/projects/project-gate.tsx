@@ -3,10 +3,9 @@
 import type { ProjectInitial } from "~/lib/project-context";
 import type { ReactNode } from "react";
 import { Lock } from "lucide-react";
-import Link from "next/link";
 
-import { EmptyState } from "~/components/ui/empty-state";
-import { Spinner } from "~/components/ui/spinner";
+import { BackToProjects, EmptyState } from "~/components/ui/empty-state";
+import { Loading } from "~/components/ui/spinner";
 import { useProject } from "~/lib/project-context";
 
 import { ProjectHeader } from "./project-header";
@@ -33,21 +32,12 @@ export function ProjectGate(props: {
       <EmptyState
         icon={Lock}
         title="Project not available"
-        action={
-          <Link
-            href="/projects"
-            className="text-sm font-medium text-accent-600 hover:underline"
-          >
-            Back to your projects
-          </Link>
-        }
+        action={<BackToProjects />}
       >
         This project does not exist or you are not one of its members.
       </EmptyState>
     ) : (
-      <div className="flex items-center gap-2 py-10 text-sm text-zinc-500">
-        <Spinner /> Loading project…
-      </div>
+      <Loading>Loading project…</Loading>
     );
   }
   return (

@@ -8,15 +8,15 @@ import { useState } from "react";
 
 import type { InitialShape } from "@repo/sync";
 import { mutations } from "@repo/mutations";
-import { useMutation } from "@repo/sync/react";
 
 import { Button } from "~/components/ui/button";
 import { Dialog, DialogContent, DialogTrigger } from "~/components/ui/dialog";
 import { EmptyState } from "~/components/ui/empty-state";
 import { Field, Input, Textarea } from "~/components/ui/field";
-import { Spinner } from "~/components/ui/spinner";
+import { Loading, Spinner } from "~/components/ui/spinner";
 import { cx } from "~/lib/cx";
 import { useProjects } from "~/lib/live";
+import { useFormMutation } from "~/lib/use-form-mutation";
 
 const byName = (a: Project, b: Project) => a.name.localeCompare(b.name);
 const isActive = (project: Project) => project.archivedAt === null;
@@ -74,9 +74,7 @@ export function ProjectList(props: {
             you to theirs.
           </EmptyState>
         ) : (
-          <div className="flex items-center gap-2 text-sm text-zinc-500">
-            <Spinner /> Loading projects…
-          </div>
+          <Loading>Loading projects…</Loading>
         )
       ) : (
         <ul
@@ -134,29 +132,23 @@ function ProjectCard(props: { project: Project; pending: boolean }) {
 }
 
 function CreateProjectForm(props: { onDone: () => void }) {
-  const create = useMutation(mutations.projects.create);
+  // Optimistic: the card shows at once.
+  const { error, submit: create } = useFormMutation(
+    mutations.projects.create,
+    props.onDone,
+  );
   const [name, setName] = useState("");
   const [description, setDescription] = useState("");
-  const [error, setError] = useState<string>();
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    const input = {
+    create({
       id: crypto.randomUUID(),
       ownerMemberId: crypto.randomUUID(),
       name,
       description,
       at: new Date(),
-    };
-    // Checked here with the mutation's own schema, so a bad name never leaves the dialog.
-    const parsed = mutations.projects.create.input.safeParse(input);
-    if (!parsed.success) {
-      setError(parsed.error.issues[0]?.message ?? "Invalid project");
-      return;
-    }
-    // Optimistic: the card shows at once; a refusal rolls it back with a toast.
-    void create(parsed.data).catch(() => undefined);
-    props.onDone();
+    });
   };
 
   return (

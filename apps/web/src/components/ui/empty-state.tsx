@@ -1,5 +1,6 @@
 import type { LucideIcon } from "lucide-react";
 import type { ReactNode } from "react";
+import Link from "next/link";
 
 export function EmptyState(props: {
   icon: LucideIcon;
@@ -19,5 +20,17 @@ export function EmptyState(props: {
       )}
       {props.action && <div className="mt-4">{props.action}</div>}
     </div>
+  );
+}
+
+/** The way out of a page that has nothing to show. */
+export function BackToProjects() {
+  return (
+    <Link
+      href="/projects"
+      className="text-sm font-medium text-accent-600 hover:underline"
+    >
+      Back to your projects
+    </Link>
   );
 }

@@ -10,3 +10,15 @@ export function Spinner({ className }: { className?: string }) {
     />
   );
 }
+
+/** A spinner and what is on its way ("Loading issues…"). */
+export function Loading({ children }: { children: string }) {
+  return (
+    <div
+      role="status"
+      className="flex items-center gap-2 py-10 text-sm text-zinc-500"
+    >
+      <Spinner /> {children}
+    </div>
+  );
+}
