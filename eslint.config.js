@@ -140,6 +140,27 @@ export default tseslint.config(
     },
   },
   {
+    // The collaborative editor runs in browsers (and Node, for the bench): no Node built-ins,
+    // no server packages; React in src/react.
+    files: ["packages/collab-editor/src/**/*.{ts,tsx}"],
+    ignores: ["**/*.test.{ts,tsx}"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              regex:
+                "^(?!yjs$|y-protocols/awareness$|y-codemirror\\.next$|@codemirror/(state|view|commands)$|@electric-sql/client$|@repo/schema$|react$|\\.{1,2}/)",
+              message:
+                "@repo/collab-editor imports yjs, y-protocols, CodeMirror, y-codemirror.next, @electric-sql/client and @repo/schema (and react in src/react) only.",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // The sync server speaks the protocol, not the domain: its code imports no workspace
     // package (tests may use the test harness).
     files: ["apps/sync-server/src/**/*.ts"],

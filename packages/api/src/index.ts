@@ -40,6 +40,11 @@ export type {
   MutationLogPruning,
   MutationLogPruningOptions,
 } from "./jobs/prune-mutation-log";
+export { DEFAULT_PRESENCE_CLEANUP_INTERVAL_MS } from "./presence/cleanup";
+export type {
+  PresenceCleanup,
+  PresenceCleanupOptions,
+} from "./presence/cleanup";
 export { DEFAULT_COMPACTION } from "./collab";
 export type {
   CollabServer,

@@ -2,6 +2,7 @@ import { commentsRouter } from "./routers/comments";
 import { docsRouter } from "./routers/docs";
 import { issuesRouter } from "./routers/issues";
 import { membersRouter } from "./routers/members";
+import { presenceRouter } from "./routers/presence";
 import { projectsRouter } from "./routers/projects";
 import { systemRouter } from "./routers/system";
 import { createCallerFactory, createTRPCRouter } from "./trpc";
@@ -17,6 +18,7 @@ export const appRouter = createTRPCRouter({
   issues: issuesRouter,
   comments: commentsRouter,
   docs: docsRouter,
+  presence: presenceRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -22,6 +22,10 @@ import type {
   MutationLogPruning,
   MutationLogPruningOptions,
 } from "./jobs/prune-mutation-log";
+import type {
+  PresenceCleanup,
+  PresenceCleanupOptions,
+} from "./presence/cleanup";
 import type { AppRouter } from "./root";
 import type { ElectricOptions, ShapeHandler } from "./shapes/proxy";
 import type { Context } from "./trpc";
@@ -31,6 +35,7 @@ import { createCollabServer, startCompaction } from "./collab";
 import { limitBody } from "./http/limit-body";
 import { startMutationLogPruning } from "./jobs/prune-mutation-log";
 import { MAX_REQUEST_BYTES } from "./limits";
+import { cleanUpPresence, startPresenceCleanup } from "./presence/cleanup";
 import { appRouter, createCaller } from "./root";
 import { createShapeProxy } from "./shapes/proxy";
 import { createTRPCContext } from "./trpc";
@@ -63,6 +68,8 @@ export type ApiErrorHandler = (options: {
 export interface BackgroundJobs {
   /** Deletes old mutation log rows on a timer (each client's latest kept). */
   pruning: MutationLogPruning;
+  /** Deletes presence rows of crashed tabs (lease expired) on a timer. */
+  presence: PresenceCleanup;
   /** Folds collaborative fields' logs into their states and projections on a timer. */
   compaction: CompactionJob;
 }
@@ -92,12 +99,15 @@ export interface ApiRuntime {
    */
   startBackgroundJobs(options?: {
     pruning?: MutationLogPruningOptions;
+    presence?: PresenceCleanupOptions;
     compaction?: CompactionOptions;
   }): BackgroundJobs;
   /** Collaborative fields: compaction on demand, programmatic edits (CLI, scripts). */
   collab: CollabServer;
   /** Deletes log rows older than `olderThan` but each client's latest; returns the count. */
   pruneMutationLog(options: { olderThan: Date }): Promise<number>;
+  /** Deletes expired presence rows (serverless hosts: from a scheduler); returns the count. */
+  cleanUpPresence(): Promise<number>;
   /** Stops the background jobs and closes the pool. */
   close(): Promise<void>;
 }
@@ -152,13 +162,16 @@ export function createApiRuntime(options: ApiRuntimeOptions): ApiRuntime {
     startBackgroundJobs: (jobOptions = {}) =>
       (jobs ??= {
         pruning: startMutationLogPruning(db, jobOptions.pruning),
+        presence: startPresenceCleanup(db, jobOptions.presence),
         compaction: startCompaction(db, jobOptions.compaction),
       }),
     collab,
     pruneMutationLog: (pruneOptions) => pruneMutationLog(db, pruneOptions),
+    cleanUpPresence: () => cleanUpPresence(db),
     close: async () => {
       await jobs?.pruning.stop();
       await jobs?.compaction.stop();
+      await jobs?.presence.stop();
       await db.$disconnect();
     },
   };

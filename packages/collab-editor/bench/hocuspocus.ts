@@ -11,7 +11,7 @@ import * as Y from "yjs";
 
 import type { Peer } from "./keystrokes";
 import type { BenchSystem } from "./system";
-import { startServerProcess } from "./processes";
+import { startServerProcess } from "../test/support/processes";
 
 export async function startHocuspocus(
   databaseUrl: string,
@@ -45,6 +45,7 @@ function connect(url: string, name: string): Promise<Peer> {
       onSynced: () =>
         resolve({
           doc,
+          text: doc.getText("text"),
           close: async () => {
             provider.destroy();
             websocketProvider.destroy();

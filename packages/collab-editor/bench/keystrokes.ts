@@ -1,14 +1,18 @@
 /**
  * The keystroke benchmark's driver, the same for every system: N peers on one document, each
  * typing single characters at a fixed pace (writer i offset by i/N of the interval, so
- * keystrokes spread evenly), and for every keystroke the time until each other peer's
- * `Y.Doc` has applied it. Peers share this process, so one clock times both ends.
+ * keystrokes spread evenly) at its own cursor, as people type: the cursor follows its text
+ * while others insert elsewhere, and moves to a random place every `KEYSTROKES_PER_MOVE` keystrokes. For
+ * every keystroke, the time until each other peer's `Y.Doc` has applied it. Peers share this
+ * process, so one clock times both ends.
  */
 import * as Y from "yjs";
 
 /** One client of the system under test, its document connected and loaded. */
 export interface Peer {
   doc: Y.Doc;
+  /** The document's text the writer types into. */
+  text: Y.Text;
   close(): Promise<void>;
 }
 
@@ -28,9 +32,13 @@ export interface TypingResult {
   missing: number;
   /** ms from the first keystroke to the last arrival. */
   elapsedMs: number;
+  /** ms from the first keystroke to the last: `inserts × intervalMs` if the pace held. */
+  typingMs: number;
 }
 
 const ALPHABET = "abcdefghijklmnopqrstuvwxyz ";
+/** Keystrokes typed at one place before the cursor moves to a random one. */
+const KEYSTROKES_PER_MOVE = 50;
 
 export async function typeTogether(
   options: TypingOptions,
@@ -67,11 +75,11 @@ export async function typeTogether(
 
   const start = performance.now() + 50;
   const writers = peers.map(
-    ({ doc }, i) =>
+    ({ doc, text }, i) =>
       new Promise<void>((resolve) => {
-        const text = doc.getText("text");
         const times = typedAt.get(doc.clientID) ?? [];
         let k = 0;
+        let cursor = Y.createRelativePositionFromTypeIndex(text, 0);
         const offset = (i * intervalMs) / peers.length;
         const next = () => {
           if (k === inserts) {
@@ -80,8 +88,17 @@ export async function typeTogether(
           }
           const clock = Y.getState(doc.store, doc.clientID);
           times[clock] = performance.now();
-          const index = Math.floor(Math.random() * (text.length + 1));
+          if (k % KEYSTROKES_PER_MOVE === 0)
+            cursor = Y.createRelativePositionFromTypeIndex(
+              text,
+              Math.floor(Math.random() * (text.length + 1)),
+            );
+          const index =
+            Y.createAbsolutePositionFromRelativePosition(cursor, doc)?.index ??
+            text.length;
           text.insert(index, ALPHABET[k % ALPHABET.length] ?? "x");
+          // After the character just typed, wherever others' edits move it.
+          cursor = Y.createRelativePositionFromTypeIndex(text, index + 1);
           k++;
           const due = start + offset + k * intervalMs;
           setTimeout(next, Math.max(0, due - performance.now()));
@@ -90,6 +107,7 @@ export async function typeTogether(
       }),
   );
   await Promise.all(writers);
+  const typingMs = performance.now() - start;
 
   const expected = inserts * peers.length * (peers.length - 1);
   const deadline = performance.now() + options.drainMs;
@@ -100,5 +118,6 @@ export async function typeTogether(
     latencies,
     missing: expected - latencies.length,
     elapsedMs: lastArrival - start,
+    typingMs,
   };
 }

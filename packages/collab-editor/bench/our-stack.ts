@@ -1,7 +1,140 @@
-import type { BenchSystem } from "./system";
+/**
+ * The kit's stack as the benchmark's system under test: the api (apps/api-server) and the sync
+ * server (apps/sync-server) each in a process of its own, as deployed, on the run's Postgres;
+ * the clients `@repo/collab` providers in the bench process, writing through `docs.update` over
+ * tRPC/HTTP and reading the `doc_updates` shape. A document is a new issue's description.
+ */
+import { randomBytes, randomUUID } from "node:crypto";
+import { createTRPCClient, httpLink } from "@trpc/client";
+import superjson from "superjson";
 
-export async function startOurStack(
-  _databaseUrl: string,
-): Promise<BenchSystem> {
-  throw new Error("our stack: waiting for @repo/collab's provider");
+import type { AppRouter } from "@repo/api";
+import { createCollabProvider, directLogShape } from "@repo/collab";
+import { freePort, withClient } from "@repo/dev-postgres";
+import { trpcTransport } from "@repo/sync";
+
+import type { Peer } from "./keystrokes";
+import type { BenchSystem } from "./system";
+import { startServerProcess } from "../test/support/processes";
+
+const FIELD = "issues.description";
+
+export async function startOurStack(databaseUrl: string): Promise<BenchSystem> {
+  const secret = randomBytes(16).toString("hex");
+  const syncPort = await freePort();
+  const sync = await startServerProcess({
+    dir: "apps/sync-server",
+    args: ["src/main.ts"],
+    env: {
+      DATABASE_URL: databaseUrl,
+      ELECTRIC_PORT: String(syncPort),
+      ELECTRIC_SECRET: secret,
+      ELECTRIC_LOG_LEVEL: "info",
+    },
+    readyLine: /sync server listening/,
+  });
+  const api = await startServerProcess({
+    dir: "apps/api-server",
+    args: ["src/main.ts", databaseUrl, "0", "--quiet"],
+    readyLine: /^listening (\d+)$/,
+  });
+  const apiUrl = `http://127.0.0.1:${api.ready[1]}`;
+  const shapeUrl = `http://127.0.0.1:${syncPort}/v1/shape`;
+
+  // One writer for every client (each provider is a client of its own): a user and a session.
+  const token = randomBytes(16).toString("hex");
+  await withClient(databaseUrl, async (client) => {
+    const userId = randomUUID();
+    await client.query(
+      "INSERT INTO users (id, name, email) VALUES ($1, 'Bench', $2)",
+      [userId, `${userId}@example.com`],
+    );
+    await client.query(
+      "INSERT INTO sessions (token, user_id, expires_at) VALUES ($1, $2, now() + interval '1 day')",
+      [token, userId],
+    );
+  });
+  const trpc = createTRPCClient<AppRouter>({
+    links: [
+      httpLink({
+        url: apiUrl,
+        transformer: superjson,
+        headers: { authorization: `Bearer ${token}` },
+      }),
+    ],
+  });
+  const setupClient = randomUUID();
+  let setupMutation = 0;
+  const setup = <TArgs>(
+    procedure: {
+      mutate(call: {
+        clientId: string;
+        mutationId: number;
+        args: TArgs;
+      }): Promise<unknown>;
+    },
+    args: TArgs,
+  ) =>
+    procedure.mutate({
+      clientId: setupClient,
+      mutationId: ++setupMutation,
+      args,
+    });
+  const projectId = randomUUID();
+  await setup(trpc.projects.create, {
+    id: projectId,
+    ownerMemberId: randomUUID(),
+    name: "Bench",
+    at: new Date(),
+  });
+
+  // Each docs.update call's round trip, to tell the write's share of a keystroke's latency.
+  const send = trpcTransport(trpc);
+  let calls: number[] = [];
+  const connect = async (rowId: string): Promise<Peer> => {
+    const provider = createCollabProvider({
+      field: FIELD,
+      rowId,
+      transport: async (request) => {
+        const started = performance.now();
+        const result = await send(request);
+        calls.push(performance.now() - started);
+        return result;
+      },
+      load: (input) => trpc.docs.load.query(input),
+      shape: directLogShape({ url: shapeUrl, params: { secret } }),
+    });
+    await provider.whenSynced();
+    return {
+      doc: provider.doc,
+      text: provider.text,
+      close: () => provider.destroy(),
+    };
+  };
+
+  return {
+    name: "ours (api + sync server + Postgres)",
+    serverPids: [api.pid, sync.pid],
+    newDocument: async () => {
+      const id = randomUUID();
+      await setup(trpc.issues.create, {
+        id,
+        projectId,
+        title: "Bench",
+        sortKey: "a0",
+        at: new Date(),
+      });
+      return id;
+    },
+    connect,
+    takeCalls: () => {
+      const taken = calls;
+      calls = [];
+      return taken;
+    },
+    stop: async () => {
+      await api.stop();
+      await sync.stop();
+    },
+  };
 }

@@ -18,9 +18,8 @@ import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import pg from "pg";
 
-import { startDevPostgres } from "@repo/dev-postgres";
+import { startDevPostgres, withClient } from "@repo/dev-postgres";
 import { runMigrations } from "@repo/migrate";
 
 import type { Peer } from "./keystrokes";
@@ -35,7 +34,7 @@ const { values: flags } = parseArgs({
     clients: { type: "string", default: "2,20" },
     inserts: { type: "string", default: "2000" },
     interval: { type: "string", default: "10" },
-    systems: { type: "string", default: "hocuspocus" },
+    systems: { type: "string", default: "ours,hocuspocus" },
   },
 });
 const clientCounts = flags.clients.split(",").map(Number);
@@ -72,6 +71,7 @@ async function measure(system: BenchSystem, clients: number) {
   try {
     for (let i = 0; i < clients; i++)
       peers.push(await system.connect(document));
+    system.takeCalls?.();
     const cpuBefore = await serverCpu(system);
     const benchBefore = process.cpuUsage();
     const result = await typeTogether({
@@ -81,10 +81,9 @@ async function measure(system: BenchSystem, clients: number) {
       drainMs: 60_000,
     });
     const bench = process.cpuUsage(benchBefore);
+    const calls = (system.takeCalls?.() ?? []).sort((a, b) => a - b);
     const sorted = result.latencies.sort((a, b) => a - b);
-    const texts = new Set(
-      peers.map((peer) => peer.doc.getText("text").toJSON()),
-    );
+    const texts = new Set(peers.map((peer) => peer.text.toJSON()));
     return {
       system: system.name,
       clients,
@@ -95,8 +94,12 @@ async function measure(system: BenchSystem, clients: number) {
       missing: result.missing,
       converged: texts.size === 1,
       seconds: result.elapsedMs / 1000,
+      typingSeconds: result.typingMs / 1000,
       serverCpu: (await serverCpu(system)) - cpuBefore,
       benchCpu: (bench.user + bench.system) / 1e6,
+      writeCalls: calls.length,
+      writeP50: quantile(calls, 0.5),
+      writeP99: quantile(calls, 0.99),
     };
   } finally {
     await Promise.all(peers.map((peer) => peer.close()));
@@ -118,10 +121,9 @@ async function main() {
   try {
     const url = postgres.urlFor("postgres");
     // The ephemeral cluster turns synchronous_commit off; a production commit flushes.
-    const admin = new pg.Client({ connectionString: url });
-    await admin.connect();
-    await admin.query("ALTER DATABASE postgres SET synchronous_commit = on");
-    await admin.end();
+    await withClient(url, (client) =>
+      client.query("ALTER DATABASE postgres SET synchronous_commit = on"),
+    );
     await runMigrations({ databaseUrl: url, migrationsDir });
     for (const name of systems) {
       const system =
@@ -143,12 +145,14 @@ async function main() {
     await rm(dir, { recursive: true, force: true });
   }
   console.log(
-    "\n| system | clients | keystrokes | p50 ms | p99 ms | max ms | missing | converged | server CPU s | bench CPU s |",
+    "\n| system | clients | keystrokes | typed in s | p50 ms | p99 ms | max ms | missing | converged | server CPU s | bench CPU s | write calls | call p50/p99 ms |",
   );
-  console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+  console.log(
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+  );
   for (const r of rows)
     console.log(
-      `| ${r.system} | ${r.clients} | ${r.keystrokes} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.max.toFixed(1)} | ${r.missing} | ${r.converged ? "yes" : "NO"} | ${r.serverCpu.toFixed(1)} | ${r.benchCpu.toFixed(1)} |`,
+      `| ${r.system} | ${r.clients} | ${r.keystrokes} | ${r.typingSeconds.toFixed(1)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.max.toFixed(1)} | ${r.missing} | ${r.converged ? "yes" : "NO"} | ${r.serverCpu.toFixed(1)} | ${r.benchCpu.toFixed(1)} | ${r.writeCalls || "–"} | ${r.writeCalls ? `${r.writeP50.toFixed(1)} / ${r.writeP99.toFixed(1)}` : "–"} |`,
     );
   console.log(
     `load average after ${loadavg()

@@ -9,5 +9,7 @@ export interface BenchSystem {
   newDocument(): Promise<string>;
   /** A new client of `document`, loaded. */
   connect(document: string): Promise<Peer>;
+  /** ms of each write call (client → committed → answer) since the last take, if it has them. */
+  takeCalls?(): number[];
   stop(): Promise<void>;
 }

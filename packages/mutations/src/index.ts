@@ -10,6 +10,7 @@ import { archiveProject, createProject, updateProject } from "./projects";
 
 export * from "./define";
 export { docMutations } from "./docs";
+export { presenceMutations } from "./presence";
 export {
   applyRowChanges,
   emptyRowTables,

@@ -6,5 +6,6 @@ export * from "./docs";
 export * from "./enums";
 export * from "./inputs";
 export * from "./limits";
+export * from "./presence";
 export * from "./rows";
 export { SHAPE_PARSER } from "./shape-parser";

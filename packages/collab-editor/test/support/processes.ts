@@ -1,6 +1,13 @@
 import { spawn } from "node:child_process";
+import { dirname, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+
+// From the string, not `new URL(…)`: DOM test environments replace the global URL class.
+const repoRoot = resolve(
+  dirname(fileURLToPath(import.meta.url)),
+  "../../../..",
+);
 
 export interface ChildServer {
   /** What the server printed on its ready line (e.g. the port). */
@@ -22,13 +29,15 @@ export function startServerProcess(options: {
   timeoutMs?: number;
 }): Promise<ChildServer> {
   const child = spawn(process.execPath, ["--import", "tsx", ...options.args], {
-    cwd: fileURLToPath(new URL(`../../../${options.dir}`, import.meta.url)),
+    cwd: resolve(repoRoot, options.dir),
     env: options.env ?? {},
     stdio: ["ignore", "pipe", "inherit"],
   });
-  const exited = new Promise<void>((resolve) =>
-    child.once("exit", () => resolve()),
-  );
+  const exited = new Promise<void>((resolve) => {
+    child.once("exit", () => resolve());
+    // Not started at all (no such directory): no exit event follows.
+    child.once("error", () => resolve());
+  });
   const stop = async () => {
     if (child.exitCode === null) child.kill("SIGTERM");
     await exited;
