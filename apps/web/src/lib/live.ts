@@ -64,8 +64,7 @@ export function useProjects(
     [memberships],
   );
   const definition = {
-    ...shapes.projects(),
-    params: projectIds,
+    ...keyedTo(shapes.projects(), projectIds),
     // Pending projects (mine, being created) show before the server has them.
     matches: () => true,
   };
@@ -84,6 +83,27 @@ export function useProjects(
   if (shape.isUpToDate || !shown.current.isUpToDate || initialMatches)
     shown.current = shape;
   return { ...shown.current, memberships };
+}
+
+/**
+ * A shape whose rows the proxy picks from ids it reads itself (`projects`, `users`), keyed to
+ * those ids as the client knows them: a change opens a new stream. The ids' hash also goes
+ * into the URL (the proxy ignores what is not an argument of the shape), so the browser never
+ * answers the new stream's first request from its cache of the old one.
+ */
+function keyedTo<TTable extends TableName>(
+  definition: ShapeDefinition<TTable>,
+  ids: readonly string[],
+): ShapeDefinition<TTable> {
+  let hash = 0x811c9dc5;
+  for (const char of ids.join(","))
+    hash = Math.imul(hash ^ char.charCodeAt(0), 0x01000193) >>> 0;
+  const url = definition.url ?? "";
+  return {
+    ...definition,
+    params: [...ids],
+    url: `${url}${url.includes("?") ? "&" : "?"}v=${hash.toString(36)}`,
+  };
 }
 
 function sameIds(a: readonly string[], b: readonly string[]): boolean {
@@ -118,7 +138,7 @@ export function useUsers(
   return useShape(
     withInitial(
       memberIds
-        ? { ...shapes.users(projectId), params: [...memberIds] }
+        ? keyedTo(shapes.users(projectId), memberIds)
         : shapes.users(projectId),
       initialMatches ? initial.users : undefined,
     ),
