@@ -171,6 +171,10 @@ describe("presence.update", () => {
         awarenessId: 7,
         cursor: { ...cursor, head: { ...cursor.head, tname: "t".repeat(65) } },
       },
+      {
+        awarenessId: 7,
+        cursor: { ...cursor, anchor: { ...cursor.anchor, tname: "a\u0000b" } },
+      },
       { awarenessId: -1, cursor: null },
       { awarenessId: 7, cursor: { anchor: cursor.anchor } },
     ];

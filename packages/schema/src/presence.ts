@@ -29,7 +29,12 @@ const YIdSchema = z.strictObject({
  */
 export const RelativePositionSchema = z.strictObject({
   type: YIdSchema.nullable(),
-  tname: z.string().max(64).nullable(),
+  // Printable ASCII: a root type's name (jsonb refuses \u0000, which would be a 500, not a 400).
+  tname: z
+    .string()
+    .max(64)
+    .regex(/^[\x20-\x7e]*$/)
+    .nullable(),
   item: YIdSchema.nullable(),
   assoc: z.int().min(-1).max(1),
 });
