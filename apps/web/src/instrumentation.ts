@@ -9,10 +9,10 @@ export async function register(): Promise<void> {
   if (process.env.NEXT_RUNTIME === "nodejs") {
     const { DEFAULT_MUTATION_LOG_RETENTION_MS, DEFAULT_PRUNE_INTERVAL_MS } =
       await import("@repo/api");
-    const { runtime } = await import("~/server/runtime");
+    const { apiRuntime } = await import("~/server/runtime");
     const days = DEFAULT_MUTATION_LOG_RETENTION_MS / 86_400_000;
     // Once per process (the runtime is), also across dev hot reloads.
-    runtime.startBackgroundJobs({
+    apiRuntime().startBackgroundJobs({
       pruning: {
         onPruned: (deleted) => {
           if (deleted > 0)

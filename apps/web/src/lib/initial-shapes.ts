@@ -8,7 +8,7 @@ import type { TableName } from "@repo/schema";
 import type { InitialShape, ShapeDefinition } from "@repo/sync";
 import { loadShape } from "@repo/sync";
 
-import { runtime } from "~/server/runtime";
+import { apiRuntime } from "~/server/runtime";
 
 import { shapes } from "./shapes";
 
@@ -36,7 +36,7 @@ async function loadInitial<TTable extends TableName>(
     const request = new Request(input, init);
     const withSession = new Headers(request.headers);
     withSession.set("cookie", cookie);
-    const response = await runtime.handleShape(
+    const response = await apiRuntime().handleShape(
       new Request(request.url, {
         headers: withSession,
         signal: request.signal,

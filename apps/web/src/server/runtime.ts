@@ -11,19 +11,26 @@ import { env } from "~/env";
  * react-server layer, where that package throws; no client component imports it.
  */
 const globalForRuntime = globalThis as unknown as { apiRuntime?: ApiRuntime };
-export const runtime = (globalForRuntime.apiRuntime ??= createApiRuntime({
-  databaseUrl: env.DATABASE_URL,
-  auth: {
-    secret: env.BETTER_AUTH_SECRET,
-    baseURL: env.BETTER_AUTH_URL,
-    trustedOrigins: loopbackTwin(env.BETTER_AUTH_URL),
-    rateLimit:
-      env.BETTER_AUTH_RATE_LIMIT === undefined
-        ? undefined
-        : env.BETTER_AUTH_RATE_LIMIT === "on",
-  },
-  electric: { url: env.ELECTRIC_URL, secret: env.ELECTRIC_SECRET },
-}));
+
+/**
+ * Made at the first request, not when a module loads: `next build` loads the route modules
+ * without the server's env (the Docker image is built without secrets), and the runtime needs it.
+ */
+export function apiRuntime(): ApiRuntime {
+  return (globalForRuntime.apiRuntime ??= createApiRuntime({
+    databaseUrl: env.DATABASE_URL,
+    auth: {
+      secret: env.BETTER_AUTH_SECRET,
+      baseURL: env.BETTER_AUTH_URL,
+      trustedOrigins: loopbackTwin(env.BETTER_AUTH_URL),
+      rateLimit:
+        env.BETTER_AUTH_RATE_LIMIT === undefined
+          ? undefined
+          : env.BETTER_AUTH_RATE_LIMIT === "on",
+    },
+    electric: { url: env.ELECTRIC_URL, secret: env.ELECTRIC_SECRET },
+  }));
+}
 
 /** On a developer's machine, http://127.0.0.1:PORT signs in as well as http://localhost:PORT. */
 function loopbackTwin(url: string): string[] {

@@ -116,15 +116,9 @@ export async function ensureWebBuild(): Promise<void> {
         env: {
           ...cleanEnv(),
           NODE_ENV: "production",
-          // The server's env is checked when it starts, not at build time; route modules
-          // evaluated while collecting page data get placeholders (the real values come with
-          // `next start`).
+          // As apps/web/Dockerfile builds: no database, no secrets; the server's env is
+          // checked when it starts (so this build also proves the image's build works).
           SKIP_ENV_VALIDATION: "1",
-          DATABASE_URL: "postgres://build@127.0.0.1:9/build",
-          BETTER_AUTH_SECRET: "placeholder-secret-for-next-build-only-0000",
-          BETTER_AUTH_URL: "http://127.0.0.1:3000",
-          ELECTRIC_URL: "http://127.0.0.1:3001",
-          ELECTRIC_SECRET: "placeholder",
           NEXT_TELEMETRY_DISABLED: "1",
         },
         stdio: ["ignore", "pipe", "pipe"],

@@ -1,4 +1,4 @@
-import { runtime } from "~/server/runtime";
+import { apiRuntime } from "~/server/runtime";
 
 /**
  * The authorising shape proxy: `/api/shapes/<name>?<args>` (src/lib/shapes.ts builds the URLs;
@@ -11,5 +11,5 @@ export async function GET(
   request: Request,
   { params }: { params: Promise<{ name: string }> },
 ) {
-  return runtime.handleShape(request, (await params).name);
+  return apiRuntime().handleShape(request, (await params).name);
 }

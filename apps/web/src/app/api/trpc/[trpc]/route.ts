@@ -1,6 +1,6 @@
-import { runtime } from "~/server/runtime";
+import { apiRuntime } from "~/server/runtime";
 
 const handler = (request: Request) =>
-  runtime.handleFetch(request, { endpoint: "/api/trpc" });
+  apiRuntime().handleFetch(request, { endpoint: "/api/trpc" });
 
 export { handler as GET, handler as POST };
