@@ -297,9 +297,12 @@ describe("the tracker in two browsers", { timeout: 60_000 }, () => {
       .waitFor();
     await context.unroute("**/api/trpc/**");
 
+    // Up to a long-poll (20 s) and a retry: once, in a full loaded run, the replayed write sat
+    // "Saving" for over 15 s — seemingly queued behind the page's live shapes on HTTP/1.1's six
+    // connections (apps/web README, "Connections"); kept visible here until that is fixed.
     await issueRow(page, "Written while offline")
       .and(page.locator(":not([data-pending])"))
-      .waitFor({ timeout: 15_000 });
+      .waitFor({ timeout: 30_000 });
     await page.locator('[data-testid=sync-status][data-pending="0"]').waitFor();
     await openProject(bob.page);
     await issueRow(bob.page, "Written while offline").waitFor({
