@@ -26,6 +26,7 @@ import {
   startDevPostgres,
 } from "@repo/dev-postgres";
 import { runMigrations } from "@repo/migrate";
+import { SHAPE_TABLES } from "@repo/schema";
 
 import { DEMO_PASSWORD, DEMO_USERS, seed } from "../prisma/seed";
 import { env } from "./env";
@@ -34,20 +35,7 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 // Absolute: the apps run with their own working directories.
 const dataDir = resolve(env.DEV_DATA_DIR ?? `${root}/.data`);
 const DEV_DATABASE = "app";
-/**
- * The tables the app syncs (prisma/schema.prisma): the sync server serves these and no other,
- * so sessions, accounts (password hashes), verifications and the mutation log stay unreadable
- * even to a holder of its secret.
- */
-const SYNCED_TABLES = [
-  "users",
-  "projects",
-  "project_members",
-  "issues",
-  "comments",
-  "doc_updates",
-  "presence",
-];
+
 const say = (message: string) => console.log(`\x1b[36m[dev]\x1b[0m ${message}`);
 
 let postgres: DevPostgres | undefined;
@@ -119,7 +107,7 @@ async function main(): Promise<void> {
       // Shape logs live next to the database (delete .data and both go). The sync server binds
       // them to their cluster, database and slot, and drops them for any other.
       ELECTRIC_STORAGE_DIR: `${dataDir}/sync-server`,
-      ELECTRIC_ALLOWED_TABLES: SYNCED_TABLES.map(
+      ELECTRIC_ALLOWED_TABLES: SHAPE_TABLES.map(
         (name) => `public.${name}`,
       ).join(","),
       NEXT_TELEMETRY_DISABLED: "1",

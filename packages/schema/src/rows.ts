@@ -90,6 +90,18 @@ export const SYNCED_TABLES = {
 export type TableName = keyof typeof SYNCED_TABLES;
 export const TABLE_NAMES = Object.keys(SYNCED_TABLES) as TableName[];
 
+/**
+ * Every table clients read through shapes: the row tables above, and the collaborative fields'
+ * update log and presence (followed by their own streams). The kit's sync server is limited to
+ * these in `pnpm dev` and the browser tests, so sessions, accounts and the mutation log stay
+ * unreadable even with its secret.
+ */
+export const SHAPE_TABLES: readonly string[] = [
+  ...TABLE_NAMES,
+  "doc_updates",
+  "presence",
+];
+
 /** The row type of a synced table. */
 export type RowOf<TTable extends TableName> = z.infer<
   (typeof SYNCED_TABLES)[TTable]

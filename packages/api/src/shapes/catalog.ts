@@ -15,6 +15,8 @@
 import { z } from "zod";
 
 import type { Db } from "@repo/db";
+import type { CollabFieldKey } from "@repo/schema";
+import { CollabFieldKeySchema } from "@repo/schema";
 
 import type { SessionUser } from "../trpc";
 
@@ -35,11 +37,14 @@ interface NamedShape<TArgs> {
 const uuid = z.uuid({ error: "must be a uuid" });
 
 /**
- * Collaborative fields (`<table>.<column>`) whose Yjs log and presence a user may follow, each
- * with who may read its rows.
+ * Who may read the rows of each collaborative field (@repo/schema's COLLAB_FIELDS): its Yjs log
+ * and presence. Keyed by that list, so a field declared there without a reader here is a type
+ * error.
  */
-const COLLAB_FIELDS = { "issues.description": canReadIssue } as const;
-type CollabField = keyof typeof COLLAB_FIELDS;
+const FIELD_READERS: Record<
+  CollabFieldKey,
+  (db: Db, user: SessionUser, row: string) => Promise<boolean>
+> = { "issues.description": canReadIssue };
 
 const COLUMNS = {
   projects: [
@@ -195,7 +200,7 @@ export const SHAPES = {
 /** The rows of a collaborative field's table that belong to one document. */
 function fieldRows(
   table: string,
-  field: CollabField,
+  field: CollabFieldKey,
   row: string,
   columns: readonly string[],
 ): ShapeSpec {
@@ -214,8 +219,8 @@ export function isShapeName(name: string): name is ShapeName {
 }
 
 function collabField() {
-  return z.enum(Object.keys(COLLAB_FIELDS) as [CollabField, ...CollabField[]], {
-    error: `must be one of ${Object.keys(COLLAB_FIELDS).join(", ")}`,
+  return z.enum(CollabFieldKeySchema.options, {
+    error: `must be one of ${CollabFieldKeySchema.options.join(", ")}`,
   });
 }
 
@@ -239,10 +244,10 @@ async function canReadIssue(db: Db, user: SessionUser, issue: string) {
 function canReadRow(
   db: Db,
   user: SessionUser,
-  field: CollabField,
+  field: CollabFieldKey,
   row: string,
 ) {
-  return COLLAB_FIELDS[field](db, user, row);
+  return FIELD_READERS[field](db, user, row);
 }
 
 async function myProjectIds(db: Db, user: SessionUser) {

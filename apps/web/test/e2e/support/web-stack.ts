@@ -11,20 +11,11 @@ import type { ChildProcess } from "node:child_process";
 import type { SyncServer } from "@repo/sync-server";
 import type { TestDatabase } from "@repo/test-support";
 import { freePort, withClient } from "@repo/dev-postgres";
+import { SHAPE_TABLES } from "@repo/schema";
 import { createLogger, startSyncServer } from "@repo/sync-server";
 import { createTestDatabase, waitFor } from "@repo/test-support";
 
 import { cleanEnv, ensureWebBuild, webDir } from "./next-build";
-
-const SYNCED_TABLES = [
-  "users",
-  "projects",
-  "project_members",
-  "issues",
-  "comments",
-  "doc_updates",
-  "presence",
-];
 
 export interface WebStack {
   url: string;
@@ -56,7 +47,7 @@ export async function startWebStack(): Promise<WebStack> {
     secret,
     slotName: `slot_${database.name}`,
     publicationName: `pub_${database.name}`,
-    allowedTables: SYNCED_TABLES.map((table) => `public.${table}`),
+    allowedTables: SHAPE_TABLES.map((table) => `public.${table}`),
     logger: createLogger("silent"),
   });
   const port = await freePort();
