@@ -45,7 +45,9 @@ export function ProjectGate(props: {
       <ProjectHeader
         project={project}
         myRole={state.myRole}
-        memberCount={state.people.length}
+        // The members page follows the memberships themselves: count those, not the profiles,
+        // which reload whenever the member set (and so the users shape) changes.
+        memberCount={props.memberIds?.length ?? state.people.length}
       />
       {props.children({ ...state, project })}
     </>
