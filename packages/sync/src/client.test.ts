@@ -465,6 +465,27 @@ describe("outbox failures", () => {
 });
 
 describe("shapes", () => {
+  it("a shape read once (live: false) asks for no live updates, and a write it shows waits only on the live shapes", async () => {
+    const { client, backend, answer, deliver } = setup();
+    cleanups.push(() => client.close());
+    const once = client.shape({ table: "issues", live: false });
+    const live = client.shape({ table: "comments" });
+    await client.ready;
+    await deliver();
+    expect(backend.streamOptions.map((options) => options.subscribe)).toEqual([
+      false,
+      undefined,
+    ]);
+    expect(once.getSnapshot().isUpToDate).toBe(true);
+    const input = createIssue();
+    const synced = client.mutate(mutations.issues.create, input);
+    expect(once.getSnapshot().rows.has(input.id)).toBe(true);
+    await answer();
+    // The read-once stream never delivers the txid; the write does not wait for it.
+    await expect(synced).resolves.toMatchObject({ data: { ok: true } });
+    expect(live.getSnapshot().isUpToDate).toBe(true);
+  });
+
   it("a released shape stops its stream after the linger; a shape taken again within it keeps its stream", async () => {
     const { client, backend } = setup({ shapeLingerMs: 20 });
     cleanups.push(() => client.close());

@@ -418,7 +418,10 @@ export class SyncClient {
     for (const change of write.changes) {
       const id = rowIdOf(change);
       for (const shape of this.shapes.of(change.table))
-        if (write.shownIn?.has(shape) || shape.synced.rows.has(id))
+        if (
+          shape.definition.live !== false &&
+          (write.shownIn?.has(shape) || shape.synced.rows.has(id))
+        )
           waitingOn.add(shape);
     }
     for (const shape of waitingOn)

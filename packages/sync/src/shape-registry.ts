@@ -40,6 +40,13 @@ export interface ShapeDefinition<TTable extends TableName> {
   matches?: (row: RowOf<TTable>) => boolean;
   /** Rows a server render used, with the handle and offset to resume the stream from. */
   initial?: { handle: string; offset: Offset; rows: readonly RowOf<TTable>[] };
+  /**
+   * `false`: read up to date once, then stop (no request held open). Each live shape keeps one
+   * of a browser's six HTTP/1.1 connections to a server busy; a shape whose set another live
+   * shape decides (profiles of a project's members) is read again by changing its definition
+   * when that one changes. Writes never wait for their txid on it: it would never come.
+   */
+  live?: boolean;
 }
 
 /** What a view of a shape shows at one moment (a new object whenever it changes). */
@@ -311,6 +318,7 @@ export function streamOptions(
       ...(shape.columns && { columns: [...shape.columns] }),
     },
     ...(extra.headers && { headers: extra.headers }),
+    ...(shape.live === false && { subscribe: false }),
     columnMapper: snakeCamelMapper(),
     parser: SHAPE_PARSER,
   } satisfies ShapeStreamOptions<unknown>;
@@ -332,9 +340,14 @@ function defaultStream(
   return new ShapeStream<Row<unknown>>(options);
 }
 
-/** Shapes with the same table, where, params and columns (or url) share one stream. */
+/**
+ * Shapes with the same table, where, params and columns (or url) share one stream; one read
+ * once (`live: false`) is another stream than the live one.
+ */
 export function shapeKey(definition: ShapeDefinition<TableName>): string {
-  const { table, where, params, columns, url } = definition;
+  const { table, where, params, columns, url, live } = definition;
   const key = [table, where ?? null, params ?? [], columns ?? null];
-  return JSON.stringify(url === undefined ? key : [...key, url]);
+  if (url !== undefined) key.push(url);
+  if (live === false) key.push("once");
+  return JSON.stringify(key);
 }
