@@ -20,6 +20,8 @@ export const env = createEnv({
     ELECTRIC_URL: z.url(),
     /** Its secret, added by the shape proxy and never sent to browsers. */
     ELECTRIC_SECRET: z.string().min(1),
+    /** Electric Cloud's source id, sent beside the secret; unset for a self-hosted Electric. */
+    ELECTRIC_SOURCE_ID: z.string().min(1).optional(),
     NODE_ENV: z
       .enum(["development", "test", "production"])
       .default("development"),

@@ -28,7 +28,11 @@ export function apiRuntime(): ApiRuntime {
           ? undefined
           : env.BETTER_AUTH_RATE_LIMIT === "on",
     },
-    electric: { url: env.ELECTRIC_URL, secret: env.ELECTRIC_SECRET },
+    electric: {
+      url: env.ELECTRIC_URL,
+      secret: env.ELECTRIC_SECRET,
+      sourceId: env.ELECTRIC_SOURCE_ID,
+    },
   }));
 }
 

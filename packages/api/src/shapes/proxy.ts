@@ -4,7 +4,8 @@
  * 1. The session (cookie or bearer): none → 401.
  * 2. The name and its args (`catalog.ts`): unknown name or not a member → 404, bad args → 400.
  * 3. Electric's URL: the definition from the catalog, the protocol params of the request, the
- *    secret. Nothing else of the request travels.
+ *    credentials (`secret`, and `source_id` for Electric Cloud). Nothing else of the request
+ *    travels: a client's own `secret` or `source_id` is dropped with the rest.
  * 4. The answer streams back as it comes (long-poll, SSE), headers copied but those of
  *    `DROPPED_RESPONSE_HEADERS`; `Vary: Cookie, Authorization` and `private` caching, so no
  *    cache serves one user's rows to another. A client that goes away aborts the upstream
@@ -24,8 +25,14 @@ import {
 export interface ElectricOptions {
   /** Base URL of Electric (or the kit's sync server); `/v1/shape` is added unless present. */
   url: string;
-  /** Its secret (`ELECTRIC_SECRET`), sent as `secret`. */
+  /** Its secret (`ELECTRIC_SECRET`; Electric Cloud: the source's secret), sent as `secret`. */
   secret: string;
+  /**
+   * Electric Cloud's source id (`ELECTRIC_SOURCE_ID`), sent as `source_id`: Cloud serves many
+   * databases at one URL and picks this one by it. A self-hosted Electric has no sources.
+   * @see https://electric-sql.com/cloud/usage
+   */
+  sourceId?: string;
 }
 
 export interface ShapeProxyOptions {
@@ -81,10 +88,7 @@ export function createShapeProxy({
       ) => Promise<ShapeSpec | null>
     )(db, user, args.data);
     if (!spec) return errorResponse(404, "Not found");
-    return forward(
-      request,
-      upstreamUrl(shapeUrl, spec, query, electric.secret),
-    );
+    return forward(request, upstreamUrl(shapeUrl, spec, query, electric));
   };
 }
 
@@ -157,7 +161,7 @@ function upstreamUrl(
   shapeUrl: URL,
   spec: ShapeSpec,
   query: URLSearchParams,
-  secret: string,
+  { secret, sourceId }: ElectricOptions,
 ): URL {
   const url = new URL(shapeUrl);
   for (const name of PROTOCOL_PARAMS) {
@@ -174,6 +178,7 @@ function upstreamUrl(
     spec.columns.map((column) => `"${column}"`).join(","),
   );
   url.searchParams.set("secret", secret);
+  if (sourceId !== undefined) url.searchParams.set("source_id", sourceId);
   return url;
 }
 
