@@ -58,7 +58,7 @@ export type AtCommit = (
  * Namespace of our advisory locks: the two-integer form `(namespace, hashtext(key))` keeps them
  * apart from single-bigint locks such as the migration runner's.
  */
-const LOCK_NAMESPACE = 0x6b697401;
+export const LOCK_NAMESPACE = 0x6b697401;
 
 /**
  * Runs `fn` in one interactive transaction and returns its result with the transaction's txid.

@@ -9,10 +9,10 @@ import { COLLAB_FIELDS, WRITER_ROLES } from "@repo/schema";
 interface ServerCollabField {
   /**
    * `FROM … WHERE …` naming the owning row `r` and the user's project membership `m`, given
-   * the SQL parameters of the row id and the user id: no row means the user may not see the
-   * document.
+   * the SQL parameter of the row id and a condition on `m.user_id` (`= $5::uuid`, or
+   * `= ANY($4::uuid[])` for several users): no row means the user may not see the document.
    */
-  scope: (rowParam: string, userParam: string) => string;
+  scope: (rowParam: string, userCondition: string) => string;
   /** Roles that may edit the document; every member may read it. */
   writerRoles: readonly ProjectRole[];
 }
@@ -20,7 +20,7 @@ interface ServerCollabField {
 const SERVER_FIELDS: Record<CollabFieldKey, ServerCollabField> = {
   "issues.description": {
     scope: (row, user) => `FROM issues r
-      JOIN project_members m ON m.project_id = r.project_id AND m.user_id = ${user}::uuid
+      JOIN project_members m ON m.project_id = r.project_id AND m.user_id ${user}
      WHERE r.id = ${row}::uuid`,
     writerRoles: WRITER_ROLES,
   },

@@ -5,12 +5,17 @@
  */
 import type { Db, TxQuery } from "@repo/db";
 import type { CollabFieldKey, ProjectRole } from "@repo/schema";
+import { LOCK_NAMESPACE } from "@repo/db";
 import { COLLAB_FIELDS } from "@repo/schema";
 
 import { docLockKey, serverField } from "./fields";
 
-/** Namespace of document locks (`pg_advisory_xact_lock(ns, hashtext(key))`): 'colb'. */
-const DOC_LOCK_NAMESPACE = 0x636f6c62;
+/**
+ * Document locks are `pg_advisory_xact_lock(LOCK_NAMESPACE, hashtext(docLockKey(…)))`: the
+ * lock `runWithTxid`'s `lockKey` takes with `BEGIN`, so a coalesced write (group-commit.ts) gets
+ * it without a round trip of its own. Keys never clash with the mutation log's client ids
+ * (uuids): they start with the field's name.
+ */
 
 export interface StoredDoc {
   /** The compacted state, if asked for and present (a document never written has none). */
@@ -54,7 +59,7 @@ export async function readStoredDoc(
     bytes: unknown;
     ord: string;
   }>(
-    `${access ? `WITH access AS (SELECT m.role::text AS role ${field.scope("$2", "$5")} FOR SHARE OF r, m)` : ""}
+    `${access ? `WITH access AS (SELECT m.role::text AS role ${field.scope("$2", "= $5::uuid")} FOR SHARE OF r, m)` : ""}
      SELECT 0 AS kind, CASE WHEN $3::boolean THEN s.state END AS bytes,
             s.folded_through::text AS ord, s.folded_through AS seq
        FROM doc_states s WHERE s.field = $1 AND s.row_id = $2::uuid
@@ -103,7 +108,7 @@ export async function lockDoc(
 ): Promise<string> {
   const [row] = await query<{ database: string }>(
     `SELECT current_database() || ':' || coalesce(inet_server_port()::text, '') AS database,
-            pg_advisory_xact_lock(${DOC_LOCK_NAMESPACE}, hashtext($1)) IS NULL AS locked`,
+            pg_advisory_xact_lock(${LOCK_NAMESPACE}, hashtext($1)) IS NULL AS locked`,
     [docLockKey(key, rowId)],
     "collab_lock_doc",
   );
@@ -120,7 +125,7 @@ export async function readAccess(
 ): Promise<{ role: ProjectRole; projection: string } | null> {
   const field = serverField(key);
   const [row] = await query<{ role: ProjectRole; projection: string }>(
-    `SELECT m.role::text AS role, r.${field.columnSql} AS projection ${field.scope("$1", "$2")}`,
+    `SELECT m.role::text AS role, r.${field.columnSql} AS projection ${field.scope("$1", "= $2::uuid")}`,
     [rowId, userId],
     `collab_access_${key}`,
   );

@@ -1,4 +1,4 @@
-import type * as Y from "yjs";
+import * as Y from "yjs";
 
 import type { CollabFieldKey } from "@repo/schema";
 
@@ -12,6 +12,35 @@ export interface WarmDoc {
    * rolled back) means: load again.
    */
   upTo: bigint;
+}
+
+/**
+ * Brings `warm` up to date with `log` (the document's rows from `warm.upTo` on, read under its
+ * lock: nothing is appended or folded meanwhile). False when the copy cannot be caught up (a
+ * compaction folded past it, or the write that set `upTo` rolled back): load it again.
+ */
+export function catchUp(
+  warm: WarmDoc,
+  log: {
+    updates: readonly { id: bigint; update: Uint8Array }[];
+    foldedThrough: bigint;
+  },
+): boolean {
+  const [first, ...rest] = log.updates;
+  const newer =
+    first?.id === warm.upTo
+      ? rest
+      : log.foldedThrough === warm.upTo
+        ? log.updates
+        : null;
+  if (!newer) return false;
+  if (newer.length > 0) {
+    Y.transact(warm.doc, () => {
+      for (const row of newer) Y.applyUpdate(warm.doc, row.update);
+    });
+    warm.upTo = newer[newer.length - 1]?.id ?? warm.upTo;
+  }
+  return true;
 }
 
 /** Warm documents, least recently used evicted first. One per api runtime (its database). */

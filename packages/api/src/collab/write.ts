@@ -3,8 +3,6 @@
  * to date under the document's lock, apply the update to it (refusing anything Yjs would choke
  * on or park as pending), append it to the log.
  */
-import * as Y from "yjs";
-
 import type { TxQuery } from "@repo/db";
 import type { CollabFieldKey } from "@repo/schema";
 
@@ -19,7 +17,7 @@ import {
   readProjection,
   readStoredDoc,
 } from "./store";
-import { warmDocsOf } from "./warm-docs";
+import { catchUp, warmDocsOf } from "./warm-docs";
 import {
   applyClientUpdate,
   docFromStorage,
@@ -82,19 +80,7 @@ async function currentDoc(
   if (stored.role === null) throw notFound("Document not found");
   requireRole(stored.role, serverField(key).writerRoles, "edit this text");
   if (warm) {
-    const [first, ...rest] = stored.updates;
-    const stillCurrent =
-      first?.id === warm.upTo || stored.foldedThrough === warm.upTo;
-    if (stillCurrent) {
-      const newer = first?.id === warm.upTo ? rest : stored.updates;
-      if (newer.length > 0) {
-        Y.transact(warm.doc, () => {
-          for (const row of newer) Y.applyUpdate(warm.doc, row.update);
-        });
-        warm.upTo = newer[newer.length - 1]?.id ?? warm.upTo;
-      }
-      return warm;
-    }
+    if (catchUp(warm, stored)) return warm;
     warmDocs.delete(key, rowId);
     return currentDoc(sql, warmDocs, write);
   }

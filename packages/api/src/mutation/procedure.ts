@@ -13,7 +13,7 @@ import type { SuperJSONResult } from "superjson";
 import type { z } from "zod";
 import superjson from "superjson";
 
-import type { JsonValue, TxClient, Txid, TxQuery } from "@repo/db";
+import type { Db, JsonValue, TxClient, Txid, TxQuery } from "@repo/db";
 import type { MutationDefinition } from "@repo/mutations";
 import { runLoggedMutation } from "@repo/db";
 import { MutationEnvelopeSchema } from "@repo/schema";
@@ -70,46 +70,72 @@ export function mutationProcedure<
   const input = MutationEnvelopeSchema.extend({ args: definition.input });
   return authedProcedure
     .input(input)
-    .mutation(async ({ ctx, input }): Promise<MutationResult<TData>> => {
-      const args = input.args as z.output<TDefinition["input"]>;
-      try {
-        const call = {
-          clientId: input.clientId,
-          mutationId: input.mutationId,
-          userId: ctx.user.id,
-          name: definition.name,
-          args,
-        };
-        const { data, txid } = await clientOrder.run(
-          call.clientId,
-          call.mutationId,
-          () =>
-            runLoggedMutation(
-              ctx.db,
-              call,
-              (tx, sql) =>
-                handler({
-                  tx,
-                  sql,
-                  args,
-                  user: ctx.user,
-                  clientId: call.clientId,
-                }),
-              {
-                // superjson keeps dates (and bigints) of the data through the log's jsonb.
-                encode: (value) =>
-                  superjson.serialize(value) as unknown as JsonValue,
-                decode: (json) =>
-                  superjson.deserialize<TData>(
-                    json as unknown as SuperJSONResult,
-                  ),
-                classifyRejection,
-              },
-            ),
-        );
-        return { data, txid };
-      } catch (error) {
-        throw toTRPCError(error);
-      }
-    });
+    .mutation(({ ctx, input }): Promise<MutationResult<TData>> =>
+      runMutationCall(
+        ctx,
+        definition,
+        { ...input, args: input.args as z.output<TDefinition["input"]> },
+        handler,
+      ),
+    );
 }
+
+/**
+ * One validated call of `definition` as `mutationProcedure` runs it (client order, logged
+ * transaction, errors as tRPC's); for procedures that take the usual path only for some calls
+ * (`docs.update` coalesces the rest).
+ */
+export async function runMutationCall<
+  TDefinition extends MutationDefinition,
+  TData,
+>(
+  ctx: { db: Db; user: SessionUser },
+  definition: TDefinition,
+  input: {
+    clientId: string;
+    mutationId: number;
+    args: z.output<TDefinition["input"]>;
+  },
+  handler: MutationHandler<TDefinition, TData>,
+): Promise<MutationResult<TData>> {
+  const { args } = input;
+  try {
+    const call = {
+      clientId: input.clientId,
+      mutationId: input.mutationId,
+      userId: ctx.user.id,
+      name: definition.name,
+      args,
+    };
+    const { data, txid } = await clientOrder.run(
+      call.clientId,
+      call.mutationId,
+      () =>
+        runLoggedMutation(
+          ctx.db,
+          call,
+          (tx, sql) =>
+            handler({
+              tx,
+              sql,
+              args,
+              user: ctx.user,
+              clientId: call.clientId,
+            }),
+          {
+            encode: encodeResult,
+            decode: (json) =>
+              superjson.deserialize<TData>(json as unknown as SuperJSONResult),
+            classifyRejection,
+          },
+        ),
+    );
+    return { data, txid };
+  } catch (error) {
+    throw toTRPCError(error);
+  }
+}
+
+/** A call's data as the mutation log keeps it: superjson keeps dates (and bigints) through jsonb. */
+export const encodeResult = (value: unknown): JsonValue =>
+  superjson.serialize(value) as unknown as JsonValue;

@@ -1,33 +1,24 @@
 import { docMutations } from "@repo/mutations";
-import { DocLoadInput } from "@repo/schema";
+import { DocLoadInput, MutationEnvelopeSchema } from "@repo/schema";
 
 import { loadDoc } from "../collab/load";
-import { writeDocUpdate } from "../collab/write";
+import { updateDoc } from "../collab/update";
 import { fromBase64, toBase64 } from "../collab/ydoc";
 import { toTRPCError } from "../errors";
-import { mutationProcedure } from "../mutation/procedure";
 import { authedProcedure, createTRPCRouter } from "../trpc";
 
 /** Collaborative (Yjs) fields: @repo/collab's provider is the client of both procedures. */
 export const docsRouter = createTRPCRouter({
   /**
    * Appends one Yjs update to a field's log (refused with BAD_REQUEST, nothing written, if it is
-   * malformed, not text, or builds on edits the server lacks; FORBIDDEN for readers). The
-   * projection column is not touched: compaction writes it.
+   * malformed, not text, or builds on edits the server lacks; FORBIDDEN for readers). A
+   * mutation like the others (logged, idempotent, `{ data, txid }`), except that calls for one
+   * document arriving together share a transaction (collab/group-commit.ts). The projection
+   * column is not touched: compaction writes it.
    */
-  update: mutationProcedure(
-    docMutations.update,
-    async ({ sql, args, user, clientId }) => {
-      const id = await writeDocUpdate(sql, {
-        key: args.field,
-        rowId: args.rowId,
-        update: fromBase64(args.update),
-        userId: user.id,
-        clientId,
-      });
-      return { id: id.toString() };
-    },
-  ),
+  update: authedProcedure
+    .input(MutationEnvelopeSchema.extend({ args: docMutations.update.input }))
+    .mutation(({ ctx, input }) => updateDoc(ctx, input)),
 
   /**
    * What the caller's document lacks (state ⊕ log, diffed against `stateVector`), the server's

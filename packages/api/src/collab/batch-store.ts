@@ -1,0 +1,177 @@
+/**
+ * The two statements of a coalesced `docs.update` transaction (group-commit.ts): one read after
+ * `BEGIN` and the document's lock, one write with `COMMIT`. Each is prepared once per
+ * connection and travels as simple-protocol literals, so the whole transaction is two round
+ * trips however many calls it carries.
+ */
+import type { TxQuery } from "@repo/db";
+import type { CollabFieldKey, ProjectRole } from "@repo/schema";
+import { LOCK_NAMESPACE } from "@repo/db";
+
+import type { StoredDoc } from "./store";
+import { serverField } from "./fields";
+
+export interface BatchContext extends Omit<StoredDoc, "state"> {
+  state: Uint8Array | null;
+  /** Role of each user of the batch on the document's row (absent: may not see it). */
+  roles: Map<string, ProjectRole>;
+  /** `doc_updates` ids reserved for the batch's rows, ascending (under the document's lock). */
+  ids: bigint[];
+  /** Database and server port: the key of the process's warm documents. */
+  database: string;
+}
+
+const asBytes = (value: unknown): Uint8Array => {
+  if (value instanceof Uint8Array) return value;
+  throw new Error(`expected bytea, got ${typeof value}`);
+};
+
+/**
+ * Under the document's lock (taken with `BEGIN`): the state (if `withState`), log rows from
+ * `fromId`, the users' roles (owning row and memberships share-locked to commit), `count` ids
+ * for the new rows, and the batch's clients' mutation-log locks (sorted, so two batches never
+ * wait on each other in a circle). The log's ordering check runs in the commit statement,
+ * which sees every call those locks waited for.
+ */
+export async function readBatchContext(
+  query: TxQuery,
+  key: CollabFieldKey,
+  rowId: string,
+  batch: {
+    withState: boolean;
+    fromId: bigint;
+    userIds: string[];
+    clientIds: string[];
+    count: number;
+  },
+): Promise<BatchContext> {
+  const field = serverField(key);
+  const rows = await query<{
+    kind: number;
+    bytes: unknown;
+    ord: string;
+    extra: string | null;
+  }>(
+    `WITH access AS (
+       SELECT m.user_id::text AS user_id, m.role::text AS role
+       ${field.scope("$2", "= ANY($5::uuid[])")} FOR SHARE OF r, m),
+     locked AS (
+       SELECT bool_and(pg_advisory_xact_lock(${LOCK_NAMESPACE}, hashtext(c)) IS NULL) AS ok
+         FROM (SELECT DISTINCT c FROM unnest($6::text[]) AS c ORDER BY c) clients)
+     SELECT 0 AS kind, CASE WHEN $3::boolean THEN s.state END AS bytes,
+            s.folded_through::text AS ord, s.folded_through AS seq, NULL AS extra
+       FROM doc_states s WHERE s.field = $1 AND s.row_id = $2::uuid
+     UNION ALL
+     SELECT 1, u.update, u.id::text, u.id, NULL
+       FROM doc_updates u WHERE u.field = $1 AND u.row_id = $2::uuid AND u.id >= $4::bigint
+     UNION ALL SELECT 2, NULL, role, 0, user_id FROM access
+     UNION ALL
+     SELECT 3, NULL, nextval('doc_updates_id_seq')::text, g,
+            current_database() || ':' || coalesce(inet_server_port()::text, '')
+       FROM generate_series(1, $7::int) g, locked WHERE locked.ok IS NOT NULL
+     ORDER BY kind, seq`,
+    [
+      key,
+      rowId,
+      batch.withState,
+      batch.fromId.toString(),
+      pgArray(batch.userIds),
+      pgArray(batch.clientIds),
+      batch.count,
+    ],
+    `collab_batch_read_${key}`,
+  );
+  const stateRow = rows[0]?.kind === 0 ? rows[0] : undefined;
+  const reserved = rows.filter((row) => row.kind === 3);
+  const database = reserved[0]?.extra;
+  if (reserved.length !== batch.count || !database)
+    throw new Error("collab batch: ids not reserved");
+  return {
+    state:
+      stateRow?.bytes !== null && stateRow?.bytes !== undefined
+        ? asBytes(stateRow.bytes)
+        : null,
+    hasState: stateRow !== undefined,
+    foldedThrough: BigInt(stateRow?.ord ?? 0),
+    updates: rows
+      .filter((row) => row.kind === 1)
+      .map((row) => ({ id: BigInt(row.ord), update: asBytes(row.bytes) })),
+    roles: new Map(
+      rows
+        .filter((row) => row.kind === 2 && row.extra !== null)
+        .map((row) => [row.extra ?? "", row.ord as ProjectRole]),
+    ),
+    ids: reserved
+      .map((row) => BigInt(row.ord))
+      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)),
+    database,
+  };
+}
+
+/** One accepted call as the commit statement writes it. */
+export interface BatchRow {
+  id: bigint;
+  clientId: string;
+  mutationId: number;
+  userId: string;
+  /** The update, base64 (as the call carried it). */
+  update: string;
+  /** The call's data as the mutation log keeps it. */
+  result: unknown;
+  digest: string;
+}
+
+/**
+ * The statement that travels with `COMMIT`: the batch's log rows and its calls' mutation-log
+ * rows. Like the single path's log insert, it refuses by failing (a NULL mutation id, SQLSTATE
+ * 23502) when a client has a row with this or a later id, or one of another user; Postgres
+ * then skips the `COMMIT` and nothing of the batch is written.
+ */
+export const BATCH_COMMIT_SQL = `
+  WITH calls AS (
+    SELECT * FROM jsonb_to_recordset($1::jsonb) AS c(
+      id bigint, client_id uuid, mutation_id int, user_id uuid, "update" text, result jsonb,
+      digest text)),
+  appended AS (
+    INSERT INTO doc_updates (id, field, row_id, update, client_id)
+    SELECT id, $2::text, $3::uuid, decode("update", 'base64'), client_id FROM calls)
+  INSERT INTO mutation_log (client_id, mutation_id, user_id, name, txid, outcome, result,
+                            args_digest)
+  SELECT c.client_id,
+         CASE WHEN NOT EXISTS (
+           SELECT 1 FROM (SELECT mutation_id, user_id FROM mutation_log
+                           WHERE client_id = c.client_id
+                           ORDER BY mutation_id DESC LIMIT 1) latest
+            WHERE latest.mutation_id >= c.mutation_id OR latest.user_id <> c.user_id)
+         THEN c.mutation_id END,
+         c.user_id, 'docs.update', pg_current_xact_id()::xid::text::bigint, 'ok', c.result,
+         c.digest
+    FROM calls c`;
+
+export const batchCommitValues = (
+  key: CollabFieldKey,
+  rowId: string,
+  rows: readonly BatchRow[],
+): [string, string, string] => [
+  JSON.stringify(
+    rows.map((row) => ({
+      id: row.id.toString(),
+      client_id: row.clientId,
+      mutation_id: row.mutationId,
+      user_id: row.userId,
+      update: row.update,
+      result: row.result,
+      digest: row.digest,
+    })),
+  ),
+  key,
+  rowId,
+];
+
+/** A Postgres array literal of uuids or keys (no quotes, commas or braces in them). */
+function pgArray(values: readonly string[]): string {
+  for (const value of values)
+    if (!/^[\w.:-]+$/.test(value))
+      throw new Error(`not an array element: ${value}`);
+  return `{${values.join(",")}}`;
+}

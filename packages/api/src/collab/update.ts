@@ -1,0 +1,136 @@
+/**
+ * `docs.update`: a call whose update passes the structural check joins its document's queue
+ * and is written with the calls that queued beside it (group-commit.ts); anything the batch
+ * passes over, or a malformed update, runs alone through the usual mutation path
+ * (`runMutationCall` with `writeDocUpdate`), which refuses and records it as before.
+ */
+import type { Db } from "@repo/db";
+import type { DocUpdateInput } from "@repo/schema";
+import { docMutations } from "@repo/mutations";
+import { DOC_TEXT_NAME } from "@repo/schema";
+
+import type { MutationResult } from "../mutation/procedure";
+import type { SessionUser } from "../trpc";
+import type { DocCall } from "./group-commit";
+import { toTRPCError } from "../errors";
+import { runMutationCall } from "../mutation/procedure";
+import { BatchQueue } from "./batch-queue";
+import { checkTextUpdate } from "./check-update";
+import { docLockKey } from "./fields";
+import { writeBatch } from "./group-commit";
+import { writeDocUpdate } from "./write";
+import { fromBase64 } from "./ydoc";
+
+interface Context {
+  db: Db;
+  user: SessionUser;
+}
+type Result = MutationResult<{ id: string }>;
+interface Envelope {
+  clientId: string;
+  mutationId: number;
+  args: DocUpdateInput;
+}
+
+interface Queued extends DocCall {
+  db: Db;
+  resolve: (result: Result) => void;
+  reject: (error: unknown) => void;
+}
+
+/** A batch's limits: a transaction of a few MB at most, and a bounded wait for its locks. */
+const LIMITS = {
+  maxItems: 200,
+  maxSize: 4 * 1024 * 1024,
+  sizeOf: (call: Queued) => call.args.update.length,
+};
+
+const queues = new WeakMap<Db, BatchQueue<Queued>>();
+
+export function updateDoc(ctx: Context, input: Envelope): Promise<Result> {
+  const update = fromBase64(input.args.update);
+  try {
+    checkTextUpdate(update, DOC_TEXT_NAME);
+  } catch {
+    // Refused before it could join a batch: the usual path refuses it and records why.
+    return runAlone(ctx, input);
+  }
+  let queue = queues.get(ctx.db);
+  if (!queue) queues.set(ctx.db, (queue = newQueue()));
+  const { field, rowId } = input.args;
+  const joining = queue;
+  return new Promise<Result>((resolve, reject) =>
+    joining.add(docLockKey(field, rowId), {
+      ...input,
+      user: ctx.user,
+      update,
+      db: ctx.db,
+      resolve,
+      reject,
+    }),
+  );
+}
+
+function newQueue(): BatchQueue<Queued> {
+  return new BatchQueue<Queued>(runBatch, LIMITS, (batch, error) => {
+    for (const call of batch) call.reject(toTRPCError(error));
+  });
+}
+
+async function runBatch(_key: string, queued: Queued[]): Promise<void> {
+  const calls = inClientOrder(queued);
+  const [first] = calls;
+  if (!first) return;
+  const { field, rowId } = first.args;
+  // A failed batch writes nothing: each call then gets its own answer from the usual path.
+  const result = await writeBatch(first.db, field, rowId, calls).catch(
+    () => null,
+  );
+  const alone: Queued[] = [];
+  for (const [index, call] of calls.entries()) {
+    const id = result?.written[index];
+    if (result && typeof id === "bigint")
+      call.resolve({ data: { id: id.toString() }, txid: result.txid });
+    else alone.push(call);
+  }
+  // In order, before the next batch: a client's later calls may build on these.
+  for (const call of alone)
+    await runAlone({ db: call.db, user: call.user }, call).then(
+      call.resolve,
+      call.reject,
+    );
+}
+
+function runAlone(ctx: Context, input: Envelope): Promise<Result> {
+  return runMutationCall(
+    ctx,
+    docMutations.update,
+    input,
+    async ({ sql, args, user, clientId }) => {
+      const id = await writeDocUpdate(sql, {
+        key: args.field,
+        rowId: args.rowId,
+        update: fromBase64(args.update),
+        userId: user.id,
+        clientId,
+      });
+      return { id: id.toString() };
+    },
+  );
+}
+
+/**
+ * The batch with each client's calls in mutation-id order, in the slots its calls arrived in
+ * (a client's batched HTTP calls may start in any order; other clients keep theirs).
+ */
+function inClientOrder(calls: readonly Queued[]): Queued[] {
+  const byClient = new Map<string, Queued[]>();
+  for (const call of calls) {
+    const own = byClient.get(call.clientId);
+    if (own) own.push(call);
+    else byClient.set(call.clientId, [call]);
+  }
+  for (const own of byClient.values())
+    own.sort((a, b) => a.mutationId - b.mutationId);
+  return calls.map((call) => byClient.get(call.clientId)?.shift() ?? call);
+}
