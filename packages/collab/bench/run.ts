@@ -7,12 +7,18 @@
  * the same updates as bare `INSERT`s (raw pg, one transaction each), and Yjs applying them.
  * Then the stored bytes after compaction vs `encodeStateAsUpdate` of the same document.
  *
- * Flags: `--batches=N` (default: the whole trace), `--batch=50`.
+ * `docs.update` runs once per `--inflight` value, each time on a new document: 1 is one call
+ * after another (each pays a whole commit); k > 1 keeps k calls of the one client in flight, in
+ * order (a client that sends without waiting for answers), which group commit writes k at a
+ * time. The cluster is durable (fsync, synchronous_commit and full_page_writes on, as in
+ * production): every figure includes the WAL flush of its commit.
+ *
+ * Flags: `--batches=N` (default: the whole trace), `--batch=50`, `--inflight=1,4,16`.
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -32,6 +38,7 @@ const { values: flags } = parseArgs({
   options: {
     batches: { type: "string", default: "0" },
     batch: { type: "string", default: "50" },
+    inflight: { type: "string", default: "1,4,16" },
   },
 });
 const root = fileURLToPath(new URL("../../../", import.meta.url));
@@ -53,20 +60,32 @@ function stats(samples: readonly number[]) {
   return { p50: at(0.5), p99: at(0.99), max: sorted.at(-1) ?? NaN };
 }
 
+/** Runs `call` for 0…count-1, issued in order with at most `inflight` unanswered. */
 async function timed(
   count: number,
   call: (index: number) => Promise<unknown>,
+  inflight = 1,
 ): Promise<{ perSecond: number; p50: number; p99: number; max: number }> {
   const samples: number[] = [];
   const start = performance.now();
-  for (let i = 0; i < count; i++) {
-    const t0 = performance.now();
-    await call(i);
-    samples.push(performance.now() - t0);
-  }
+  let next = 0;
+  const lane = async () => {
+    while (next < count) {
+      const i = next++;
+      const t0 = performance.now();
+      await call(i);
+      samples.push(performance.now() - t0);
+    }
+  };
+  await Promise.all(Array.from({ length: inflight }, lane));
   const seconds = (performance.now() - start) / 1000;
   return { perSecond: count / seconds, ...stats(samples) };
 }
+
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(1))
+    .join(" ");
 
 /** The trace's edits as Yjs updates, `size` edits per transaction (what a client would send). */
 function traceUpdates(trace: Trace, size: number) {
@@ -99,10 +118,9 @@ async function main() {
     throw new Error("the trace did not replay to its end content");
 
   const dir = await mkdtemp(join(tmpdir(), "collab-bench-"));
-  const postgres = await startDevPostgres({
-    dataDir: join(dir, "data"),
-    ephemeral: true,
-  });
+  // Durable, as in production (the ephemeral test cluster turns fsync off).
+  const postgres = await startDevPostgres({ dataDir: join(dir, "data") });
+  const loadBefore = load();
   const url = postgres.urlFor("postgres");
   const admin = new pg.Client({ connectionString: url });
   try {
@@ -111,9 +129,14 @@ async function main() {
       migrationsDir: join(root, "prisma/migrations"),
     });
     await admin.connect();
-    // A production commit waits for its WAL flush; the ephemeral cluster turns that off.
-    await admin.query("SET synchronous_commit = on");
-    await admin.query("ALTER DATABASE postgres SET synchronous_commit = on");
+    const { rows: settings } = await admin.query<{
+      name: string;
+      setting: string;
+    }>(
+      `SELECT name, setting FROM pg_settings
+        WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes', 'wal_sync_method')
+        ORDER BY name`,
+    );
     const userId = randomUUID();
     const token = randomBytes(16).toString("hex");
     await admin.query(
@@ -130,7 +153,6 @@ async function main() {
       new Headers({ authorization: `Bearer ${token}` }),
     );
     const projectId = randomUUID();
-    const issueId = randomUUID();
     const clientId = randomUUID();
     let mutationId = 1;
     await caller.projects.create({
@@ -143,17 +165,15 @@ async function main() {
         at: new Date(),
       },
     });
-    await caller.issues.create({
-      clientId,
-      mutationId: mutationId++,
-      args: {
-        id: issueId,
-        projectId,
-        title: "B4",
-        sortKey: "a0",
-        at: new Date(),
-      },
-    });
+    const newIssue = async () => {
+      const id = randomUUID();
+      await caller.issues.create({
+        clientId,
+        mutationId: mutationId++,
+        args: { id, projectId, title: "B4", sortKey: "a0", at: new Date() },
+      });
+      return id;
+    };
     const encoded = updates.map((update) => toBase64(update));
 
     // Baseline: the same bytes as bare inserts, one transaction each.
@@ -174,20 +194,28 @@ async function main() {
       Y.applyUpdate(server, updates[i] ?? new Uint8Array());
     });
 
-    // The server path.
+    // The server path, once per number of calls in flight, each on a new document.
     const at = new Date();
-    const path = await timed(count, (i) =>
-      caller.docs.update({
-        clientId,
-        mutationId: mutationId++,
-        args: {
-          field: FIELD,
-          rowId: issueId,
-          update: encoded[i] ?? "",
-          at,
-        },
-      }),
-    );
+    const paths: {
+      inflight: number;
+      result: Awaited<ReturnType<typeof timed>>;
+    }[] = [];
+    let issueId = "";
+    for (const inflight of flags.inflight.split(",").map(Number)) {
+      const rowId = (issueId = await newIssue());
+      const writer = randomUUID();
+      const result = await timed(
+        count,
+        (i) =>
+          caller.docs.update({
+            clientId: writer,
+            mutationId: i + 1,
+            args: { field: FIELD, rowId, update: encoded[i] ?? "", at },
+          }),
+        inflight,
+      );
+      paths.push({ inflight, result });
+    }
     await runtime.collab.compact(FIELD, issueId);
     const { rows } = await admin.query<{
       state: Buffer;
@@ -213,7 +241,10 @@ async function main() {
     ) =>
       `| ${label.padEnd(46)} | ${Math.round(r.perSecond).toLocaleString("en").padStart(6)} | ${r.p50.toFixed(2).padStart(6)} | ${r.p99.toFixed(2).padStart(6)} | ${r.max.toFixed(1).padStart(6)} |`;
     console.log(
-      `\nB4 trace: ${client.edits.toLocaleString("en")} edits in ${client.updates.length.toLocaleString("en")} batches of ${flags.batch}; ${count.toLocaleString("en")} calls measured, one after another (client-side transactions: ${client.ms.toFixed(0)} ms in all)\n`,
+      `\nB4 trace: ${client.edits.toLocaleString("en")} edits in ${client.updates.length.toLocaleString("en")} batches of ${flags.batch}; ${count.toLocaleString("en")} calls per row (client-side transactions: ${client.ms.toFixed(0)} ms in all)`,
+    );
+    console.log(
+      `PostgreSQL ${settings.map((s) => `${s.name}=${s.setting}`).join(", ")}; load average before ${loadBefore}, after ${load()}\n`,
     );
     console.log(
       "| path                                           | calls/s | p50 ms | p99 ms | max ms |",
@@ -223,7 +254,15 @@ async function main() {
     );
     console.log(row("Yjs `applyUpdate` on a live doc (floor)", yjs));
     console.log(row("raw pg `BEGIN; INSERT; COMMIT` (baseline)", raw));
-    console.log(row("`docs.update` via the in-process caller", path));
+    for (const { inflight, result } of paths)
+      console.log(
+        row(
+          inflight === 1
+            ? "`docs.update`, one call after another"
+            : `\`docs.update\`, ${inflight} calls in flight (one client)`,
+          result,
+        ),
+      );
     console.log(
       `\nstored state after compaction: ${stored.state.byteLength.toLocaleString("en")} B (V1); encodeStateAsUpdate of the same document: V1 ${v1.toLocaleString("en")} B, V2 ${v2.toLocaleString("en")} B → ${(stored.state.byteLength / v1).toFixed(3)}× V1; log rows left ${stored.left}; projection = text: ${textOk}`,
     );
