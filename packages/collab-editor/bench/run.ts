@@ -11,7 +11,8 @@
  * later (debounced 2 s, at most 10 s), so its figures include no storage.
  *
  * Flags: `--clients=2,20`, `--inserts=2000` (per writer), `--interval=10` (ms between one
- * writer's keystrokes), `--systems=ours,hocuspocus`.
+ * writer's keystrokes), `--systems=ours,hocuspocus`, `--fsync=off` (the settings of runs before
+ * 2026-11-30 17:00: fsync off, synchronous_commit on; for comparing with them only).
  */
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
@@ -35,6 +36,7 @@ const { values: flags } = parseArgs({
     inserts: { type: "string", default: "2000" },
     interval: { type: "string", default: "10" },
     systems: { type: "string", default: "ours,hocuspocus" },
+    fsync: { type: "string", default: "on" },
   },
 });
 const clientCounts = flags.clients.split(",").map(Number);
@@ -113,16 +115,26 @@ async function main() {
       .join(" ")}`,
   );
   const dir = await mkdtemp(join(tmpdir(), "collab-bench-"));
+  // Durable, as in production, unless asked (the ephemeral test cluster turns fsync off): a
+  // keystroke of ours is flushed to the WAL before any peer sees it.
   const postgres = await startDevPostgres({
     dataDir: join(dir, "data"),
-    ephemeral: true,
+    ephemeral: flags.fsync === "off",
   });
   const rows: Awaited<ReturnType<typeof measure>>[] = [];
   try {
     const url = postgres.urlFor("postgres");
-    // The ephemeral cluster turns synchronous_commit off; a production commit flushes.
-    await withClient(url, (client) =>
-      client.query("ALTER DATABASE postgres SET synchronous_commit = on"),
+    const settings = await withClient(url, async (client) => {
+      // A commit waits for its WAL flush (the ephemeral cluster turns that off too).
+      await client.query("ALTER DATABASE postgres SET synchronous_commit = on");
+      await client.query("SET synchronous_commit = on");
+      return client.query<{ name: string; setting: string }>(
+        `SELECT name, setting FROM pg_settings
+          WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes') ORDER BY name`,
+      );
+    });
+    console.log(
+      `PostgreSQL ${settings.rows.map((row) => `${row.name}=${row.setting}`).join(", ")}`,
     );
     await runMigrations({ databaseUrl: url, migrationsDir });
     for (const name of systems) {

@@ -13,7 +13,9 @@
  * time. The cluster is durable (fsync, synchronous_commit and full_page_writes on, as in
  * production): every figure includes the WAL flush of its commit.
  *
- * Flags: `--batches=N` (default: the whole trace), `--batch=50`, `--inflight=1,4,16`.
+ * Flags: `--batches=N` (default: the whole trace), `--batch=50`, `--inflight=1,4,16`,
+ * `--fsync=off` (the settings of runs before 2026-11-30 17:00: fsync off, synchronous_commit on;
+ * for comparing with them only).
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -39,6 +41,7 @@ const { values: flags } = parseArgs({
     batches: { type: "string", default: "0" },
     batch: { type: "string", default: "50" },
     inflight: { type: "string", default: "1,4,16" },
+    fsync: { type: "string", default: "on" },
   },
 });
 const root = fileURLToPath(new URL("../../../", import.meta.url));
@@ -118,8 +121,11 @@ async function main() {
     throw new Error("the trace did not replay to its end content");
 
   const dir = await mkdtemp(join(tmpdir(), "collab-bench-"));
-  // Durable, as in production (the ephemeral test cluster turns fsync off).
-  const postgres = await startDevPostgres({ dataDir: join(dir, "data") });
+  // Durable, as in production, unless asked (the ephemeral test cluster turns fsync off).
+  const postgres = await startDevPostgres({
+    dataDir: join(dir, "data"),
+    ephemeral: flags.fsync === "off",
+  });
   const loadBefore = load();
   const url = postgres.urlFor("postgres");
   const admin = new pg.Client({ connectionString: url });
@@ -129,6 +135,9 @@ async function main() {
       migrationsDir: join(root, "prisma/migrations"),
     });
     await admin.connect();
+    // A commit waits for its WAL flush (the ephemeral cluster turns that off too).
+    await admin.query("ALTER DATABASE postgres SET synchronous_commit = on");
+    await admin.query("SET synchronous_commit = on");
     const { rows: settings } = await admin.query<{
       name: string;
       setting: string;

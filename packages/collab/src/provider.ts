@@ -92,6 +92,12 @@ export interface CollabProviderOptions {
   retry?: { initialMs?: number; maxMs?: number };
   /** Failures worth logging (a send retried, a stream reopened). */
   onError?: (error: unknown) => void;
+  /**
+   * Follow the log live over server-sent events (default), one response carrying every change,
+   * rather than long-polls, which cost each peer a new request per change before it can see
+   * the next one. False for a proxy that buffers responses.
+   */
+  liveSse?: boolean;
   /** Makes the log's stream (tests); default `new ShapeStream(options)`. */
   createStream?: (options: ShapeStreamOptions<unknown>) => LogStream;
 }
@@ -215,6 +221,7 @@ class Provider implements CollabProvider {
       params: request.params,
       ...(request.headers && { headers: request.headers }),
       parser: { bytea: (value) => parseByteaHex(String(value)) },
+      liveSse: this.options.liveSse ?? true,
       signal: aborter.signal,
       // Electric retries network errors and 5xx itself; other errors: report, load again
       // after the stream recovers (it may have missed a must-refetch), and keep going.
