@@ -3,18 +3,18 @@
  * the client runtime to the api, checked in the database.
  */
 import { randomUUID } from "node:crypto";
-import { readFile } from "node:fs/promises";
-import superjson from "superjson";
 import { expect } from "vitest";
+
+import { fileOutbox } from "@repo/sync/node";
 
 import type { Cli } from "./support/stack";
 import { outboxPath } from "../src/config";
 import { cliTest as test } from "./support/stack";
 
-/** The writes the CLI's outbox file holds for the next run. */
+/** The writes the CLI's outbox file holds for the next run, read as the next run reads them. */
 async function queued(cli: Cli): Promise<unknown[]> {
-  const text = await readFile(outboxPath(cli.configDir, cli.session), "utf8");
-  return superjson.parse<{ entries: unknown[] }>(text).entries;
+  return (await fileOutbox(outboxPath(cli.configDir, cli.session)).load())
+    .entries;
 }
 
 test("create and update write the shared mutations' rows, as the session's user", async ({

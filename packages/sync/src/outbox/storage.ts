@@ -44,34 +44,6 @@ export function newSnapshot(): OutboxSnapshot {
   return { clientId: crypto.randomUUID(), lastMutationId: 0, entries: [] };
 }
 
-/** Applies `add`/`remove` to a snapshot (shared by the storages that keep one whole). */
-export function withEntry(
-  snapshot: OutboxSnapshot,
-  entry: NewOutboxEntry,
-): { snapshot: OutboxSnapshot; entry: OutboxEntry } {
-  const stored = { ...entry, mutationId: snapshot.lastMutationId + 1 };
-  return {
-    snapshot: {
-      clientId: snapshot.clientId,
-      lastMutationId: stored.mutationId,
-      entries: [...snapshot.entries, stored],
-    },
-    entry: stored,
-  };
-}
-
-export function withoutEntry(
-  snapshot: OutboxSnapshot,
-  mutationId: number,
-): OutboxSnapshot {
-  return {
-    ...snapshot,
-    entries: snapshot.entries.filter(
-      (entry) => entry.mutationId !== mutationId,
-    ),
-  };
-}
-
 /**
  * Keeps the queue in memory, each entry encoded as it would be on disk (so tests see the same
  * round trip of `Date`s) and one at a time (a write costs the same with 10 or 10,000 queued).
