@@ -58,8 +58,8 @@ async function withConnection<T>(
 
 /**
  * `lanes` clients of the user, each with its own outbox and client id, so their writes travel
- * side by side (each client sends one write at a time, and its outbox file is rewritten, with
- * an fsync, on every change). Every lane's queue left by an interrupted run is sent again.
+ * side by side (each client sends one write at a time). Every lane's queue left by an
+ * interrupted run is sent again.
  */
 export async function withConnections<T>(
   context: CliContext,

@@ -1,9 +1,10 @@
 /**
  * CSV → `issues.create`, streaming: each record is parsed, checked by the mutation's schema
  * and, if valid, queued on the client runtime while the file is still being read. A window of
- * writes in flight bounds memory and the outbox file (rewritten on every change) whatever the
- * file's size; the runtime sends them in file order, one transaction each, so a row is written
- * whole or not at all. Issue ids come from (project, row key) — a re-run, or the replay of an
+ * writes in flight bounds memory and the outbox files whatever the file's size; valid rows are
+ * queued half a window at a time, in one tick, so each lane's outbox stores them with one
+ * fsync. The runtime sends them in file order, one transaction each, so a row is written whole
+ * or not at all. Issue ids come from (project, row key) — a re-run, or the replay of an
  * interrupted run, creates the same ids, which the server refuses as duplicates: counted as
  * already imported, never written twice.
  */
@@ -11,6 +12,7 @@ import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { parse } from "csv-parse";
 
+import type { CreateIssueInput } from "@repo/schema";
 import { mutations } from "@repo/mutations";
 import { MutationRejectedError } from "@repo/sync";
 
@@ -50,7 +52,7 @@ export interface ImportOptions {
   connections: readonly Connection[];
   signal: AbortSignal;
   onProgress?: (progress: ImportProgress) => void;
-  /** Writes queued at once, over all lanes (default 64). */
+  /** Writes queued at once, over all lanes (default 64); rows are queued half of it at a time. */
   window?: number;
 }
 
@@ -116,6 +118,13 @@ export async function importIssues(
     signal.addEventListener("abort", () => resolve(), { once: true }),
   );
   const settleOne = () => Promise.race([...inFlight, abort]);
+  const window = options.window ?? 64;
+  const batchSize = Math.max(1, Math.floor(window / 2));
+  const batch: {
+    line: number;
+    input: CreateIssueInput;
+    connection: Connection;
+  }[] = [];
   let fatal: Error | undefined;
   let bytesRead = 0;
   const report = () => options.onProgress?.({ bytesRead, totalBytes, summary });
@@ -149,6 +158,21 @@ export async function importIssues(
     inFlight.add(tracked);
   };
 
+  /** Queues the batch in one tick, then waits for room for the next one (or the end). */
+  const submit = async (room: number) => {
+    for (const { line, input, connection } of batch.splice(0))
+      track(
+        line,
+        connection.settle(
+          connection.sync.mutate(mutations.issues.create, input),
+        ),
+      );
+    while (inFlight.size > room && fatal === undefined && !signal.aborted)
+      await settleOne();
+    if (signal.aborted) throw interrupted(summary);
+    if (fatal !== undefined) throw fatal;
+  };
+
   try {
     let header: ReturnType<typeof readHeader> | undefined;
     for await (const chunk of parser) {
@@ -178,27 +202,12 @@ export async function importIssues(
       }
       const connection = connections[summary.rows % connections.length];
       if (!connection) throw new Error("importIssues needs a connection");
-      track(
-        line,
-        connection.settle(
-          connection.sync.mutate(mutations.issues.create, row.input),
-        ),
-      );
-      while (
-        inFlight.size >= (options.window ?? 64) &&
-        fatal === undefined &&
-        !signal.aborted
-      )
-        await settleOne();
-      if (signal.aborted) throw interrupted(summary);
-      if (fatal !== undefined) throw fatal;
+      batch.push({ line, input: row.input, connection });
+      if (batch.length >= batchSize) await submit(window - batchSize);
     }
     if (!header)
       throw new CliError(`${options.file} is empty: no header row`, EXIT.usage);
-    while (inFlight.size > 0 && fatal === undefined && !signal.aborted)
-      await settleOne();
-    if (signal.aborted) throw interrupted(summary);
-    if (fatal !== undefined) throw fatal;
+    await submit(0);
     bytesRead = totalBytes;
     summary.elapsedMs = performance.now() - started;
     const cpu = process.cpuUsage(cpuAtStart);
