@@ -7,7 +7,7 @@ export interface Column<TRow> {
   max?: number;
 }
 
-export function table<TRow>(
+function table<TRow>(
   rows: readonly TRow[],
   columns: readonly Column<TRow>[],
 ): string {
@@ -44,4 +44,14 @@ export function json(value: unknown): string {
 
 export function shortDate(date: Date): string {
   return date.toISOString().slice(0, 16).replace("T", " ");
+}
+
+/** A list command's output: the rows as JSON with `--json`, else a table, or `empty` if none. */
+export function printRows<TRow>(
+  context: { json: boolean; out: (text: string) => void },
+  rows: readonly TRow[],
+  { empty, columns }: { empty: string; columns: readonly Column<TRow>[] },
+): void {
+  if (context.json) context.out(json(rows));
+  else context.out(rows.length === 0 ? empty : table(rows, columns));
 }

@@ -6,7 +6,7 @@ import type { CliContext } from "../context";
 import { sessionFor } from "../context";
 import { timeSortKey } from "../csv/sort-key";
 import { CliError, EXIT } from "../errors";
-import { json, shortDate, table } from "../output";
+import { json, printRows, shortDate } from "../output";
 import { readShape } from "../shapes";
 import { resolveProjectId } from "./projects";
 import { writeFromOptions } from "./run-writes";
@@ -58,16 +58,9 @@ export async function listIssues(
       a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : 0,
     )
     .slice(0, options.limit);
-  if (context.json) {
-    context.out(json(issues));
-    return;
-  }
-  if (issues.length === 0) {
-    context.out("No issues match.");
-    return;
-  }
-  context.out(
-    table(issues, [
+  printRows(context, issues, {
+    empty: "No issues match.",
+    columns: [
       { header: "id", value: (issue: Issue) => issue.id },
       { header: "status", value: (issue) => issue.status },
       { header: "priority", value: (issue) => issue.priority },
@@ -80,8 +73,8 @@ export async function listIssues(
             : (issue.assigneeId?.slice(0, 8) ?? ""),
       },
       { header: "updated", value: (issue) => shortDate(issue.updatedAt) },
-    ]),
-  );
+    ],
+  });
 }
 
 export interface CreateOptions {

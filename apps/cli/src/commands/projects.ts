@@ -6,7 +6,7 @@ import type { Session } from "../config";
 import type { CliContext } from "../context";
 import { sessionFor } from "../context";
 import { CliError, EXIT } from "../errors";
-import { json, shortDate, table } from "../output";
+import { json, printRows, shortDate } from "../output";
 import { readShape } from "../shapes";
 import { writeFromOptions } from "./run-writes";
 
@@ -17,16 +17,9 @@ export async function listProjects(context: CliContext): Promise<void> {
   const projects = (await readShape(session, { name: "projects" })).sort(
     (a, b) => a.name.localeCompare(b.name),
   );
-  if (context.json) {
-    context.out(json(projects));
-    return;
-  }
-  if (projects.length === 0) {
-    context.out("You are not a member of any project yet.");
-    return;
-  }
-  context.out(
-    table(projects, [
+  printRows(context, projects, {
+    empty: "You are not a member of any project yet.",
+    columns: [
       { header: "id", value: (project) => project.id },
       { header: "name", value: (project) => project.name, max: 40 },
       {
@@ -35,8 +28,8 @@ export async function listProjects(context: CliContext): Promise<void> {
           project.archivedAt ? shortDate(project.archivedAt) : "",
       },
       { header: "created", value: (project) => shortDate(project.createdAt) },
-    ]),
-  );
+    ],
+  });
 }
 
 /**
