@@ -7,7 +7,7 @@ import { useSearchParams } from "next/navigation";
 import { useState } from "react";
 
 import { Button } from "~/components/ui/button";
-import { Field, Input } from "~/components/ui/field";
+import { TextField } from "~/components/ui/field";
 import { Spinner } from "~/components/ui/spinner";
 import { signIn, signUp } from "~/lib/auth-client";
 
@@ -78,47 +78,32 @@ export function AuthForm({ mode }: { mode: "sign-in" | "sign-up" }) {
             </div>
           )}
           {isSignUp && (
-            <Field label="Name">
-              {({ id }) => (
-                <Input
-                  id={id}
-                  required
-                  autoComplete="name"
-                  value={name}
-                  onChange={(event) => setName(event.target.value)}
-                />
-              )}
-            </Field>
+            <TextField
+              label="Name"
+              required
+              autoComplete="name"
+              value={name}
+              onChange={setName}
+            />
           )}
-          <Field label="Email">
-            {({ id }) => (
-              <Input
-                id={id}
-                type="email"
-                required
-                autoComplete="email"
-                value={email}
-                onChange={(event) => setEmail(event.target.value)}
-              />
-            )}
-          </Field>
-          <Field
+          <TextField
+            label="Email"
+            type="email"
+            required
+            autoComplete="email"
+            value={email}
+            onChange={setEmail}
+          />
+          <TextField
             label="Password"
             hint={isSignUp ? "At least 8 characters." : undefined}
-          >
-            {({ id, describedBy }) => (
-              <Input
-                id={id}
-                type="password"
-                required
-                minLength={isSignUp ? 8 : undefined}
-                aria-describedby={describedBy}
-                autoComplete={isSignUp ? "new-password" : "current-password"}
-                value={password}
-                onChange={(event) => setPassword(event.target.value)}
-              />
-            )}
-          </Field>
+            type="password"
+            required
+            minLength={isSignUp ? 8 : undefined}
+            autoComplete={isSignUp ? "new-password" : "current-password"}
+            value={password}
+            onChange={setPassword}
+          />
           <Button
             type="submit"
             variant="primary"

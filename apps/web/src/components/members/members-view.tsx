@@ -16,7 +16,7 @@ import { useViewer } from "~/components/app/sync-root";
 import { ProjectGate } from "~/components/projects/project-gate";
 import { Avatar } from "~/components/ui/avatar";
 import { Button } from "~/components/ui/button";
-import { Field, Input } from "~/components/ui/field";
+import { SelectField, TextField } from "~/components/ui/field";
 import {
   Menu,
   MenuChoices,
@@ -261,38 +261,21 @@ function InviteForm(props: {
         them.
       </p>
       <form onSubmit={(event) => void submit(event)} className="mt-4 space-y-3">
-        <Field label="Email" error={error}>
-          {({ id, describedBy }) => (
-            <Input
-              id={id}
-              type="email"
-              required
-              aria-describedby={describedBy}
-              aria-invalid={error ? true : undefined}
-              value={email}
-              onChange={(event) => setEmail(event.target.value)}
-              placeholder="name@example.com"
-            />
-          )}
-        </Field>
-        <Field label="Role">
-          {({ id }) => (
-            <select
-              id={id}
-              className="h-9 w-full rounded-md border border-zinc-300 bg-white px-2 text-sm shadow-xs"
-              value={role}
-              onChange={(event) =>
-                setRole(event.target.value as AssignableRole)
-              }
-            >
-              {ASSIGNABLE.map((option) => (
-                <option key={option.value} value={option.value}>
-                  {option.label}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
+        <TextField
+          label="Email"
+          error={error}
+          type="email"
+          required
+          value={email}
+          onChange={setEmail}
+          placeholder="name@example.com"
+        />
+        <SelectField
+          label="Role"
+          value={role}
+          onChange={setRole}
+          options={ASSIGNABLE}
+        />
         <Button
           type="submit"
           variant="primary"
