@@ -81,15 +81,15 @@ export async function loadProjectsInitial(userId: string) {
  * the same answer as one that does not exist.
  */
 export async function loadProjectInitial(
-  userId: string,
   projectId: string,
 ): Promise<ProjectInitial> {
   try {
-    const [mine, users] = await Promise.all([
-      loadProjectsInitial(userId),
+    const [members, projects, users] = await Promise.all([
+      loadInitial(shapes.projectMembers(projectId)),
+      loadInitial(shapes.projects()),
       loadInitial(shapes.users(projectId)),
     ]);
-    return { ...mine, users };
+    return { members, projects, users };
   } catch (error) {
     if (error instanceof ShapeRefusedError) notFound();
     throw error;

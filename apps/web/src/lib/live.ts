@@ -36,13 +36,13 @@ function useMemberships(initial?: InitialShape<"project_members">) {
 }
 
 /**
- * The projects I am a member of. The proxy decides the set from my memberships when the shape
- * is requested; keying the definition to them makes the client ask again as soon as I join
- * or leave a project (the memberships shape says so live), instead of a long-poll later.
+ * The projects I am a member of, read once per set of memberships: the proxy decides the set
+ * from my memberships when the shape is requested, so the definition is keyed to them (live)
+ * and read again as soon as I join or leave a project, holding no connection in between.
  *
  * Pending memberships are part of the key, apart from synced ones: creating a project opens
  * a shape that shows it optimistically (`matches`), and its commit changes the key again, so
- * the write is not left waiting for its txid on a shape whose set was fixed before it.
+ * the project is read from the server once it is there.
  */
 export function useProjects(
   initial: {
@@ -64,7 +64,7 @@ export function useProjects(
     [memberships],
   );
   const definition = {
-    ...keyedTo(shapes.projects(), projectIds),
+    ...readOnceKeyedTo(shapes.projects(), projectIds),
     // Pending projects (mine, being created) show before the server has them.
     matches: () => true,
   };
@@ -74,24 +74,60 @@ export function useProjects(
       initial.projects.rows.map((row) => row.id),
       projectIds,
     );
-  const shape = useShape(
-    withInitial(definition, initialMatches ? initial.projects : undefined),
-    options,
+  const shape = useKeepLastComplete(
+    useShape(
+      withInitial(definition, initialMatches ? initial.projects : undefined),
+      options,
+    ),
+    initialMatches === true,
   );
-  // While the new set loads, keep showing the last complete one (no empty flash).
+  return { ...shape, memberships };
+}
+
+/** While a re-keyed shape loads, the last complete one stays shown (no empty flash). */
+function useKeepLastComplete<TShape extends { isUpToDate: boolean }>(
+  shape: TShape,
+  fromServer: boolean,
+): TShape {
   const shown = useRef(shape);
-  if (shape.isUpToDate || !shown.current.isUpToDate || initialMatches)
+  if (shape.isUpToDate || !shown.current.isUpToDate || fromServer)
     shown.current = shape;
-  return { ...shown.current, memberships };
+  return shown.current;
 }
 
 /**
- * A shape whose rows the proxy picks from ids it reads itself (`projects`, `users`), keyed to
- * those ids as the client knows them: a change opens a new stream. The ids' hash also goes
- * into the URL (the proxy ignores what is not an argument of the shape), so the browser never
- * answers the new stream's first request from its cache of the old one.
+ * One project's row, for its pages: read once, and again when my membership of it comes or
+ * goes (`isMember`, from the project's live members). The projects shape holds every project
+ * of mine; a project page needs no live copy of it (projects are not renamed in the app).
  */
-function keyedTo<TTable extends TableName>(
+export function useProjectRow(
+  projectId: string,
+  isMember: boolean,
+  initial?: InitialShape<"projects">,
+) {
+  const key = isMember ? [projectId] : [];
+  const initialMatches =
+    initial?.rows.some((row) => row.id === projectId) === isMember;
+  const { rows, ...rest } = useKeepLastComplete(
+    useShape(
+      withInitial(
+        readOnceKeyedTo(shapes.projects(), key),
+        initialMatches ? initial : undefined,
+      ),
+    ),
+    initialMatches,
+  );
+  return { project: rows.find((row) => row.id === projectId), ...rest };
+}
+
+/**
+ * A shape whose rows the proxy picks from ids it reads itself (`projects`, `users`), read once
+ * per set of those ids as the client knows them from a live shape: a change opens a new
+ * stream, and none stays open meanwhile. The ids' hash also goes into the URL (the proxy
+ * ignores what is not an argument of the shape), so the browser never answers the new
+ * stream's first request from its cache of the old one.
+ */
+function readOnceKeyedTo<TTable extends TableName>(
   definition: ShapeDefinition<TTable>,
   ids: readonly string[],
 ): ShapeDefinition<TTable> {
@@ -103,6 +139,7 @@ function keyedTo<TTable extends TableName>(
     ...definition,
     params: [...ids],
     url: `${url}${url.includes("?") ? "&" : "?"}v=${hash.toString(36)}`,
+    live: false,
   };
 }
 
@@ -111,6 +148,7 @@ function sameIds(a: readonly string[], b: readonly string[]): boolean {
   return set.size === b.length && b.every((id) => set.has(id));
 }
 
+/** A project's memberships (every member, with their role), live. */
 export function useMembers(
   projectId: string,
   initial?: InitialShape<"project_members">,
@@ -119,29 +157,28 @@ export function useMembers(
 }
 
 /**
- * The profiles of a project's members. The proxy fixes the set when the shape is requested;
- * a page that follows the members (`memberIds`, synced ones) asks again when they change,
- * other pages learn of a new member at the proxy's next answer (409, a long-poll later).
+ * The profiles of a project's members, read once per member set (`memberIds`, the synced
+ * members from `useMembers`): a new member's profile is read when they join.
  */
 export function useUsers(
   projectId: string,
-  initial: { users?: InitialShape<"users"> } = {},
-  memberIds?: readonly string[],
+  memberIds: readonly string[],
+  initial?: InitialShape<"users">,
 ) {
   const initialMatches =
-    initial.users &&
-    (memberIds === undefined ||
-      sameIds(
-        initial.users.rows.map((row) => row.id),
-        memberIds,
-      ));
-  return useShape(
-    withInitial(
-      memberIds
-        ? keyedTo(shapes.users(projectId), memberIds)
-        : shapes.users(projectId),
-      initialMatches ? initial.users : undefined,
+    initial !== undefined &&
+    sameIds(
+      initial.rows.map((row) => row.id),
+      memberIds,
+    );
+  return useKeepLastComplete(
+    useShape(
+      withInitial(
+        readOnceKeyedTo(shapes.users(projectId), memberIds),
+        initialMatches ? initial : undefined,
+      ),
     ),
+    initialMatches,
   );
 }
 

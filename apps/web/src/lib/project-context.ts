@@ -6,31 +6,51 @@ import type { ProjectRole } from "@repo/schema";
 import type { InitialShape } from "@repo/sync";
 import { MANAGER_ROLES, WRITER_ROLES } from "@repo/schema";
 
+import { useViewer } from "~/components/app/sync-root";
+
 import type { User } from "./live";
-import { useProjects, useUsers } from "./live";
+import { useMembers, useProjectRow, useUsers } from "./live";
 
 export interface ProjectInitial {
   projects?: InitialShape<"projects">;
-  memberships?: InitialShape<"project_members">;
+  /** The project's memberships (the `project-members` shape). */
+  members?: InitialShape<"project_members">;
   users?: InitialShape<"users">;
 }
 
 /**
- * A project as its pages need it: the row, its people, and what the viewer may do. Three
- * shapes (my memberships, my projects, the members' profiles): a browser keeps at most six
- * HTTP/1.1 connections per server, and every live shape holds one, so pages follow few.
+ * A project as its pages need it: the row, its people, and what the viewer may do. One live
+ * shape (the project's memberships: who is in it, with which role, me included); the row and
+ * the members' profiles are read once per member set. A browser keeps at most six HTTP/1.1
+ * connections per server and every live shape holds one, so the page's own shapes and its
+ * writes find room (see the README's "Connections").
  */
 export function useProject(
   projectId: string,
   initial: ProjectInitial = {},
+  /** The members' user ids where the page computes them already (the same set). */
   memberIds?: readonly string[],
 ) {
-  const projects = useProjects(initial);
-  const users = useUsers(projectId, initial, memberIds);
-  const project = projects.rows.find((row) => row.id === projectId);
-  const myRole: ProjectRole | undefined = projects.memberships.rows.find(
-    (membership) => membership.projectId === projectId,
+  const viewer = useViewer();
+  const members = useMembers(projectId, initial.members);
+  const syncedMemberIds = useMemo(
+    () =>
+      memberIds ??
+      members.rows
+        .filter((member) => !members.isPending(member.id))
+        .map((member) => member.userId)
+        .sort(),
+    [members, memberIds],
+  );
+  const myRole: ProjectRole | undefined = members.rows.find(
+    (member) => member.userId === viewer.id,
   )?.role;
+  const { project, isUpToDate } = useProjectRow(
+    projectId,
+    myRole !== undefined,
+    initial.projects,
+  );
+  const users = useUsers(projectId, syncedMemberIds, initial.users);
   const people = useMemo(
     () => [...users.rows].sort((a, b) => a.name.localeCompare(b.name)),
     [users.rows],
@@ -40,13 +60,14 @@ export function useProject(
     [users.rows],
   );
   return {
-    project,
+    // Not a member (any more): nothing of the project shows, whatever was read before.
+    project: myRole === undefined ? undefined : project,
     people,
     usersById,
     myRole,
     canWrite: myRole !== undefined && includes(WRITER_ROLES, myRole),
     canManage: myRole !== undefined && includes(MANAGER_ROLES, myRole),
-    isLoaded: projects.isUpToDate && projects.memberships.isUpToDate,
+    isLoaded: isUpToDate && members.isUpToDate,
   };
 }
 

@@ -8,9 +8,9 @@ export default async function ProjectPage({
 }: {
   params: Promise<{ projectId: string }>;
 }) {
-  const [{ projectId }, user] = await Promise.all([params, requireUser()]);
+  const [{ projectId }] = await Promise.all([params, requireUser()]);
   const [project, issues] = await Promise.all([
-    loadProjectInitial(user.id, projectId),
+    loadProjectInitial(projectId),
     loadOrNotFound(shapes.issues(projectId)),
   ]);
   return (

@@ -1,6 +1,5 @@
 import { MembersView } from "~/components/members/members-view";
-import { loadOrNotFound, loadProjectInitial } from "~/lib/initial-shapes";
-import { shapes } from "~/lib/shapes";
+import { loadProjectInitial } from "~/lib/initial-shapes";
 import { requireUser } from "~/lib/viewer";
 
 export default async function MembersPage({
@@ -8,12 +7,12 @@ export default async function MembersPage({
 }: {
   params: Promise<{ projectId: string }>;
 }) {
-  const [{ projectId }, user] = await Promise.all([params, requireUser()]);
-  const [project, members] = await Promise.all([
-    loadProjectInitial(user.id, projectId),
-    loadOrNotFound(shapes.projectMembers(projectId)),
-  ]);
+  const [{ projectId }] = await Promise.all([params, requireUser()]);
+  // The project's members are part of what every project page renders from.
   return (
-    <MembersView projectId={projectId} initial={{ ...project, members }} />
+    <MembersView
+      projectId={projectId}
+      initial={await loadProjectInitial(projectId)}
+    />
   );
 }

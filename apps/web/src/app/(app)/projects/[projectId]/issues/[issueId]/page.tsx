@@ -8,12 +8,9 @@ export default async function IssuePage({
 }: {
   params: Promise<{ projectId: string; issueId: string }>;
 }) {
-  const [{ projectId, issueId }, user] = await Promise.all([
-    params,
-    requireUser(),
-  ]);
+  const [{ projectId, issueId }] = await Promise.all([params, requireUser()]);
   const [project, issue, comments] = await Promise.all([
-    loadProjectInitial(user.id, projectId),
+    loadProjectInitial(projectId),
     loadOrNotFound(shapes.issue(issueId)),
     loadOrNotFound(shapes.issueComments(issueId)),
   ]);
