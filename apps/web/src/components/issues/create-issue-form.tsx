@@ -7,7 +7,7 @@ import { useState } from "react";
 import type { IssuePriority, IssueStatus } from "@repo/schema";
 import { mutations } from "@repo/mutations";
 
-import { Button } from "~/components/ui/button";
+import { FormActions } from "~/components/ui/button";
 import { SelectField, TextareaField, TextField } from "~/components/ui/field";
 import { newSortKey, PRIORITIES, STATUSES } from "~/lib/issue-fields";
 import { useFormMutation } from "~/lib/use-form-mutation";
@@ -84,12 +84,7 @@ export function CreateIssueForm(props: {
           ]}
         />
       </div>
-      <div className="flex justify-end gap-2">
-        <Button onClick={props.onDone}>Cancel</Button>
-        <Button type="submit" variant="primary">
-          Create issue
-        </Button>
-      </div>
+      <FormActions onCancel={props.onDone} submit="Create issue" />
     </form>
   );
 }

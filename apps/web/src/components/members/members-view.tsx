@@ -23,6 +23,7 @@ import {
   MenuContent,
   MenuTrigger,
 } from "~/components/ui/menu";
+import { Panel } from "~/components/ui/panel";
 import { Spinner } from "~/components/ui/spinner";
 import { cx } from "~/lib/cx";
 import { roleLabel, ROLES } from "~/lib/issue-fields";
@@ -245,17 +246,7 @@ function InviteForm(props: {
   };
 
   return (
-    <section
-      aria-labelledby="invite-heading"
-      className="h-fit rounded-lg border border-zinc-200 bg-white p-4 shadow-xs"
-    >
-      <h2
-        id="invite-heading"
-        className="flex items-center gap-2 text-sm font-semibold"
-      >
-        <UserPlus aria-hidden className="size-4 text-zinc-400" />
-        Invite someone
-      </h2>
+    <Panel icon={UserPlus} title="Invite someone" className="h-fit">
       <p className="mt-1 text-xs text-zinc-500">
         They need an account already; they see the project as soon as you add
         them.
@@ -290,6 +281,6 @@ function InviteForm(props: {
           Add to project
         </Button>
       </form>
-    </section>
+    </Panel>
   );
 }

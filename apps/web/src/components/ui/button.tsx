@@ -43,3 +43,15 @@ export const Button = forwardRef<HTMLButtonElement, ButtonProps>(
     );
   },
 );
+
+/** A form's closing row: Cancel, then the submit button. */
+export function FormActions(props: { onCancel: () => void; submit: string }) {
+  return (
+    <div className="flex justify-end gap-2">
+      <Button onClick={props.onCancel}>Cancel</Button>
+      <Button type="submit" variant="primary">
+        {props.submit}
+      </Button>
+    </div>
+  );
+}
