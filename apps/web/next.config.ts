@@ -9,6 +9,10 @@ const config: NextConfig = {
   outputFileTracingRoot: new URL("../..", import.meta.url).pathname,
   // Workspace packages ship TypeScript sources.
   transpilePackages: ["@repo/api", "@repo/db"],
+  // Loaded by Node, once per process. Bundled, each server entry (pages, route handlers,
+  // instrumentation) carried a copy of its own, and a Y.Doc made by one copy fails the
+  // constructor checks of another (`next build` warned "Yjs was already imported").
+  serverExternalPackages: ["yjs"],
   typedRoutes: true,
 };
 

@@ -22,6 +22,8 @@ export function launchBrowser(): Promise<Browser> {
       "--disable-background-networking",
       "--disable-component-update",
       "--no-first-run",
+      // The HTTP/2 front's certificate is self-signed (support/http2-front.ts).
+      "--ignore-certificate-errors",
     ],
   });
 }
@@ -73,4 +75,42 @@ export async function signIn(options: {
 export async function screenshot(page: Page, name: string): Promise<void> {
   await mkdir(artifactsDir, { recursive: true });
   await page.screenshot({ path: join(artifactsDir, `${name}.png`) });
+}
+
+/**
+ * The live shapes a page follows, seen from Chromium's network log (CDP): every live request
+ * to the shape proxy (`live=true`, long-poll or SSE), by shape and arguments. Each live shape
+ * keeps one such request open at all times, so the shapes with one open during a window are
+ * the streams that hold a connection each on HTTP/1.1.
+ */
+export async function watchLiveShapes(
+  page: Page,
+): Promise<{ during(ms: number): Promise<string[]> }> {
+  const cdp = await page.context().newCDPSession(page);
+  const open = new Map<string, string>();
+  let seen: Set<string> | undefined;
+  cdp.on("Network.requestWillBeSent", ({ requestId, request }) => {
+    const url = new URL(request.url);
+    if (!url.pathname.startsWith("/api/shapes/")) return;
+    if (url.searchParams.get("live") !== "true") return;
+    // The shape, not the position in it.
+    for (const name of ["offset", "handle", "cursor", "live", "live_sse"])
+      url.searchParams.delete(name);
+    const shape = `${url.pathname.slice("/api/shapes/".length)}${url.search}`;
+    open.set(requestId, shape);
+    seen?.add(shape);
+  });
+  const done = ({ requestId }: { requestId: string }) => open.delete(requestId);
+  cdp.on("Network.loadingFinished", done);
+  cdp.on("Network.loadingFailed", done);
+  await cdp.send("Network.enable");
+  return {
+    during: async (ms) => {
+      seen = new Set(open.values());
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      const shapes = [...seen].sort();
+      seen = undefined;
+      return shapes;
+    },
+  };
 }

@@ -1,10 +1,12 @@
 /**
  * The production build the browser tests drive, made once: `next build` runs only when a
  * source file is newer than the last build, and one test file builds while the others wait on
- * a lock (parallel builds into one `.next` corrupt each other).
+ * a lock (parallel builds into one `.next` corrupt each other). The standalone server gets the
+ * static files beside it, as apps/web/Dockerfile copies them.
  */
 import { spawn } from "node:child_process";
 import {
+  cp,
   mkdir,
   readdir,
   readFile,
@@ -18,6 +20,15 @@ import { repoRoot, waitFor } from "@repo/test-support";
 
 export const webDir = join(repoRoot, "apps/web");
 const buildId = join(webDir, ".next/BUILD_ID");
+const standaloneDir = join(webDir, ".next/standalone/apps/web");
+/** The production server, as the Docker image runs it (`node apps/web/server.js`). */
+export const standaloneServer = join(standaloneDir, "server.js");
+/**
+ * Warnings a build must not print. Two copies of Yjs in the server's bundles (one per entry:
+ * pages, route handlers, instrumentation) break its constructor checks on every document
+ * handed from one to another (next.config.ts' `serverExternalPackages`).
+ */
+const BUILD_WARNINGS = ["Yjs was already imported"];
 const lockDir = join(webDir, ".next-build.lock");
 /** What the app's build is made of: its own sources and the workspace packages it bundles. */
 const SOURCES = [
@@ -47,6 +58,9 @@ async function newestSource(path: string): Promise<number> {
 async function isFresh(): Promise<boolean> {
   const built = await stat(buildId).catch(() => undefined);
   if (!built) return false;
+  // A build whose standalone server lacks its static files (copied after the build) is not done.
+  if (!(await stat(join(standaloneDir, ".next/static")).catch(() => undefined)))
+    return false;
   let newest = 0;
   for (const source of SOURCES)
     newest = Math.max(newest, await newestSource(join(repoRoot, source)));
@@ -129,8 +143,23 @@ export async function ensureWebBuild(): Promise<void> {
     const code = await new Promise<number | null>((resolve) =>
       child.once("exit", resolve),
     );
-    if (code !== 0)
-      throw new Error(`next build failed (${code}):\n${output.join("")}`);
+    const printed = output.join("");
+    if (code !== 0) throw new Error(`next build failed (${code}):\n${printed}`);
+    const warned = BUILD_WARNINGS.filter((warning) =>
+      printed.includes(warning),
+    );
+    if (warned.length > 0) {
+      // Not a build to run the tests on, nor to take for fresh next time.
+      await rm(buildId, { force: true });
+      throw new Error(`next build warned: ${warned.join(", ")}\n${printed}`);
+    }
+    await cp(
+      join(webDir, ".next/static"),
+      join(standaloneDir, ".next/static"),
+      {
+        recursive: true,
+      },
+    );
   } finally {
     await rm(lockDir, { recursive: true, force: true });
   }

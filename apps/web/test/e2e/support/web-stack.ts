@@ -1,8 +1,9 @@
 /**
  * The product app as the browser tests use it: a fresh migrated database (the integration
  * run's PostgreSQL), the kit's sync server in this process (secret required, the app's tables
- * only), and the production build served by `next start` in a child process. `stop()` ends
- * everything it started.
+ * only), and the production build's standalone server (`.next/standalone/apps/web/server.js`,
+ * what apps/web/Dockerfile runs) in a child process; with `http2`, behind a TLS front speaking
+ * HTTP/2, as production is served. `stop()` ends everything it started.
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -15,10 +16,28 @@ import { SHAPE_TABLES } from "@repo/schema";
 import { createLogger, startSyncServer } from "@repo/sync-server";
 import { createTestDatabase, waitFor } from "@repo/test-support";
 
-import { cleanEnv, ensureWebBuild, webDir } from "./next-build";
+import type { Http2Front } from "./http2-front";
+import { startHttp2Front } from "./http2-front";
+import { cleanEnv, ensureWebBuild, standaloneServer } from "./next-build";
+
+export interface WebStackOptions {
+  /**
+   * Serve browsers through a TLS front speaking HTTP/2 (`url` is then `https://…`, its
+   * certificate self-signed: launch Chromium with `--ignore-certificate-errors`, as
+   * `launchBrowser` does). Without it the app is plain HTTP/1.1, where a browser opens at most
+   * six connections to it.
+   */
+  http2?: boolean;
+}
 
 export interface WebStack {
+  /** The app's public URL: what browsers open (https with `http2`). */
   url: string;
+  /**
+   * The app's server itself, over plain HTTP: for Node clients (`fetch`, the CLI), which would
+   * not trust the front's certificate. Equal to `url` without `http2`.
+   */
+  directUrl: string;
   secret: string;
   database: TestDatabase;
   sync: SyncServer;
@@ -35,7 +54,9 @@ export interface WebStack {
   stop(): Promise<void>;
 }
 
-export async function startWebStack(): Promise<WebStack> {
+export async function startWebStack(
+  options: WebStackOptions = {},
+): Promise<WebStack> {
   const [database] = await Promise.all([
     createTestDatabase(),
     ensureWebBuild(),
@@ -51,35 +72,28 @@ export async function startWebStack(): Promise<WebStack> {
     logger: createLogger("silent"),
   });
   const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
+  const directUrl = `http://127.0.0.1:${port}`;
+  let front: Http2Front | undefined;
+  if (options.http2) front = await startHttp2Front(directUrl);
+  const url = front?.url ?? directUrl;
   const output: string[] = [];
-  const server: ChildProcess = spawn(
-    process.execPath,
-    [
-      "node_modules/next/dist/bin/next",
-      "start",
-      "-p",
-      String(port),
-      "-H",
-      "127.0.0.1",
-    ],
-    {
-      cwd: webDir,
-      env: {
-        ...cleanEnv(),
-        NODE_ENV: "production",
-        NEXT_TELEMETRY_DISABLED: "1",
-        DATABASE_URL: database.url,
-        BETTER_AUTH_SECRET: randomBytes(32).toString("hex"),
-        BETTER_AUTH_URL: url,
-        // The tests sign in more often than production's per-IP limit allows.
-        BETTER_AUTH_RATE_LIMIT: "off",
-        ELECTRIC_URL: sync.url,
-        ELECTRIC_SECRET: secret,
-      },
-      stdio: ["ignore", "pipe", "pipe"],
+  const server: ChildProcess = spawn(process.execPath, [standaloneServer], {
+    env: {
+      ...cleanEnv(),
+      NODE_ENV: "production",
+      NEXT_TELEMETRY_DISABLED: "1",
+      PORT: String(port),
+      HOSTNAME: "127.0.0.1",
+      DATABASE_URL: database.url,
+      BETTER_AUTH_SECRET: randomBytes(32).toString("hex"),
+      BETTER_AUTH_URL: url,
+      // The tests sign in more often than production's per-IP limit allows.
+      BETTER_AUTH_RATE_LIMIT: "off",
+      ELECTRIC_URL: sync.url,
+      ELECTRIC_SECRET: secret,
     },
-  );
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   server.stdout?.on("data", (chunk: Buffer) => output.push(chunk.toString()));
   server.stderr?.on("data", (chunk: Buffer) => output.push(chunk.toString()));
   const exited = new Promise<void>((resolve) =>
@@ -89,11 +103,12 @@ export async function startWebStack(): Promise<WebStack> {
   const stop = async () => {
     if (server.exitCode === null && server.signalCode === null) {
       server.kill("SIGTERM");
-      // Open keep-alive connections can hold `next start` up; it has had its chance.
+      // Open keep-alive connections can hold the server up; it has had its chance.
       const patience = setTimeout(() => server.kill("SIGKILL"), 5_000);
       await exited;
       clearTimeout(patience);
     }
+    await front?.stop();
     await sync.stopAndDropSlot();
     await database.drop();
   };
@@ -102,8 +117,10 @@ export async function startWebStack(): Promise<WebStack> {
     await waitFor(
       async () => {
         if (server.exitCode !== null)
-          throw new Error(`next start exited:\n${output.join("")}`);
-        const response = await fetch(`${url}/sign-in`).catch(() => undefined);
+          throw new Error(`the app's server exited:\n${output.join("")}`);
+        const response = await fetch(`${directUrl}/sign-in`).catch(
+          () => undefined,
+        );
         return response?.ok === true;
       },
       { timeoutMs: 60_000, intervalMs: 100, describe: () => output.join("") },
@@ -115,6 +132,7 @@ export async function startWebStack(): Promise<WebStack> {
 
   return {
     url,
+    directUrl,
     secret,
     database,
     sync,
@@ -124,9 +142,9 @@ export async function startWebStack(): Promise<WebStack> {
         return result.rows as never[];
       }),
     signUp: async (user) => {
-      const response = await fetch(`${url}/api/auth/sign-up/email`, {
+      const response = await fetch(`${directUrl}/api/auth/sign-up/email`, {
         method: "POST",
-        // better-auth refuses requests from another origin.
+        // better-auth refuses requests from another origin than the public one.
         headers: { "content-type": "application/json", origin: url },
         body: JSON.stringify(user),
       });
