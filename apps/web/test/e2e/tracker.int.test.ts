@@ -385,6 +385,8 @@ describe("the tracker in two browsers", { timeout: 60_000 }, () => {
     await page
       .locator("[data-testid=sync-status][data-connection=offline]")
       .waitFor({ timeout: 15_000 });
+    // The plain-Electric panel beside the list cannot follow its comments now, and says so.
+    await page.getByTestId("recent-comments-offline").waitFor();
     await screenshot(page, "offline");
 
     // Back on the network, but the api still unreachable: the page reloads with the write

@@ -7,12 +7,13 @@
 import type { User } from "~/lib/live";
 import { snakeCamelMapper } from "@electric-sql/client";
 import { useShape } from "@electric-sql/react";
-import { MessagesSquare } from "lucide-react";
+import { CloudOff, MessagesSquare } from "lucide-react";
 import Link from "next/link";
 import { useEffect, useRef, useState } from "react";
 
 import type { Comment } from "@repo/schema";
 import { SHAPE_PARSER } from "@repo/schema";
+import { useSyncStatus } from "@repo/sync/react";
 
 import { Avatar } from "~/components/ui/avatar";
 import { Spinner } from "~/components/ui/spinner";
@@ -78,12 +79,27 @@ function CommentFeed(props: {
   const signal = useStreamSignal();
   // The kit's shape of the list beside it (one stream for both): issue titles.
   const issues = useIssues(props.projectId);
-  const { data, isLoading } = useShape<Comment>({
+  const { data, isLoading, isError } = useShape<Comment>({
     url: absoluteShapeUrl(shapePath("comments", { project: props.projectId })),
     parser: SHAPE_PARSER,
     columnMapper: snakeCamelMapper(),
     signal,
   });
+  // This panel's stream is Electric's own, outside the runtime: the runtime's status says
+  // whether the network is there at all. Offline, an empty list says nothing about the project.
+  const offline = useSyncStatus().connection === "offline";
+  if (data.length === 0 && (offline || isError))
+    return (
+      <p
+        className="mt-3 flex items-start gap-2 text-sm text-zinc-500"
+        data-testid="recent-comments-offline"
+      >
+        <CloudOff aria-hidden className="mt-0.5 size-4 shrink-0" />
+        {offline
+          ? "Comments can't be loaded while you're offline. They'll show here once you're back."
+          : "Comments can't be loaded right now."}
+      </p>
+    );
   if (isLoading)
     return (
       <div className="mt-3 flex items-center gap-2 text-sm text-zinc-500">
@@ -101,35 +117,45 @@ function CommentFeed(props: {
       </p>
     );
   return (
-    <ol className="mt-3 space-y-3" aria-label="Recent comments">
-      {recent.map((comment) => {
-        const author = props.usersById.get(comment.authorId);
-        const issue = issues.rows.find((row) => row.id === comment.issueId);
-        return (
-          <li key={comment.id} className="flex gap-2.5 text-sm">
-            <Avatar
-              id={comment.authorId}
-              name={author?.name ?? "?"}
-              size="md"
-            />
-            <div className="min-w-0 flex-1">
-              <p className="truncate text-xs text-zinc-500">
-                <span className="font-medium text-zinc-800">
-                  {author?.name ?? "Former member"}
-                </span>{" "}
-                on{" "}
-                <Link
-                  href={`/projects/${props.projectId}/issues/${comment.issueId}`}
-                  className="text-zinc-700 hover:underline"
-                >
-                  {issue?.title ?? "an issue"}
-                </Link>
-              </p>
-              <p className="line-clamp-2 text-zinc-700">{comment.body}</p>
-            </div>
-          </li>
-        );
-      })}
-    </ol>
+    <>
+      {offline && (
+        <p
+          className="mt-2 flex items-center gap-1.5 text-xs text-zinc-500"
+          data-testid="recent-comments-offline"
+        >
+          <CloudOff aria-hidden className="size-3.5" /> Offline: as last loaded
+        </p>
+      )}
+      <ol className="mt-3 space-y-3" aria-label="Recent comments">
+        {recent.map((comment) => {
+          const author = props.usersById.get(comment.authorId);
+          const issue = issues.rows.find((row) => row.id === comment.issueId);
+          return (
+            <li key={comment.id} className="flex gap-2.5 text-sm">
+              <Avatar
+                id={comment.authorId}
+                name={author?.name ?? "?"}
+                size="md"
+              />
+              <div className="min-w-0 flex-1">
+                <p className="truncate text-xs text-zinc-500">
+                  <span className="font-medium text-zinc-800">
+                    {author?.name ?? "Former member"}
+                  </span>{" "}
+                  on{" "}
+                  <Link
+                    href={`/projects/${props.projectId}/issues/${comment.issueId}`}
+                    className="text-zinc-700 hover:underline"
+                  >
+                    {issue?.title ?? "an issue"}
+                  </Link>
+                </p>
+                <p className="line-clamp-2 text-zinc-700">{comment.body}</p>
+              </div>
+            </li>
+          );
+        })}
+      </ol>
+    </>
   );
 }
