@@ -109,6 +109,16 @@ const rowsWhere = (
 const allowedIf = async (check: Promise<boolean>, spec: () => ShapeSpec) =>
   (await check) ? spec() : null;
 
+/** All the rows of one project in a table with a `project_id`, for the project's members. */
+const ofProject = (table: string, columns: readonly string[]) =>
+  define({
+    args: z.object({ project: uuid }),
+    resolve: (db, user, { project }) =>
+      allowedIf(isMember(db, user, project), () =>
+        rowsWhere(table, "project_id", project, columns),
+      ),
+  });
+
 export const SHAPES = {
   /** My memberships (every project I belong to, with my role). */
   memberships: define({
@@ -126,13 +136,7 @@ export const SHAPES = {
       columns: COLUMNS.projects,
     }),
   }),
-  "project-members": define({
-    args: z.object({ project: uuid }),
-    resolve: (db, user, { project }) =>
-      allowedIf(isMember(db, user, project), () =>
-        rowsWhere("project_members", "project_id", project, COLUMNS.members),
-      ),
-  }),
+  "project-members": ofProject("project_members", COLUMNS.members),
   /** The members of a project, as public profiles. */
   users: define({
     args: z.object({ project: uuid }),
@@ -146,13 +150,7 @@ export const SHAPES = {
       };
     },
   }),
-  issues: define({
-    args: z.object({ project: uuid }),
-    resolve: (db, user, { project }) =>
-      allowedIf(isMember(db, user, project), () =>
-        rowsWhere("issues", "project_id", project, COLUMNS.issues),
-      ),
-  }),
+  issues: ofProject("issues", COLUMNS.issues),
   /** One issue with its description. */
   issue: define({
     args: z.object({ id: uuid }),
