@@ -4,7 +4,7 @@ import type { Issue, User } from "~/lib/live";
 import { ArrowUpDown, ListTodo, Plus, Search, SearchX } from "lucide-react";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
-import { useEffect, useMemo, useRef, useState } from "react";
+import { memo, useEffect, useMemo, useRef, useState } from "react";
 
 import type { InitialShape } from "@repo/sync";
 
@@ -32,6 +32,7 @@ import {
   issuePredicate,
   SORT_LABELS,
 } from "./issue-filters";
+import { useWindowRows } from "./use-window-rows";
 
 export interface IssueListProps {
   projectId: string;
@@ -55,6 +56,9 @@ export function IssueList(props: IssueListProps) {
   const [creating, setCreating] = useState(false);
   const search = useRef<HTMLInputElement>(null);
   const list = useRef<HTMLUListElement>(null);
+  // Only the rows in and near the viewport are rendered: see use-window-rows.ts.
+  const view = useWindowRows(rows.length, list);
+  const { reveal } = view;
 
   const selectedIndex = rows.findIndex((issue) => issue.id === selected);
 
@@ -79,9 +83,7 @@ export function IssueList(props: IssueListProps) {
         const issue = rows[next];
         if (issue) {
           setSelected(issue.id);
-          list.current
-            ?.querySelector(`[data-issue-id="${issue.id}"]`)
-            ?.scrollIntoView({ block: "nearest" });
+          reveal(next);
         }
       };
       switch (event.key) {
@@ -115,7 +117,7 @@ export function IssueList(props: IssueListProps) {
     };
     document.addEventListener("keydown", onKey);
     return () => document.removeEventListener("keydown", onKey);
-  }, [rows, selectedIndex, isPending, router, projectId, canWrite]);
+  }, [rows, selectedIndex, isPending, router, projectId, canWrite, reveal]);
 
   const filtered =
     filter.search !== "" ||
@@ -251,17 +253,20 @@ export function IssueList(props: IssueListProps) {
           ref={list}
           aria-label="Issues"
           className="divide-y divide-zinc-100 overflow-hidden rounded-lg border border-zinc-200 bg-white shadow-xs"
+          style={view.padding}
         >
-          {rows.map((issue) => (
+          {rows.slice(view.start, view.end).map((issue, i) => (
             <IssueRow
               key={issue.id}
               issue={issue}
+              position={view.start + i + 1}
+              count={rows.length}
               people={people}
               canWrite={canWrite}
               selected={issue.id === selected}
               pending={isPending(issue.id)}
               failed={isFailed(issue.id)}
-              onSelect={() => setSelected(issue.id)}
+              onSelect={setSelected}
             />
           ))}
         </ul>
@@ -276,14 +281,18 @@ export function IssueList(props: IssueListProps) {
   );
 }
 
-function IssueRow(props: {
+/** Memoised: a live change to one issue re-renders its row alone. */
+const IssueRow = memo(function IssueRow(props: {
   issue: Issue;
+  /** 1-based place in the whole list, and its length (most rows are not rendered). */
+  position: number;
+  count: number;
   people: readonly User[];
   canWrite: boolean;
   selected: boolean;
   pending: boolean;
   failed: boolean;
-  onSelect: () => void;
+  onSelect: (id: string) => void;
 }) {
   const { issue, pending } = props;
   const assignee = props.people.find((user) => user.id === issue.assigneeId);
@@ -292,7 +301,9 @@ function IssueRow(props: {
       data-issue-id={issue.id}
       data-pending={pending || undefined}
       aria-current={props.selected || undefined}
-      onMouseDown={props.onSelect}
+      aria-posinset={props.position}
+      aria-setsize={props.count}
+      onMouseDown={() => props.onSelect(issue.id)}
       className={cx(
         "group flex items-center gap-2 px-3 py-1.5 transition-colors",
         props.selected ? "bg-accent-50" : "hover:bg-zinc-50",
@@ -334,7 +345,7 @@ function IssueRow(props: {
       </span>
     </li>
   );
-}
+});
 
 function FilterMenu<TValue extends string>(props: {
   label: string;
