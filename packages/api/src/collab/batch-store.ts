@@ -10,9 +10,9 @@ import { LOCK_NAMESPACE } from "@repo/db";
 
 import type { StoredDoc } from "./store";
 import { serverField } from "./fields";
+import { storedDocOf } from "./store";
 
-export interface BatchContext extends Omit<StoredDoc, "state"> {
-  state: Uint8Array | null;
+export interface BatchContext extends StoredDoc {
   /** Role of each user of the batch on the document's row (absent: may not see it). */
   roles: Map<string, ProjectRole>;
   /** `doc_updates` ids reserved for the batch's rows, ascending (under the document's lock). */
@@ -20,11 +20,6 @@ export interface BatchContext extends Omit<StoredDoc, "state"> {
   /** Database and server port: the key of the process's warm documents. */
   database: string;
 }
-
-const asBytes = (value: unknown): Uint8Array => {
-  if (value instanceof Uint8Array) return value;
-  throw new Error(`expected bytea, got ${typeof value}`);
-};
 
 /**
  * Under the document's lock (taken with `BEGIN`): the state (if `withState`), log rows from
@@ -81,21 +76,12 @@ export async function readBatchContext(
     ],
     `collab_batch_read_${key}`,
   );
-  const stateRow = rows[0]?.kind === 0 ? rows[0] : undefined;
   const reserved = rows.filter((row) => row.kind === 3);
   const database = reserved[0]?.extra;
   if (reserved.length !== batch.count || !database)
     throw new Error("collab batch: ids not reserved");
   return {
-    state:
-      stateRow?.bytes !== null && stateRow?.bytes !== undefined
-        ? asBytes(stateRow.bytes)
-        : null,
-    hasState: stateRow !== undefined,
-    foldedThrough: BigInt(stateRow?.ord ?? 0),
-    updates: rows
-      .filter((row) => row.kind === 1)
-      .map((row) => ({ id: BigInt(row.ord), update: asBytes(row.bytes) })),
+    ...storedDocOf(rows),
     roles: new Map(
       rows
         .filter((row) => row.kind === 2 && row.extra !== null)

@@ -41,6 +41,27 @@ const asBytes = (value: unknown): Uint8Array => {
 };
 
 /**
+ * The document in rows of a read that lists it as `kind` 0 (the state row: bytes and
+ * `folded_through` as `ord`) and 1 (log rows: update and id as `ord`), in that order.
+ */
+export function storedDocOf(
+  rows: readonly { kind: number; bytes: unknown; ord: string }[],
+): StoredDoc {
+  const stateRow = rows[0]?.kind === 0 ? rows[0] : undefined;
+  return {
+    state:
+      stateRow?.bytes !== null && stateRow?.bytes !== undefined
+        ? asBytes(stateRow.bytes)
+        : null,
+    hasState: stateRow !== undefined,
+    foldedThrough: BigInt(stateRow?.ord ?? 0),
+    updates: rows
+      .filter((row) => row.kind === 1)
+      .map((row) => ({ id: BigInt(row.ord), update: asBytes(row.bytes) })),
+  };
+}
+
+/**
  * One document's state (if `withState`) and its log rows with `id >= fromId`, in one statement
  * (one snapshot: a compaction deleting rows cannot fall between the two reads). With
  * `accessOf`, also that user's role on the document's row (owning row and membership
@@ -79,17 +100,8 @@ export async function readStoredDoc(
       : [key, rowId, options.withState, options.fromId.toString()],
     access ? `collab_read_doc_${key}` : "collab_read_doc",
   );
-  const stateRow = rows[0]?.kind === 0 ? rows[0] : undefined;
   return {
-    state:
-      stateRow?.bytes !== null && stateRow?.bytes !== undefined
-        ? asBytes(stateRow.bytes)
-        : null,
-    hasState: stateRow !== undefined,
-    foldedThrough: BigInt(stateRow?.ord ?? 0),
-    updates: rows
-      .filter((row) => row.kind === 1)
-      .map((row) => ({ id: BigInt(row.ord), update: asBytes(row.bytes) })),
+    ...storedDocOf(rows),
     role:
       (rows.find((row) => row.kind === 2)?.ord as ProjectRole | undefined) ??
       null,
