@@ -138,10 +138,20 @@ async function measure(
   try {
     await timeKey(page, "Backspace", expectedRows(issues, ""));
     const typing: number[] = [];
+    const slowest: string[] = [];
     console.log(`${issues.length} issues: typing…`);
-    for (const [key, rows] of keystrokes(issues))
-      typing.push(await timeKey(page, key, rows));
-    return { loads, typing, shown: expectedRows(issues, "") };
+    for (const [key, rows] of keystrokes(issues)) {
+      const ms = await timeKey(page, key, rows);
+      typing.push(ms);
+      slowest.push(`${format.ms(ms)} (${key} → ${rows} rows)`);
+    }
+    slowest.sort((a, b) => Number.parseFloat(b) - Number.parseFloat(a));
+    return {
+      loads,
+      typing,
+      slowest: slowest.slice(0, 3),
+      shown: expectedRows(issues, ""),
+    };
   } finally {
     await page.close();
   }
@@ -156,16 +166,16 @@ function report(results: readonly Result[]): string {
     ["rows shown (open issues)", results.map((r) => r.shown), String],
     ["server: TTFB", of((f) => f.ttfb), format.ms],
     ["server: HTML complete", of((f) => f.htmlDone), format.ms],
-    ["HTML size (transferred)", of((f) => f.htmlBytes), format.kb],
-    ["", of((f) => f.transferBytes), (v) => `(${format.kb(v)})`],
+    ["HTML size", of((f) => f.htmlBytes), format.kb],
+    ["… transferred (gzip)", of((f) => f.transferBytes), format.kb],
     ["first contentful paint", of((f) => f.fcp), format.ms],
     ["hydrated", of((f) => f.hydrated), format.ms],
     ["issues shape live", of((f) => f.live), format.ms],
     ["first keypress → painted", of((f) => f.firstKey), format.ms],
     ["time to interactive", of((f) => f.tti), format.ms],
     ["main thread until then: script", of((f) => f.script), format.ms],
-    ["… style / layout", of((f) => f.style), format.ms],
-    ["", of((f) => f.layout), format.ms],
+    ["… style", of((f) => f.style), format.ms],
+    ["… layout", of((f) => f.layout), format.ms],
     ["JS heap after GC", of((f) => f.heap), format.mb],
     ["DOM nodes", of((f) => f.nodes), String],
     [
@@ -222,8 +232,12 @@ it("a project page's first paint, time to interactive and filter typing, by size
         ),
       );
     }
+    const slowest = results.map(
+      (result, i) =>
+        `slowest keystrokes, ${SIZES[i]} issues: ${result.slowest.join(", ")}`,
+    );
     console.log(
-      `\n${report(results)}\n\nmedian of ${LOADS} loads per size (after a warm-up), ${results[0]?.typing.length ?? 0} keystrokes; load average (1/5/15 min) ${loadBefore} before, ${load()} after\n`,
+      `\n${report(results)}\n\n${slowest.join("\n")}\n\nmedian of ${LOADS} loads per size (after a warm-up), ${results[0]?.typing.length ?? 0} keystrokes; load average (1/5/15 min) ${loadBefore} before, ${load()} after\n`,
     );
   } finally {
     for (const stop of started.reverse()) await stop();
