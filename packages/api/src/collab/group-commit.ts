@@ -85,7 +85,7 @@ export async function writeBatch(
         };
         warmDocs.set(key, rowId, warm);
       }
-      const written = await applyCalls(query, {
+      const accepted = await applyCalls(query, {
         key,
         rowId,
         warm,
@@ -93,11 +93,10 @@ export async function writeBatch(
         roles: context.roles,
       });
       const rows: BatchRow[] = [];
-      for (const [index, call] of calls.entries()) {
-        if (!written[index]) continue;
+      const written = calls.map((call, index) => {
+        if (!accepted[index]) return null;
         const id = context.ids[rows.length];
         if (id === undefined) throw new Error("collab batch: too few ids");
-        written[index] = id;
         rows.push({
           id,
           clientId: call.clientId,
@@ -107,7 +106,8 @@ export async function writeBatch(
           result: encodeResult({ id: id.toString() }),
           digest: argsDigest(call.args),
         });
-      }
+        return id;
+      });
       const last = rows.at(-1);
       if (!last) {
         // Nothing to write; the copy may have been rebuilt: load it again next time.
@@ -121,7 +121,7 @@ export async function writeBatch(
       );
       // If the commit fails, no row has this id and the next write loads the document again.
       warm.upTo = last.id;
-      return written.map((value) => (typeof value === "bigint" ? value : null));
+      return written;
     },
     { lockKey: docLockKey(key, rowId) },
   );
@@ -142,11 +142,11 @@ async function applyCalls(
     calls: readonly DocCall[];
     roles: ReadonlyMap<string, ProjectRole>;
   },
-): Promise<(boolean | bigint)[]> {
+): Promise<boolean[]> {
   const { key, rowId, warm, calls, roles } = batch;
   const { writerRoles } = serverField(key);
   warm.upTo = UNCOMMITTED;
-  const accepted: (boolean | bigint)[] = [];
+  const accepted: boolean[] = [];
   const passedOver = new Set<string>();
   const latest = new Map<string, number>();
   for (const call of calls) {
