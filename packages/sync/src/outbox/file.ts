@@ -17,6 +17,7 @@
  *   the lines that made it due.
  * - One process per file: two processes appending to one file would hand out the same ids.
  */
+import { randomUUID } from "node:crypto";
 import { open, readFile, rename } from "node:fs/promises";
 import { dirname } from "node:path";
 import { parse, stringify } from "superjson";
@@ -244,7 +245,8 @@ async function append(path: string, text: string): Promise<void> {
 
 /** Replaces the file with one snapshot line, atomically (temporary file, fsync, rename). */
 async function rewrite(path: string, snapshot: OutboxSnapshot): Promise<void> {
-  const temporary = `${path}.${process.pid}.tmp`;
+  // Unique per call: two instances on one path (a test, a reader) must not share it.
+  const temporary = `${path}.${process.pid}.${randomUUID()}.tmp`;
   const file = await open(temporary, "w");
   try {
     await file.writeFile(`${encodeSnapshot(snapshot)}\n`);
