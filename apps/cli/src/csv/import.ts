@@ -160,6 +160,10 @@ export async function importIssues(
 
   /** Queues the batch in one tick, then waits for room for the next one (or the end). */
   const submit = async (room: number) => {
+    // Read through a call: TypeScript would keep `signal.aborted` narrowed across the awaits.
+    const aborted = () => signal.aborted;
+    // After Ctrl-C nothing more is queued: the next run picks the rest up from the file.
+    if (aborted()) throw interrupted(summary);
     for (const { line, input, connection } of batch.splice(0))
       track(
         line,
@@ -167,9 +171,9 @@ export async function importIssues(
           connection.sync.mutate(mutations.issues.create, input),
         ),
       );
-    while (inFlight.size > room && fatal === undefined && !signal.aborted)
+    while (inFlight.size > room && fatal === undefined && !aborted())
       await settleOne();
-    if (signal.aborted) throw interrupted(summary);
+    if (aborted()) throw interrupted(summary);
     if (fatal !== undefined) throw fatal;
   };
 
