@@ -16,6 +16,7 @@ import { SHAPE_PARSER } from "@repo/schema";
 import { useSyncStatus } from "@repo/sync/react";
 
 import { Avatar } from "~/components/ui/avatar";
+import { Panel } from "~/components/ui/panel";
 import { Spinner } from "~/components/ui/spinner";
 import { useIssues } from "~/lib/live";
 import { absoluteShapeUrl, shapePath } from "~/lib/shapes";
@@ -30,25 +31,17 @@ export function RecentComments(props: {
   const [mounted, setMounted] = useState(false);
   useEffect(() => setMounted(true), []);
   return (
-    <section
-      aria-labelledby="recent-comments"
-      className="rounded-lg border border-zinc-200 bg-white p-4 shadow-xs"
-    >
-      <h2
-        id="recent-comments"
-        className="flex items-center gap-2 text-sm font-semibold text-zinc-900"
-      >
-        <MessagesSquare aria-hidden className="size-4 text-zinc-400" />
-        Recent comments
-      </h2>
-      {mounted ? (
-        <CommentFeed {...props} />
-      ) : (
-        <div className="mt-3 flex items-center gap-2 text-sm text-zinc-500">
-          <Spinner /> Loading…
-        </div>
-      )}
-    </section>
+    <Panel icon={MessagesSquare} title="Recent comments">
+      {mounted ? <CommentFeed {...props} /> : <FeedLoading />}
+    </Panel>
+  );
+}
+
+function FeedLoading() {
+  return (
+    <div className="mt-3 flex items-center gap-2 text-sm text-zinc-500">
+      <Spinner /> Loading…
+    </div>
   );
 }
 
@@ -100,12 +93,7 @@ function CommentFeed(props: {
           : "Comments can't be loaded right now."}
       </p>
     );
-  if (isLoading)
-    return (
-      <div className="mt-3 flex items-center gap-2 text-sm text-zinc-500">
-        <Spinner /> Loading…
-      </div>
-    );
+  if (isLoading) return <FeedLoading />;
   const recent = [...data]
     .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())
     .slice(0, SHOWN);
