@@ -448,6 +448,24 @@ describe("the tracker in two browsers", { timeout: 60_000 }, () => {
     await page.unroute("**/api/trpc/**");
   });
 
+  it("a viewer reads the live description but cannot type in it", async () => {
+    // Bob is a viewer since the last test.
+    const { page } = bob;
+    const title = "Crash when opening settings offline";
+    await openProject(alice.page);
+    for (const user of [alice.page, page])
+      await user
+        .getByRole("list", { name: "Issues" })
+        .getByRole("link", { name: title, exact: true })
+        .click();
+    const editor = page.locator("section[aria-label=Description] .cm-content");
+    await editor.waitFor({ timeout: 10_000 });
+    expect(await editor.getAttribute("contenteditable")).toBe("false");
+    expect(await editor.getAttribute("aria-readonly")).toBe("true");
+    await typeInDescription(alice.page, " Fixed in 2.4.1.");
+    await page.getByText("Fixed in 2.4.1.").waitFor({ timeout: 5_000 });
+  });
+
   it("no page logged an error or a hydration warning", () => {
     expect(alice.problems).toEqual([]);
     expect(bob.problems).toEqual([]);
