@@ -7,6 +7,7 @@
 import type { Issue, User } from "~/lib/live";
 import type { ReactNode } from "react";
 import { UserRound } from "lucide-react";
+import { useState } from "react";
 
 import type { IssuePriority, IssueStatus } from "@repo/schema";
 import { mutations } from "@repo/mutations";
@@ -45,25 +46,60 @@ function useUpdateIssue(issue: Issue) {
   };
 }
 
-function FieldTrigger(props: {
+/**
+ * A field's menu, mounted the first time it opens: until then a plain button with the
+ * trigger's look and ARIA. A list row shows three, and each mounted Radix menu costs a render
+ * and a document `keydown` listener that adds two more on every keydown anywhere: the rows a
+ * keystroke in the filter brings into view mounted 150 of them (bench/README.md, "Product app").
+ */
+function FieldMenu(props: {
   label: string;
   disabled: boolean;
   showText?: boolean;
-  children: ReactNode;
   testId: string;
+  trigger: ReactNode;
+  /** The menu's content, rendered only while it is open. */
+  children: ReactNode;
 }) {
+  const [open, setOpen] = useState<boolean>();
+  const trigger = {
+    "aria-label": props.label,
+    "data-testid": props.testId,
+    disabled: props.disabled,
+    className: cx(
+      "inline-flex h-7 items-center gap-1.5 rounded-md px-1.5 text-xs text-zinc-600 enabled:hover:bg-zinc-100",
+      props.showText && "border border-zinc-200 bg-white px-2",
+    ),
+  };
+  if (open === undefined)
+    return (
+      <button
+        type="button"
+        aria-haspopup="menu"
+        aria-expanded={false}
+        data-state="closed"
+        {...trigger}
+        // As Radix's trigger opens: the main button without Ctrl (no focus: the menu takes it)…
+        onPointerDown={(event) => {
+          if (event.button !== 0 || event.ctrlKey) return;
+          event.preventDefault();
+          setOpen(true);
+        }}
+        // …or Enter, Space and the down arrow.
+        onKeyDown={(event) => {
+          if (!["Enter", " ", "ArrowDown"].includes(event.key)) return;
+          event.preventDefault();
+          setOpen(true);
+        }}
+      >
+        {props.trigger}
+      </button>
+    );
   return (
-    <MenuTrigger
-      disabled={props.disabled}
-      aria-label={props.label}
-      data-testid={props.testId}
-      className={cx(
-        "inline-flex h-7 items-center gap-1.5 rounded-md px-1.5 text-xs text-zinc-600 enabled:hover:bg-zinc-100",
-        props.showText && "border border-zinc-200 bg-white px-2",
-      )}
-    >
-      {props.children}
-    </MenuTrigger>
+    <Menu open={open} onOpenChange={setOpen}>
+      <MenuTrigger {...trigger}>{props.trigger}</MenuTrigger>
+      <MenuContent>{props.children}</MenuContent>
+    </Menu>
   );
 }
 
@@ -72,30 +108,36 @@ export function StatusMenu(props: {
   disabled: boolean;
   showText?: boolean;
 }) {
-  const update = useUpdateIssue(props.issue);
   const { status } = props.issue;
   return (
-    <Menu>
-      <FieldTrigger
-        label={`Status: ${statusLabel(status)}`}
-        disabled={props.disabled}
-        showText={props.showText}
-        testId="status-menu"
-      >
-        <StatusIcon status={status} />
-        {props.showText && statusLabel(status)}
-      </FieldTrigger>
-      <MenuContent>
-        <MenuChoices
-          value={status}
-          options={STATUSES.map((s) => ({
-            ...s,
-            icon: <StatusIcon status={s.value} />,
-          }))}
-          onChange={(value) => update({ status: value })}
-        />
-      </MenuContent>
-    </Menu>
+    <FieldMenu
+      label={`Status: ${statusLabel(status)}`}
+      disabled={props.disabled}
+      showText={props.showText}
+      testId="status-menu"
+      trigger={
+        <>
+          <StatusIcon status={status} />
+          {props.showText && statusLabel(status)}
+        </>
+      }
+    >
+      <StatusChoices issue={props.issue} />
+    </FieldMenu>
+  );
+}
+
+function StatusChoices({ issue }: { issue: Issue }) {
+  const update = useUpdateIssue(issue);
+  return (
+    <MenuChoices
+      value={issue.status}
+      options={STATUSES.map((s) => ({
+        ...s,
+        icon: <StatusIcon status={s.value} />,
+      }))}
+      onChange={(value) => update({ status: value })}
+    />
   );
 }
 
@@ -104,30 +146,36 @@ export function PriorityMenu(props: {
   disabled: boolean;
   showText?: boolean;
 }) {
-  const update = useUpdateIssue(props.issue);
   const { priority } = props.issue;
   return (
-    <Menu>
-      <FieldTrigger
-        label={`Priority: ${priorityLabel(priority)}`}
-        disabled={props.disabled}
-        showText={props.showText}
-        testId="priority-menu"
-      >
-        <PriorityIcon priority={priority} />
-        {props.showText && priorityLabel(priority)}
-      </FieldTrigger>
-      <MenuContent>
-        <MenuChoices
-          value={priority}
-          options={PRIORITIES.map((p) => ({
-            ...p,
-            icon: <PriorityIcon priority={p.value} />,
-          }))}
-          onChange={(value) => update({ priority: value })}
-        />
-      </MenuContent>
-    </Menu>
+    <FieldMenu
+      label={`Priority: ${priorityLabel(priority)}`}
+      disabled={props.disabled}
+      showText={props.showText}
+      testId="priority-menu"
+      trigger={
+        <>
+          <PriorityIcon priority={priority} />
+          {props.showText && priorityLabel(priority)}
+        </>
+      }
+    >
+      <PriorityChoices issue={props.issue} />
+    </FieldMenu>
+  );
+}
+
+function PriorityChoices({ issue }: { issue: Issue }) {
+  const update = useUpdateIssue(issue);
+  return (
+    <MenuChoices
+      value={issue.priority}
+      options={PRIORITIES.map((p) => ({
+        ...p,
+        icon: <PriorityIcon priority={p.value} />,
+      }))}
+      onChange={(value) => update({ priority: value })}
+    />
   );
 }
 
@@ -137,43 +185,49 @@ export function AssigneeMenu(props: {
   disabled: boolean;
   showText?: boolean;
 }) {
-  const update = useUpdateIssue(props.issue);
   const assignee = props.people.find((u) => u.id === props.issue.assigneeId);
   return (
-    <Menu>
-      <FieldTrigger
-        label={`Assignee: ${assignee?.name ?? "nobody"}`}
-        disabled={props.disabled}
-        showText={props.showText}
-        testId="assignee-menu"
-      >
-        {assignee ? (
-          <Avatar id={assignee.id} name={assignee.name} />
-        ) : (
-          <UserRound aria-hidden className="size-4 text-zinc-400" />
-        )}
-        {props.showText && (assignee?.name ?? "Unassigned")}
-      </FieldTrigger>
-      <MenuContent>
-        <MenuChoices
-          value={props.issue.assigneeId ?? UNASSIGNED}
-          options={[
-            {
-              value: UNASSIGNED,
-              label: "Unassigned",
-              icon: <UserRound aria-hidden className="size-4 text-zinc-400" />,
-            },
-            ...props.people.map((person) => ({
-              value: person.id,
-              label: person.name,
-              icon: <Avatar id={person.id} name={person.name} />,
-            })),
-          ]}
-          onChange={(value) =>
-            update({ assigneeId: value === UNASSIGNED ? null : value })
-          }
-        />
-      </MenuContent>
-    </Menu>
+    <FieldMenu
+      label={`Assignee: ${assignee?.name ?? "nobody"}`}
+      disabled={props.disabled}
+      showText={props.showText}
+      testId="assignee-menu"
+      trigger={
+        <>
+          {assignee ? (
+            <Avatar id={assignee.id} name={assignee.name} />
+          ) : (
+            <UserRound aria-hidden className="size-4 text-zinc-400" />
+          )}
+          {props.showText && (assignee?.name ?? "Unassigned")}
+        </>
+      }
+    >
+      <AssigneeChoices issue={props.issue} people={props.people} />
+    </FieldMenu>
+  );
+}
+
+function AssigneeChoices(props: { issue: Issue; people: readonly User[] }) {
+  const update = useUpdateIssue(props.issue);
+  return (
+    <MenuChoices
+      value={props.issue.assigneeId ?? UNASSIGNED}
+      options={[
+        {
+          value: UNASSIGNED,
+          label: "Unassigned",
+          icon: <UserRound aria-hidden className="size-4 text-zinc-400" />,
+        },
+        ...props.people.map((person) => ({
+          value: person.id,
+          label: person.name,
+          icon: <Avatar id={person.id} name={person.name} />,
+        })),
+      ]}
+      onChange={(value) =>
+        update({ assigneeId: value === UNASSIGNED ? null : value })
+      }
+    />
   );
 }
