@@ -74,7 +74,12 @@ export async function startWebStack(
   const port = await freePort();
   const directUrl = `http://127.0.0.1:${port}`;
   let front: Http2Front | undefined;
-  if (options.http2) front = await startHttp2Front(directUrl);
+  if (options.http2)
+    front = await startHttp2Front(directUrl).catch(async (error: unknown) => {
+      await sync.stopAndDropSlot();
+      await database.drop();
+      throw error;
+    });
   const url = front?.url ?? directUrl;
   const output: string[] = [];
   const server: ChildProcess = spawn(process.execPath, [standaloneServer], {
