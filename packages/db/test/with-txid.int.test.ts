@@ -115,7 +115,9 @@ describe("withTxid", () => {
       crossUpdate(a.id, b.id),
       crossUpdate(b.id, a.id),
     ]);
-    expect(attempts).toBe(3);
+    // One is aborted and runs again; both can be (each runs the deadlock check, and on a
+    // loaded machine the second may look before the first has let go of its lock).
+    expect(attempts).toBeGreaterThanOrEqual(3);
     expect(new Set(results.map((r) => r.txid)).size).toBe(2);
   });
 
