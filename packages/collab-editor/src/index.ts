@@ -14,5 +14,6 @@ export type { PresenceShapeOptions } from "./presence/presence-shape";
 export {
   isDefinitiveRefusal,
   trpcPresenceTransport,
+  followOnlyPresenceTransport,
 } from "./presence/transport";
 export type { PresenceTransport } from "./presence/transport";

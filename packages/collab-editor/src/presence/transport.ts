@@ -35,6 +35,15 @@ export function trpcPresenceTransport(client: {
   };
 }
 
+/**
+ * For readers who may not publish (viewers; the api would refuse): the binding still follows
+ * the others' presence rows, so they see who is editing and where, and sends nothing.
+ */
+export const followOnlyPresenceTransport: PresenceTransport = {
+  update: () => Promise.resolve(),
+  leave: () => Promise.resolve(),
+};
+
 /** Codes after which publishing again cannot succeed (tRPC's `error.data.code`). */
 const DEFINITIVE = new Set(["BAD_REQUEST", "FORBIDDEN", "NOT_FOUND"]);
 

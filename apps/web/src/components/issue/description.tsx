@@ -5,9 +5,12 @@ import { useEffect, useMemo, useState } from "react";
 import { Awareness } from "y-protocols/awareness";
 
 import type { CollabProvider, CollabStatus } from "@repo/collab";
-import type { PresenceTransport } from "@repo/collab-editor";
 import { createCollabProvider, proxiedLogShape } from "@repo/collab";
-import { presenceShape, trpcPresenceTransport } from "@repo/collab-editor";
+import {
+  followOnlyPresenceTransport,
+  presenceShape,
+  trpcPresenceTransport,
+} from "@repo/collab-editor";
 import {
   CollabEditor,
   PresenceList,
@@ -25,15 +28,6 @@ const FIELD = "issues.description";
 
 /** Stable across renders: a presence binding rebinds when its transport changes. */
 const presenceTransport = trpcPresenceTransport(trpc);
-
-/**
- * A viewer's presence is never published (the api would refuse it), but the binding still
- * follows the others' rows, so viewers see who is editing and where.
- */
-const readOnlyTransport: PresenceTransport = {
-  update: () => Promise.resolve(),
-  leave: () => Promise.resolve(),
-};
 
 /**
  * The issue's description, a collaborative (Yjs) text: everyone editing it at once merges, with
@@ -66,7 +60,7 @@ export function Description(props: { issue: Issue; canWrite: boolean }) {
           awareness,
           field: FIELD,
           rowId: issue.id,
-          transport: canWrite ? presenceTransport : readOnlyTransport,
+          transport: canWrite ? presenceTransport : followOnlyPresenceTransport,
           source,
         }
       : null,
