@@ -77,28 +77,43 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(artifactsDir, `${name}.png`) });
 }
 
+/** Electric's protocol parameters: where a request is in a shape, not which shape. */
+const PROTOCOL_PARAMS = [
+  "offset",
+  "handle",
+  "cursor",
+  "live",
+  "live_sse",
+  "experimental_live_sse",
+  "expired_handle",
+  "cache-buster",
+  "log",
+];
+
 /**
  * The live shapes a page follows, seen from Chromium's network log (CDP): every live request
- * to the shape proxy (`live=true`, long-poll or SSE), by shape and arguments. Each live shape
- * keeps one such request open at all times, so the shapes with one open during a window are
- * the streams that hold a connection each on HTTP/1.1.
+ * to the shape proxy (`live=true`, long-poll or SSE). Each live shape keeps one such request
+ * open at all times, and on HTTP/1.1 each open one holds a connection: `mostOpen` is the most
+ * open at once during a window (a stream re-requesting — a long-poll's next request, a 409's
+ * retry with `expired_handle` — is still one), `shapes` the shapes seen, for the log.
  */
-export async function watchLiveShapes(
-  page: Page,
-): Promise<{ during(ms: number): Promise<string[]> }> {
+export async function watchLiveShapes(page: Page): Promise<{
+  during(ms: number): Promise<{ shapes: string[]; mostOpen: number }>;
+}> {
   const cdp = await page.context().newCDPSession(page);
   const open = new Map<string, string>();
-  let seen: Set<string> | undefined;
+  let window: { shapes: Set<string>; mostOpen: number } | undefined;
   cdp.on("Network.requestWillBeSent", ({ requestId, request }) => {
     const url = new URL(request.url);
     if (!url.pathname.startsWith("/api/shapes/")) return;
     if (url.searchParams.get("live") !== "true") return;
-    // The shape, not the position in it.
-    for (const name of ["offset", "handle", "cursor", "live", "live_sse"])
-      url.searchParams.delete(name);
+    // The shape, not the position in it nor how it is followed.
+    for (const name of PROTOCOL_PARAMS) url.searchParams.delete(name);
     const shape = `${url.pathname.slice("/api/shapes/".length)}${url.search}`;
     open.set(requestId, shape);
-    seen?.add(shape);
+    if (!window) return;
+    window.shapes.add(shape);
+    window.mostOpen = Math.max(window.mostOpen, open.size);
   });
   const done = ({ requestId }: { requestId: string }) => open.delete(requestId);
   cdp.on("Network.loadingFinished", done);
@@ -106,11 +121,11 @@ export async function watchLiveShapes(
   await cdp.send("Network.enable");
   return {
     during: async (ms) => {
-      seen = new Set(open.values());
+      window = { shapes: new Set(open.values()), mostOpen: open.size };
       await new Promise((resolve) => setTimeout(resolve, ms));
-      const shapes = [...seen].sort();
-      seen = undefined;
-      return shapes;
+      const { shapes, mostOpen } = window;
+      window = undefined;
+      return { shapes: [...shapes].sort(), mostOpen };
     },
   };
 }
