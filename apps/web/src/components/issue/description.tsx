@@ -43,8 +43,11 @@ export function Description(props: { issue: Issue; canWrite: boolean }) {
     [provider],
   );
   useEffect(() => () => awareness?.destroy(), [awareness]);
+  // Made with the awareness, in the browser only: the shape's URL needs the page's origin
+  // (during the server render `window` does not exist, and the render failed with it).
   const source = useMemo(
     () =>
+      awareness &&
       presenceShape({
         url: absoluteShapeUrl(
           shapePath("presence", { field: FIELD, row: issue.id }),
@@ -52,10 +55,10 @@ export function Description(props: { issue: Issue; canWrite: boolean }) {
         field: FIELD,
         rowId: issue.id,
       }),
-    [issue.id],
+    [awareness, issue.id],
   );
   usePresence(
-    awareness
+    awareness && source
       ? {
           awareness,
           field: FIELD,
