@@ -32,7 +32,7 @@ import {
 import { docLockKey, serverField } from "./fields";
 import { insertSeed, readProjection, readStoredDoc } from "./store";
 import { catchUp, warmDocsOf } from "./warm-docs";
-import { applyClientUpdate, docFromStorage, seedState } from "./ydoc";
+import { applyCheckedUpdate, docFromStorage, seedState } from "./ydoc";
 
 /** One `docs.update` call, validated, its update decoded and structurally checked. */
 export interface DocCall {
@@ -163,7 +163,7 @@ async function applyCalls(
       continue;
     }
     try {
-      applyClientUpdate(warm.doc, call.update);
+      applyCheckedUpdate(warm.doc, call.update);
     } catch {
       // The copy may hold part of it, or pending structs: rebuild it from what is accepted.
       passedOver.add(call.clientId);
@@ -171,7 +171,7 @@ async function applyCalls(
       warm.doc = await storedDoc(query, key, rowId, null);
       for (const [index, done] of accepted.entries())
         if (done && calls[index])
-          applyClientUpdate(warm.doc, calls[index].update);
+          applyCheckedUpdate(warm.doc, calls[index].update);
       continue;
     }
     latest.set(call.clientId, call.mutationId);

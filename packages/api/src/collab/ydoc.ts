@@ -55,6 +55,11 @@ export function seedState(text: string): Uint8Array {
  */
 export function applyClientUpdate(doc: Y.Doc, update: Uint8Array): void {
   checkTextUpdate(update, DOC_TEXT_NAME);
+  applyCheckedUpdate(doc, update);
+}
+
+/** `applyClientUpdate` for an update that already passed `checkTextUpdate` (a batch's calls). */
+export function applyCheckedUpdate(doc: Y.Doc, update: Uint8Array): void {
   try {
     Y.applyUpdate(doc, update);
   } catch (error) {
