@@ -187,6 +187,9 @@ export async function withClient<T>(
   fn: (client: pg.Client) => Promise<T>,
 ): Promise<T> {
   const client = new pg.Client({ connectionString: url });
+  // A session ended by the server (57P01 when its database is dropped or Postgres stops) fails
+  // the query in flight, which `fn` sees; unlistened, the same error also ended the process.
+  client.on("error", () => undefined);
   await client.connect();
   try {
     return await fn(client);
@@ -219,8 +222,19 @@ export async function dropDatabase(
   name: string,
 ): Promise<void> {
   await withClient(adminUrl, async (client) => {
+    const { rowCount } = await client.query(
+      "SELECT 1 FROM pg_database WHERE datname = $1",
+      [name],
+    );
+    if (rowCount === 0) return;
+    // A live sync server reconnects its walsender as soon as it is terminated, and the slot,
+    // active again, could not be dropped ("is active for PID …"): no new session from here on.
     await client.query(
-      `SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots
+      `ALTER DATABASE ${client.escapeIdentifier(name)} ALLOW_CONNECTIONS false`,
+    );
+    // With a timeout it waits for the walsender to be gone: until then its slot stays active.
+    await client.query(
+      `SELECT pg_terminate_backend(active_pid, 10000) FROM pg_replication_slots
         WHERE database = $1 AND active_pid IS NOT NULL`,
       [name],
     );
