@@ -109,6 +109,10 @@ export async function startSyncServer(
   pool.on("error", (error) =>
     logger.warn("idle database connection failed", { error: error.message }),
   );
+  // The pool listens on idle clients only: a checked-out client (a snapshot's) whose session
+  // ends (57P01 when the database is dropped WITH (FORCE)) emitted an unlistened 'error' that
+  // ended the process. Its query fails and is reported where it was made.
+  pool.on("connect", (client) => client.on("error", () => undefined));
 
   // Its callbacks run only after start(), when `shapes` exists.
   const replication = new ReplicationStream(pool, {
@@ -249,6 +253,8 @@ export async function dropSlot({
   publicationName: string;
 }): Promise<void> {
   const client = new pg.Client({ connectionString: databaseUrl });
+  // As for the pool's clients: a session ended under it fails the query, not the process.
+  client.on("error", () => undefined);
   await client.connect();
   try {
     await dropReplication(client, slotName, publicationName);

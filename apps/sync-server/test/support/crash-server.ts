@@ -20,6 +20,8 @@ export interface CrashableServer {
   url: string;
   /** Kills the process with SIGKILL and waits for it to be gone. */
   kill(): Promise<void>;
+  /** The exit code (or signal) once the process has ended by itself or been killed; else null. */
+  exitStatus(): string | null;
 }
 
 const packageDir = fileURLToPath(new URL("../..", import.meta.url));
@@ -45,18 +47,21 @@ export async function startCrashableServer(
     child.stdout.on("data", (chunk: Buffer) => onOutput(chunk.toString()));
     child.stderr.on("data", (chunk: Buffer) => onOutput(chunk.toString()));
   }
+  const exitStatus = () =>
+    child.exitCode !== null || child.signalCode !== null
+      ? (child.signalCode ?? String(child.exitCode))
+      : null;
   const exited = new Promise<void>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve();
+    if (exitStatus() !== null) resolve();
     else child.once("exit", () => resolve());
   });
   const kill = async () => {
-    if (child.exitCode === null && child.signalCode === null)
-      child.kill("SIGKILL");
+    if (exitStatus() === null) child.kill("SIGKILL");
     await exited;
   };
   try {
     const url = await readUrl(child);
-    return { url, kill };
+    return { url, kill, exitStatus };
   } catch (error) {
     await kill();
     throw error;
