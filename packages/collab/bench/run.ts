@@ -15,7 +15,8 @@
  *
  * Flags: `--batches=N` (default: the whole trace), `--batch=50`, `--inflight=1,4,16`,
  * `--fsync=off` (the settings of runs before 2026-11-30 17:00: fsync off, synchronous_commit on;
- * for comparing with them only).
+ * for comparing with them only), `--breakdown` (per row, where the calls' time went and what
+ * the slowest 1 % overlapped: see breakdown.ts).
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -34,6 +35,7 @@ import { runMigrations } from "@repo/migrate";
 import { DOC_TEXT_NAME } from "@repo/schema";
 
 import { toBase64 } from "../src";
+import { printBreakdown, recordBreakdown } from "./breakdown";
 
 const { values: flags } = parseArgs({
   args: process.argv.slice(2).filter((arg) => arg !== "--"),
@@ -42,6 +44,7 @@ const { values: flags } = parseArgs({
     batch: { type: "string", default: "50" },
     inflight: { type: "string", default: "1,4,16" },
     fsync: { type: "string", default: "on" },
+    breakdown: { type: "boolean", default: false },
   },
 });
 const root = fileURLToPath(new URL("../../../", import.meta.url));
@@ -63,11 +66,15 @@ function stats(samples: readonly number[]) {
   return { p50: at(0.5), p99: at(0.99), max: sorted.at(-1) ?? NaN };
 }
 
-/** Runs `call` for 0…count-1, issued in order with at most `inflight` unanswered. */
+/**
+ * Runs `call` for 0…count-1, issued in order with at most `inflight` unanswered; `spans` gets
+ * each call's start and end (`performance.now()`), by index.
+ */
 async function timed(
   count: number,
   call: (index: number) => Promise<unknown>,
   inflight = 1,
+  spans: [number, number][] = [],
 ): Promise<{ perSecond: number; p50: number; p99: number; max: number }> {
   const samples: number[] = [];
   const start = performance.now();
@@ -77,7 +84,9 @@ async function timed(
       const i = next++;
       const t0 = performance.now();
       await call(i);
-      samples.push(performance.now() - t0);
+      const t1 = performance.now();
+      samples.push(t1 - t0);
+      spans[i] = [t0, t1];
     }
   };
   await Promise.all(Array.from({ length: inflight }, lane));
@@ -208,11 +217,13 @@ async function main() {
     const paths: {
       inflight: number;
       result: Awaited<ReturnType<typeof timed>>;
+      breakdown?: ReturnType<typeof recordBreakdown>;
     }[] = [];
     let issueId = "";
     for (const inflight of flags.inflight.split(",").map(Number)) {
       const rowId = (issueId = await newIssue());
       const writer = randomUUID();
+      const breakdown = flags.breakdown ? recordBreakdown() : undefined;
       const result = await timed(
         count,
         (i) =>
@@ -222,8 +233,10 @@ async function main() {
             args: { field: FIELD, rowId, update: encoded[i] ?? "", at },
           }),
         inflight,
+        breakdown?.spans,
       );
-      paths.push({ inflight, result });
+      breakdown?.stop();
+      paths.push({ inflight, result, breakdown });
     }
     await runtime.collab.compact(FIELD, issueId);
     const { rows } = await admin.query<{
@@ -272,6 +285,8 @@ async function main() {
           result,
         ),
       );
+    for (const { inflight, breakdown } of paths)
+      if (breakdown) printBreakdown(`${inflight} in flight`, breakdown);
     console.log(
       `\nstored state after compaction: ${stored.state.byteLength.toLocaleString("en")} B (V1); encodeStateAsUpdate of the same document: V1 ${v1.toLocaleString("en")} B, V2 ${v2.toLocaleString("en")} B → ${(stored.state.byteLength / v1).toFixed(3)}× V1; log rows left ${stored.left}; projection = text: ${textOk}`,
     );

@@ -9,6 +9,7 @@
  * in the log for the next round. Never `Y.mergeUpdates` over the log: super-linear, and it
  * keeps deleted content (lessons-from-peers.md).
  */
+import { channel } from "node:diagnostics_channel";
 import * as Y from "yjs";
 
 import type { Db } from "@repo/db";
@@ -29,11 +30,29 @@ export interface CompactionResult {
   stateBytes: number;
 }
 
+/**
+ * Each compaction's stages as it ends (`CompactionTiming`), for benches and tracing: the fold
+ * is CPU on the event loop, the transaction holds the document's lock.
+ */
+export const compactionTimings = channel("repo.collab.compaction");
+
+/** `performance.now()` marks of one compaction that folded rows. */
+export interface CompactionTiming {
+  /** Started; state and log read; folded (built, encoded: CPU); its transaction committed. */
+  start: number;
+  read: number;
+  folded: number;
+  committed: number;
+  rows: number;
+  stateBytes: number;
+}
+
 export async function compactDoc(
   db: Db,
   key: CollabFieldKey,
   rowId: string,
 ): Promise<CompactionResult> {
+  const start = performance.now();
   const query = dbQuery(db);
   const stored = await readStoredDoc(query, key, rowId, {
     withState: true,
@@ -41,6 +60,7 @@ export async function compactDoc(
   });
   const last = stored.updates.at(-1);
   if (!last) return { folded: 0, stateBytes: 0 };
+  const read = performance.now();
   const doc = docFromStorage(
     stored.state,
     stored.updates.map((row) => row.update),
@@ -48,6 +68,7 @@ export async function compactDoc(
   const state = Y.encodeStateAsUpdate(doc);
   const text = textOf(doc);
   doc.destroy();
+  const foldedAt = performance.now();
   const folded = await db.$transaction(async (tx) => {
     const txQuery = dbQuery(tx);
     const foldedThrough = await lockDocForCompaction(txQuery, key, rowId);
@@ -77,5 +98,14 @@ export async function compactDoc(
     });
     return stored.updates.length;
   });
+  if (folded > 0 && compactionTimings.hasSubscribers)
+    compactionTimings.publish({
+      start,
+      read,
+      folded: foldedAt,
+      committed: performance.now(),
+      rows: folded,
+      stateBytes: state.byteLength,
+    } satisfies CompactionTiming);
   return { folded, stateBytes: folded > 0 ? state.byteLength : 0 };
 }

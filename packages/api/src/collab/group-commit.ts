@@ -13,6 +13,7 @@
  * Two round trips: `BEGIN` + txid + the document's lock + the context read, then the rows +
  * `COMMIT`.
  */
+import { channel } from "node:diagnostics_channel";
 import type * as Y from "yjs";
 
 import type { Db, Txid, TxQuery } from "@repo/db";
@@ -49,6 +50,29 @@ export interface BatchResult {
   txid: Txid;
 }
 
+/**
+ * Each batch's stages as it ends (`BatchTiming`), for benches and tracing: where a slow call's
+ * time went. Nothing is built unless someone subscribes.
+ */
+export const batchTimings = channel("repo.collab.batch");
+
+/** `performance.now()` marks of one batch; a stage not reached stays NaN. */
+export interface BatchTiming {
+  /** The calls' mutation ids, in batch order, and how many were written. */
+  mutationIds: number[];
+  written: number;
+  /** `writeBatch` entered; the transaction's callback started (Prisma opened it, pool wait). */
+  start: number;
+  opened: number;
+  /** Round trip 1 back (BEGIN, txid, locks, the read); the calls applied and rows built. */
+  read: number;
+  applied: number;
+  /** Round trip 2 back (rows, COMMIT and its WAL flush). */
+  committed: number;
+  /** The warm copy was (re)built from storage in this batch. */
+  rebuilt: boolean;
+}
+
 /** The warm-documents key of each database client, learnt from its first batch. */
 const databaseOf = new WeakMap<Db, string>();
 
@@ -62,9 +86,17 @@ export async function writeBatch(
   rowId: string,
   calls: readonly DocCall[],
 ): Promise<BatchResult> {
+  const timing = {
+    start: performance.now(),
+    opened: NaN,
+    read: NaN,
+    applied: NaN,
+    rebuilt: false,
+  };
   const { data, txid } = await runWithTxid(
     db,
     async (_tx, query, atCommit) => {
+      timing.opened = performance.now();
       // Without the direct path the rows cannot travel with COMMIT: the usual path then.
       if (!atCommit) return calls.map(() => null);
       const database = databaseOf.get(db);
@@ -76,9 +108,11 @@ export async function writeBatch(
         clientIds: [...new Set(calls.map((call) => call.clientId))],
         count: calls.length,
       });
+      timing.read = performance.now();
       databaseOf.set(db, context.database);
       const warmDocs = warmDocsOf(context.database);
       if (!warm || !catchUp(warm, context)) {
+        timing.rebuilt = true;
         warm = {
           doc: await storedDoc(query, key, rowId, warm ? null : context),
           upTo: 0n,
@@ -121,10 +155,18 @@ export async function writeBatch(
       );
       // If the commit fails, no row has this id and the next write loads the document again.
       warm.upTo = last.id;
+      timing.applied = performance.now();
       return written;
     },
     { lockKey: docLockKey(key, rowId) },
   );
+  if (batchTimings.hasSubscribers)
+    batchTimings.publish({
+      ...timing,
+      mutationIds: calls.map((call) => call.mutationId),
+      written: data.filter((id) => id !== null).length,
+      committed: performance.now(),
+    } satisfies BatchTiming);
   return { written: data, txid };
 }
 

@@ -1,0 +1,155 @@
+/**
+ * `--breakdown`: where a row's calls spent their time, and what the slowest 1 % overlapped.
+ * The api publishes each batch's stages and each compaction's on diagnostics channels
+ * (`batchTimings` in group-commit.ts, `compactionTimings` in compaction.ts); GC pauses come from
+ * a `PerformanceObserver`. Every mark is `performance.now()` of this one process.
+ */
+import { subscribe, unsubscribe } from "node:diagnostics_channel";
+import { PerformanceObserver } from "node:perf_hooks";
+
+/** The fields of the api's `BatchTiming` read here. */
+interface Batch {
+  mutationIds: number[];
+  start: number;
+  opened: number;
+  read: number;
+  applied: number;
+  committed: number;
+  rebuilt: boolean;
+}
+
+/** The fields of the api's `CompactionTiming` read here. */
+interface Compaction {
+  start: number;
+  read: number;
+  folded: number;
+  committed: number;
+  rows: number;
+}
+
+type Span = [number, number];
+
+export interface Breakdown {
+  /** Each call's start and end, by index (mutation id − 1): filled by the bench. */
+  spans: Span[];
+  batches: Batch[];
+  compactions: Compaction[];
+  gcs: Span[];
+  stop: () => void;
+}
+
+const BATCH = "repo.collab.batch";
+const COMPACTION = "repo.collab.compaction";
+
+export function recordBreakdown(): Breakdown {
+  const breakdown: Breakdown = {
+    spans: [],
+    batches: [],
+    compactions: [],
+    gcs: [],
+    stop: () => {
+      unsubscribe(BATCH, onBatch);
+      unsubscribe(COMPACTION, onCompaction);
+      observer.disconnect();
+    },
+  };
+  const onBatch = (message: unknown) =>
+    breakdown.batches.push(message as Batch);
+  const onCompaction = (message: unknown) =>
+    breakdown.compactions.push(message as Compaction);
+  subscribe(BATCH, onBatch);
+  subscribe(COMPACTION, onCompaction);
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries())
+      breakdown.gcs.push([entry.startTime, entry.startTime + entry.duration]);
+  });
+  observer.observe({ entryTypes: ["gc"] });
+  return breakdown;
+}
+
+const quantile = (values: readonly number[], q: number) => {
+  const sorted = values.filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
+  return (
+    sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN
+  );
+};
+
+const overlaps = (a: Span, b: Span) => a[0] < b[1] && b[0] < a[1];
+
+const ms = (value: number) => value.toFixed(2).padStart(7);
+
+export function printBreakdown(label: string, b: Breakdown): void {
+  const batchOf = new Map<number, Batch>();
+  for (const batch of b.batches)
+    for (const id of batch.mutationIds) batchOf.set(id, batch);
+  const calls = b.spans.map(([start, end], index) => {
+    const batch = batchOf.get(index + 1);
+    return {
+      span: [start, end] as Span,
+      total: end - start,
+      stages: batch
+        ? [
+            batch.start - start,
+            batch.opened - batch.start,
+            batch.read - batch.opened,
+            batch.applied - batch.read,
+            batch.committed - batch.applied,
+            end - batch.committed,
+          ]
+        : null,
+    };
+  });
+  const p99 = quantile(
+    calls.map((c) => c.total),
+    0.99,
+  );
+  const slow = calls.filter((c) => c.total >= p99);
+  const sizes = b.batches.map((batch) => batch.mutationIds.length);
+  console.log(
+    `\n${label}: ${calls.length} calls in ${b.batches.length} batches (calls per batch p50 ${quantile(sizes, 0.5)}, p99 ${quantile(sizes, 0.99)}, max ${Math.max(...sizes)}); warm copy rebuilt in ${b.batches.filter((batch) => batch.rebuilt).length}; ${calls.filter((c) => !c.stages).length} calls ran alone`,
+  );
+  const names = [
+    "queue wait (call → its batch starts)",
+    "open (Prisma transaction, pool)",
+    "round trip 1 (BEGIN, locks, read)",
+    "catch up, apply, rows",
+    "round trip 2 (rows, COMMIT, WAL flush)",
+    "answer (commit → call resolves)",
+  ];
+  console.log(
+    `| stage, ms                                | all p50 | all p99 | slowest 1 % p50 |`,
+  );
+  for (const [i, name] of names.entries()) {
+    const of = (list: typeof calls) => list.map((c) => c.stages?.[i] ?? NaN);
+    console.log(
+      `| ${name.padEnd(40)} | ${ms(quantile(of(calls), 0.5))} | ${ms(quantile(of(calls), 0.99))} | ${ms(quantile(of(slow), 0.5)).padStart(15)} |`,
+    );
+  }
+  const folds = b.compactions.map((c): Span => [c.read, c.folded]);
+  const txs = b.compactions.map((c): Span => [c.folded, c.committed]);
+  const gcs = b.gcs.filter(([s, e]) => e - s >= 2);
+  const durations = (spans: Span[]) => spans.map(([s, e]) => e - s);
+  console.log(
+    `compactions: ${b.compactions.length} (rows ${b.compactions.map((c) => c.rows).join(", ")}); read p50 ${quantile(
+      b.compactions.map((c) => c.read - c.start),
+      0.5,
+    ).toFixed(
+      1,
+    )} ms; fold (CPU on the event loop) p50 ${quantile(durations(folds), 0.5).toFixed(1)}, max ${Math.max(0, ...durations(folds)).toFixed(1)} ms; transaction p50 ${quantile(durations(txs), 0.5).toFixed(1)}, max ${Math.max(0, ...durations(txs)).toFixed(1)} ms`,
+  );
+  console.log(
+    `GC: ${b.gcs.length} pauses, ${durations(b.gcs)
+      .reduce((a, d) => a + d, 0)
+      .toFixed(
+        0,
+      )} ms in all, ${gcs.length} of ≥ 2 ms (max ${Math.max(0, ...durations(b.gcs)).toFixed(1)} ms)`,
+  );
+  const count = (spans: Span[]) =>
+    slow.filter((c) => spans.some((s) => overlaps(c.span, s))).length;
+  const none = slow.filter(
+    (c) => ![...folds, ...txs, ...gcs].some((s) => overlaps(c.span, s)),
+  ).length;
+  console.log(
+    `slowest 1 % (${slow.length} calls, ≥ ${p99.toFixed(1)} ms) overlapping: a compaction's fold ${count(folds)}, its transaction ${count(txs)}, a GC pause ≥ 2 ms ${count(gcs)}, none of these ${none}`,
+  );
+}
