@@ -15,6 +15,9 @@
  *    however many edits.
  * 4. Load again after a must-refetch, a broken stream, or when the document is left with
  *    pending structs (an update whose dependencies it lacks): by state vector, never stalling.
+ * 5. With `follow`, also take others' updates as the api relays them after COMMIT (sooner than
+ *    the shape, which stays the record): each is applied once, and its row is skipped when the
+ *    shape brings it.
  *
  * The document is its own outbox: what the server lacks is always `doc − serverStateVector`,
  * so nothing is queued; with a persistence (y-indexeddb in browsers) offline edits survive a
@@ -33,7 +36,11 @@ import {
 } from "@electric-sql/client";
 import * as Y from "yjs";
 
-import type { CollabFieldKey, DocUpdateInput } from "@repo/schema";
+import type {
+  CollabFieldKey,
+  DocUpdateInput,
+  RelayedDocUpdate,
+} from "@repo/schema";
 import type { MutationTransport } from "@repo/sync";
 import { docMutations } from "@repo/mutations";
 import { DOC_LIMITS, DOC_TEXT_NAME } from "@repo/schema";
@@ -62,6 +69,19 @@ export type LoadDoc = (input: {
   rowId: string;
   stateVector: string;
 }) => Promise<LoadAnswer>;
+
+/**
+ * Follows the api's relay of a document's committed updates (e.g.
+ * `(input, handlers) => trpc.docs.follow.subscribe(input, handlers)`).
+ */
+export type FollowDoc = (
+  input: { field: CollabFieldKey; rowId: string },
+  handlers: {
+    onData: (updates: readonly RelayedDocUpdate[]) => void;
+    onError: (error: unknown) => void;
+    onComplete: () => void;
+  },
+) => { unsubscribe: () => void };
 
 /** Keeps a document across reloads (`indexedDbPersistence` in browsers). */
 export interface DocPersistence {
@@ -98,6 +118,12 @@ export interface CollabProviderOptions {
    * the next one. False for a proxy that buffers responses.
    */
   liveSse?: boolean;
+  /**
+   * Receive others' edits as they commit (the api's `docs.follow`), a replication hop and a
+   * shape response sooner than the log's shape. Off where it would cost a connection the page
+   * lacks (HTTP/1.1 allows six per host).
+   */
+  follow?: FollowDoc;
   /** Makes the log's stream (tests); default `new ShapeStream(options)`. */
   createStream?: (options: ShapeStreamOptions<unknown>) => LogStream;
 }
@@ -124,6 +150,8 @@ export interface CollabProvider {
 const MAX_MERGED = 64;
 /** Consecutive BAD_REQUEST answers after which the provider stops (reloading did not help). */
 const MAX_REJECTIONS = 3;
+/** Relayed rows remembered until the shape brings them (rows compacted meanwhile never come). */
+const MAX_RELAYED = 4_096;
 
 export function createCollabProvider(
   options: CollabProviderOptions,
@@ -159,6 +187,9 @@ class Provider implements CollabProvider {
   private loadDue = true;
   private destroyed = false;
   private stream: { stop: () => void } | null = null;
+  private following: { unsubscribe: () => void } | null = null;
+  /** Ids of log rows applied from the relay, not yet seen in the shape. */
+  private readonly relayed = new Set<string>();
   private persistence: DocPersistence | null = null;
   private readonly timers = new Set<ReturnType<typeof setTimeout>>();
   private readonly listeners = new Set<(status: CollabStatus) => void>();
@@ -194,6 +225,7 @@ class Provider implements CollabProvider {
     this.destroyed = true;
     this.doc.off("update", this.onDocUpdate);
     this.stream?.stop();
+    this.following?.unsubscribe();
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     await this.persistence?.destroy();
@@ -209,7 +241,9 @@ class Provider implements CollabProvider {
       this.persistence = this.options.persistence(this.doc);
       await this.persistence.whenSynced;
     }
-    if (!this.destroyed) this.openStream();
+    if (this.destroyed) return;
+    this.openStream();
+    this.follow(0);
   }
 
   private openStream(): void {
@@ -260,13 +294,19 @@ class Provider implements CollabProvider {
       if (isChangeMessage(message)) {
         // Compaction's deletes (and updates, which the log never has) change nothing.
         if (message.headers.operation !== "insert") continue;
-        const { update, client_id: clientId } = message.value;
+        const { id, update, client_id: clientId } = message.value;
         if (!(update instanceof Uint8Array)) continue;
+        // Applied from the relay already (and its clock merged).
+        if (this.relayed.delete(String(id))) continue;
         mergeClocks(this.serverClocks, Y.parseUpdateMeta(update).to);
         // Our own rows are in the document already.
         if (clientId !== this.clientId) updates.push(update);
       } else if (isControlMessage(message)) {
-        if (message.headers.control === "must-refetch") this.loadDue = true;
+        if (message.headers.control === "must-refetch") {
+          // The shape starts again and may not bring every relayed row (compacted since).
+          this.relayed.clear();
+          this.loadDue = true;
+        }
         if (message.headers.control === "up-to-date") upToDate = true;
       }
     }
@@ -430,6 +470,80 @@ class Provider implements CollabProvider {
       }
     }
     this.flush();
+  }
+
+  // --- 5. the relay ----------------------------------------------------------------------
+
+  private follow(attempt: number): void {
+    const { follow, field, rowId } = this.options;
+    if (!follow || this.destroyed) return;
+    let received = false;
+    const again = (error?: unknown) => {
+      if (error !== undefined) this.options.onError?.(error);
+      this.following?.unsubscribe();
+      this.following = null;
+      if (this.destroyed) return;
+      // The shape carries everything meanwhile; follow again after a pause.
+      void this.pause(received ? 0 : attempt).then(() =>
+        this.follow(received ? 0 : attempt + 1),
+      );
+    };
+    this.following = follow(
+      { field, rowId },
+      {
+        onData: (updates) => {
+          received = true;
+          this.receiveRelayed(updates);
+        },
+        onError: again,
+        onComplete: () => again(),
+      },
+    );
+  }
+
+  private receiveRelayed(updates: readonly RelayedDocUpdate[]): void {
+    if (this.destroyed) return;
+    const applicable: Uint8Array[] = [];
+    for (const relayed of updates) {
+      // Our own edits are in the document already.
+      if (relayed.clientId === this.clientId) continue;
+      let update: Uint8Array;
+      let meta: ReturnType<typeof Y.parseUpdateMeta>;
+      try {
+        update = fromBase64(relayed.update);
+        meta = Y.parseUpdateMeta(update);
+      } catch (error) {
+        this.options.onError?.(error);
+        continue;
+      }
+      // Only what integrates now: anything else waits for the shape, which brings its
+      // dependencies first (a pending struct would make the next up-to-date load again).
+      if (!this.integrates(meta.from)) continue;
+      applicable.push(update);
+      mergeClocks(this.serverClocks, meta.to);
+      this.relayed.add(relayed.id);
+      if (this.relayed.size > MAX_RELAYED)
+        for (const oldest of this.relayed) {
+          this.relayed.delete(oldest);
+          break;
+        }
+    }
+    if (applicable.length === 0) return;
+    Y.transact(
+      this.doc,
+      () => {
+        for (const update of applicable) Y.applyUpdate(this.doc, update, this);
+      },
+      this,
+    );
+    this.updateStatus();
+  }
+
+  /** Whether the document has every struct before `from` (each client's first clock). */
+  private integrates(from: Map<number, number>): boolean {
+    for (const [client, clock] of from)
+      if (Y.getState(this.doc.store, client) < clock) return false;
+    return true;
   }
 
   // --- status -----------------------------------------------------------------------------

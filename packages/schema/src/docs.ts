@@ -90,3 +90,20 @@ export const DocLoadInput = z.strictObject({
   stateVector: base64Of(DOC_LIMITS.stateVectorBytes),
 });
 export type DocLoadInput = z.infer<typeof DocLoadInput>;
+
+/** `docs.follow`: the document whose committed updates to receive as they commit. */
+export const DocFollowInput = z.strictObject({
+  field: CollabFieldKeySchema,
+  rowId: id,
+});
+export type DocFollowInput = z.infer<typeof DocFollowInput>;
+
+/**
+ * One update `docs.follow` relays, committed: its `doc_updates` row id (the same row reaches
+ * the log's shape later), the writing client's mutation client id and the update (base64).
+ */
+export interface RelayedDocUpdate {
+  id: string;
+  clientId: string;
+  update: string;
+}

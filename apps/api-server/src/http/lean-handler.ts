@@ -33,7 +33,9 @@ interface JsonRequest {
 
 /** Whether `handleLean` can serve this request (else: the standalone adapter). */
 export function isLeanRequest(req: IncomingMessage): boolean {
-  if (req.method === "GET") return true;
+  // A subscription (`docs.follow`) is an SSE response that stays open: the adapter streams it.
+  if (req.method === "GET")
+    return !req.headers.accept?.includes("text/event-stream");
   if (req.method !== "POST") return false;
   const type = req.headers["content-type"];
   return (

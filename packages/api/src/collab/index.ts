@@ -15,6 +15,7 @@ import type { CompactionOptions } from "./compaction-job";
 import { compactDoc } from "./compaction";
 import { compactDueDocs, DEFAULT_COMPACTION } from "./compaction-job";
 import { loadDoc } from "./load";
+import { relayOf } from "./relay";
 import { toBase64 } from "./ydoc";
 
 export type { CompactionJob, CompactionOptions } from "./compaction-job";
@@ -42,6 +43,8 @@ export interface CollabServer {
       edit: (text: Y.Text) => void;
     },
   ): Promise<{ txid: Txid | null; text: string }>;
+  /** Clients following the document's relay (`docs.follow`) on this process. */
+  followers(field: CollabFieldKey, rowId: string): number;
 }
 
 /** `docs.update` called as `user` (the runtime passes its caller, avoiding an import cycle). */
@@ -56,6 +59,7 @@ export function createCollabServer(
 ): CollabServer {
   return {
     compact: (field, rowId) => compactDoc(db, field, rowId),
+    followers: (field, rowId) => relayOf(db).followerCount(field, rowId),
     compactDue: (options = {}) =>
       compactDueDocs(db, { ...DEFAULT_COMPACTION, ...options }),
     edit: async (user, { field, rowId, edit }) => {

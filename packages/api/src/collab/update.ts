@@ -2,10 +2,11 @@
  * `docs.update`: a call whose update passes the structural check joins its document's queue
  * and is written with the calls that queued beside it (group-commit.ts); anything the batch
  * passes over, or a malformed update, runs alone through the usual mutation path
- * (`runMutationCall` with `writeDocUpdate`), which refuses and records it as before.
+ * (`runMutationCall` with `writeDocUpdate`), which refuses and records it as before. What
+ * commits is handed to the document's followers on this process (relay.ts).
  */
 import type { Db } from "@repo/db";
-import type { DocUpdateInput } from "@repo/schema";
+import type { DocUpdateInput, RelayedDocUpdate } from "@repo/schema";
 import { docMutations } from "@repo/mutations";
 import { DOC_TEXT_NAME } from "@repo/schema";
 
@@ -18,6 +19,7 @@ import { BatchQueue } from "./batch-queue";
 import { checkTextUpdate } from "./check-update";
 import { docLockKey } from "./fields";
 import { writeBatch } from "./group-commit";
+import { relayOf } from "./relay";
 import { writeDocUpdate } from "./write";
 import { fromBase64 } from "./ydoc";
 
@@ -87,19 +89,43 @@ async function runBatch(_key: string, queued: Queued[]): Promise<void> {
     () => null,
   );
   const alone: Queued[] = [];
+  const written: { call: Queued; id: string }[] = [];
   for (const [index, call] of calls.entries()) {
     const id = result?.written[index];
-    if (result && typeof id === "bigint")
-      call.resolve({ data: { id: id.toString() }, txid: result.txid });
+    if (typeof id === "bigint") written.push({ call, id: id.toString() });
     else alone.push(call);
   }
+  // Committed: the document's followers may see them now, before their writers' answers.
+  const relay = relayOf(first.db);
+  relay.publish(
+    field,
+    rowId,
+    written.map(({ call, id }) => relayed(call, id)),
+  );
+  if (result)
+    for (const { call, id } of written)
+      call.resolve({ data: { id }, txid: result.txid });
   // In order, before the next batch: a client's later calls may build on these.
-  for (const call of alone)
-    await runAlone({ db: call.db, user: call.user }, call).then(
-      call.resolve,
-      call.reject,
+  for (const call of alone) {
+    const answer = await runAlone({ db: call.db, user: call.user }, call).then(
+      (done) => ({ done }),
+      (error: unknown) => ({ error }),
     );
+    if ("error" in answer) {
+      call.reject(answer.error);
+      continue;
+    }
+    // A replay relays its update again: harmless (applying it twice changes nothing).
+    relay.publish(field, rowId, [relayed(call, answer.done.data.id)]);
+    call.resolve(answer.done);
+  }
 }
+
+const relayed = (call: Queued, id: string): RelayedDocUpdate => ({
+  id,
+  clientId: call.clientId,
+  update: call.args.update,
+});
 
 function runAlone(ctx: Context, input: Envelope): Promise<Result> {
   return runMutationCall(

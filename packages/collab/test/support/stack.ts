@@ -1,6 +1,7 @@
 /**
  * The real stack for providers: the api over HTTP (tRPC's standalone adapter on an api
- * runtime), the kit's sync server following PostgreSQL, and providers signed in as test users.
+ * runtime), the kit's sync server following PostgreSQL, and providers signed in as test users,
+ * following the api's relay (`docs.follow`) beside the log's shape unless told otherwise.
  * Everything started here is stopped by `stop()`.
  */
 import { randomBytes } from "node:crypto";
@@ -8,8 +9,14 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { AddressInfo } from "node:net";
-import { createTRPCClient, httpLink } from "@trpc/client";
+import {
+  createTRPCClient,
+  httpLink,
+  httpSubscriptionLink,
+  splitLink,
+} from "@trpc/client";
 import { createHTTPServer } from "@trpc/server/adapters/standalone";
+import { EventSource } from "eventsource";
 import superjson from "superjson";
 
 import type { ApiRuntime, AppRouter } from "@repo/api";
@@ -28,6 +35,8 @@ const SECRET = randomBytes(16).toString("hex");
 
 export interface CollabStack {
   runtime: () => ApiRuntime;
+  /** The api's tRPC endpoint (`apiClient(apiUrl, user.token)`). */
+  apiUrl: string;
   /** A provider of `issues.description` of `rowId`, as `user`. */
   provider: (
     user: TestUser,
@@ -79,18 +88,12 @@ export async function startCollabStack(
     await runtime.close();
   };
   const providers = new Set<CollabProvider>();
+  const apiUrl = `http://127.0.0.1:${port}`;
   return {
     runtime: () => runtime,
+    apiUrl,
     provider: (user, rowId, { wrapTransport, ...options } = {}) => {
-      const trpc = createTRPCClient<AppRouter>({
-        links: [
-          httpLink({
-            url: `http://127.0.0.1:${port}`,
-            transformer: superjson,
-            headers: { authorization: `Bearer ${user.token}` },
-          }),
-        ],
-      });
+      const trpc = apiClient(apiUrl, user.token);
       const provider = createCollabProvider({
         field: "issues.description",
         rowId,
@@ -98,6 +101,8 @@ export async function startCollabStack(
           trpcTransport(trpc),
         ),
         load: (input) => trpc.docs.load.query(input),
+        follow: (input, handlers) =>
+          trpc.docs.follow.subscribe(input, handlers),
         shape: directLogShape({
           url: `${sync.url}/v1/shape`,
           params: { secret: SECRET },
@@ -123,4 +128,33 @@ export async function startCollabStack(
       await rm(storageDir, { recursive: true, force: true });
     },
   };
+}
+
+/** tRPC over HTTP as `token`; subscriptions over SSE (Node 20 has no EventSource of its own). */
+export function apiClient(url: string, token: string) {
+  const authorization = `Bearer ${token}`;
+  return createTRPCClient<AppRouter>({
+    links: [
+      splitLink({
+        condition: (op) => op.type === "subscription",
+        true: httpSubscriptionLink({
+          url,
+          transformer: superjson,
+          EventSource,
+          eventSourceOptions: {
+            fetch: (input, init) =>
+              fetch(input, {
+                ...init,
+                headers: { ...init.headers, authorization },
+              }),
+          },
+        }),
+        false: httpLink({
+          url,
+          transformer: superjson,
+          headers: { authorization },
+        }),
+      }),
+    ],
+  });
 }
