@@ -1,123 +1,151 @@
 /**
- * The keystroke benchmark's driver, the same for every system: N peers on one document, each
- * typing single characters at a fixed pace (writer i offset by i/N of the interval, so
- * keystrokes spread evenly) at its own cursor, as people type: the cursor follows its text
- * while others insert elsewhere, and moves to a random place every `KEYSTROKES_PER_MOVE` keystrokes. For
- * every keystroke, the time until each other peer's `Y.Doc` has applied it. Peers share this
- * process, so one clock times both ends.
+ * The keystroke benchmark's driver in one client process, the same for every system: this
+ * process's peers each type single characters at the plan's pace (writer i of N offset by i/N
+ * of the pace, so keystrokes spread evenly over all processes) at their own cursor, as people
+ * type: the cursor follows its text while others insert elsewhere, and moves to a random place
+ * every `KEYSTROKES_PER_MOVE` keystrokes. Records when each keystroke was typed and when each
+ * peer's `Y.Doc` applied each other writer's keystroke (once per peer and keystroke: Yjs
+ * applies a clock once); the parent joins the records of all processes (latency.ts).
  */
+import { createHash } from "node:crypto";
 import * as Y from "yjs";
 
-/** One client of the system under test, its document connected and loaded. */
-export interface Peer {
-  doc: Y.Doc;
-  /** The document's text the writer types into. */
-  text: Y.Text;
-  close(): Promise<void>;
-}
-
-export interface TypingOptions {
-  peers: readonly Peer[];
-  /** Keystrokes per writer. */
-  inserts: number;
-  intervalMs: number;
-  /** How long to wait, after the last keystroke, for every peer to hold every keystroke. */
-  drainMs: number;
-}
-
-export interface TypingResult {
-  /** ms from a keystroke to its arrival in each other peer's document. */
-  latencies: number[];
-  /** Arrivals expected but not seen by the end of the drain. */
-  missing: number;
-  /** ms from the first keystroke to the last arrival. */
-  elapsedMs: number;
-  /** ms from the first keystroke to the last: `inserts × intervalMs` if the pace held. */
-  typingMs: number;
-}
+import type { Peer } from "./peer";
+import type { ProcessReport, TypingPlan } from "./protocol";
+import { now } from "./protocol";
 
 const ALPHABET = "abcdefghijklmnopqrstuvwxyz ";
 /** Keystrokes typed at one place before the cursor moves to a random one. */
 const KEYSTROKES_PER_MOVE = 50;
 
-export async function typeTogether(
-  options: TypingOptions,
-): Promise<TypingResult> {
-  const { peers, inserts, intervalMs } = options;
-  // Per writer (Yjs client id): the time each of its clocks was typed.
-  const typedAt = new Map<number, number[]>();
-  const latencies: number[] = [];
-  let lastArrival = 0;
-  const unsubscribes = peers.map(({ doc }) => {
-    typedAt.set(doc.clientID, []);
+type Recorded = Omit<ProcessReport, "cpuMs">;
+
+export async function typeAndRecord(
+  peers: readonly Peer[],
+  plan: TypingPlan,
+): Promise<Recorded> {
+  const { startAt, keys, writerIds } = plan;
+  const since = () => now() - startAt;
+  const expected = keys * (writerIds.length - 1);
+  let incomplete = peers.length;
+  let allArrived: () => void = () => undefined;
+  const arrived = new Promise<void>((resolve) => (allArrived = resolve));
+  if (expected === 0) allArrived();
+
+  const peerRecords = peers.map((peer) => {
+    const arrivals = new Map<number, (number | null)[]>();
+    for (const id of writerIds)
+      if (id !== peer.doc.clientID) arrivals.set(id, []);
+    let count = 0;
+    let complete = false;
     const onTransaction = (transaction: Y.Transaction) => {
       if (transaction.local) return;
-      const now = performance.now();
+      const at = since();
       for (const [client, after] of transaction.afterState) {
-        const times = typedAt.get(client);
+        const times = arrivals.get(client);
         if (!times) continue;
         for (
           let clock = transaction.beforeState.get(client) ?? 0;
           clock < after;
           clock++
         ) {
-          const at = times[clock];
-          if (at !== undefined) {
-            latencies.push(now - at);
-            lastArrival = now;
-          }
+          times[clock] = at;
+          count++;
         }
       }
+      if (!complete && count >= expected) {
+        complete = true;
+        if (--incomplete === 0) allArrived();
+      }
     };
-    doc.on("afterTransaction", onTransaction);
-    return () => doc.off("afterTransaction", onTransaction);
+    peer.doc.on("afterTransaction", onTransaction);
+    return {
+      peer,
+      arrivals,
+      stop: () => peer.doc.off("afterTransaction", onTransaction),
+    };
   });
 
-  const start = performance.now() + 50;
-  const writers = peers.map(
-    ({ doc, text }, i) =>
-      new Promise<void>((resolve) => {
-        const times = typedAt.get(doc.clientID) ?? [];
-        let k = 0;
-        let cursor = Y.createRelativePositionFromTypeIndex(text, 0);
-        const offset = (i * intervalMs) / peers.length;
-        const next = () => {
-          if (k === inserts) {
-            resolve();
-            return;
-          }
-          const clock = Y.getState(doc.store, doc.clientID);
-          times[clock] = performance.now();
-          if (k % KEYSTROKES_PER_MOVE === 0)
-            cursor = Y.createRelativePositionFromTypeIndex(
-              text,
-              Math.floor(Math.random() * (text.length + 1)),
-            );
-          const index =
-            Y.createAbsolutePositionFromRelativePosition(cursor, doc)?.index ??
-            text.length;
-          text.insert(index, ALPHABET[k % ALPHABET.length] ?? "x");
-          // After the character just typed, wherever others' edits move it.
-          cursor = Y.createRelativePositionFromTypeIndex(text, index + 1);
-          k++;
-          const due = start + offset + k * intervalMs;
-          setTimeout(next, Math.max(0, due - performance.now()));
-        };
-        setTimeout(next, Math.max(0, start + offset - performance.now()));
-      }),
+  const writerRecords = await Promise.all(
+    peers.map((peer) =>
+      typeAtPace(peer, writerIds.indexOf(peer.doc.clientID), plan),
+    ),
   );
-  await Promise.all(writers);
-  const typingMs = performance.now() - start;
 
-  const expected = inserts * peers.length * (peers.length - 1);
-  const deadline = performance.now() + options.drainMs;
-  while (latencies.length < expected && performance.now() < deadline)
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  for (const unsubscribe of unsubscribes) unsubscribe();
+  let drainTimer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    arrived,
+    new Promise((resolve) => (drainTimer = setTimeout(resolve, plan.drainMs))),
+  ]);
+  clearTimeout(drainTimer);
+  for (const record of peerRecords) record.stop();
+
   return {
-    latencies,
-    missing: expected - latencies.length,
-    elapsedMs: lastArrival - start,
-    typingMs,
+    writers: writerRecords.map((record, i) => {
+      const sends = peers[i]?.sends;
+      return {
+        ...record,
+        ...(sends && {
+          sentAt: record.typedAt.map((_, clock) =>
+            relative(sends.sentAt[clock], startAt),
+          ),
+          ackedAt: record.typedAt.map((_, clock) =>
+            relative(sends.ackedAt[clock], startAt),
+          ),
+        }),
+      };
+    }),
+    peers: peerRecords.map(({ peer, arrivals }) => {
+      const text = peer.text.toJSON();
+      return {
+        clientId: peer.doc.clientID,
+        arrivals: Object.fromEntries(arrivals),
+        textLength: text.length,
+        textDigest: createHash("sha256").update(text).digest("hex"),
+      };
+    }),
+    calls: peers.flatMap((peer) => peer.sends?.calls ?? []),
   };
+}
+
+const relative = (at: number | undefined, startAt: number) =>
+  at === undefined ? null : at - startAt;
+
+/** Writer `index` of the plan types its `keys` keystrokes, each at its due time or as soon after. */
+function typeAtPace(
+  { doc, text }: Peer,
+  index: number,
+  plan: TypingPlan,
+): Promise<{ clientId: number; typedAt: number[]; dueAt: number[] }> {
+  const { startAt, paceMs, keys } = plan;
+  const offset = (index * paceMs) / plan.writerIds.length;
+  const typedAt: number[] = [];
+  const dueAt: number[] = [];
+  return new Promise((resolve) => {
+    let k = 0;
+    let cursor = Y.createRelativePositionFromTypeIndex(text, 0);
+    const next = () => {
+      const clock = Y.getState(doc.store, doc.clientID);
+      dueAt[clock] = offset + k * paceMs;
+      typedAt[clock] = now() - startAt;
+      if (k % KEYSTROKES_PER_MOVE === 0)
+        cursor = Y.createRelativePositionFromTypeIndex(
+          text,
+          Math.floor(Math.random() * (text.length + 1)),
+        );
+      const position =
+        Y.createAbsolutePositionFromRelativePosition(cursor, doc)?.index ??
+        text.length;
+      text.insert(position, ALPHABET[k % ALPHABET.length] ?? "x");
+      // After the character just typed, wherever others' edits move it.
+      cursor = Y.createRelativePositionFromTypeIndex(text, position + 1);
+      k++;
+      if (k === keys) {
+        resolve({ clientId: doc.clientID, typedAt, dueAt });
+        return;
+      }
+      setTimeout(next, Math.max(0, startAt + offset + k * paceMs - now()));
+    };
+    setTimeout(next, Math.max(0, startAt + offset - now()));
+  });
 }

@@ -1,23 +1,19 @@
 /**
  * The kit's stack as the benchmark's system under test: the api (apps/api-server) and the sync
  * server (apps/sync-server) each in a process of its own, as deployed, on the run's Postgres;
- * the clients `@repo/collab` providers in the bench process, writing through `docs.update` over
- * tRPC/HTTP and reading the `doc_updates` shape. A document is a new issue's description.
+ * its clients (our-client.ts) run in the bench's client processes. A document is a new issue's
+ * description; all clients write as one user (one session), each provider a mutation client of
+ * its own.
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import { createTRPCClient, httpLink } from "@trpc/client";
 import superjson from "superjson";
 
 import type { AppRouter } from "@repo/api";
-import { createCollabProvider, directLogShape } from "@repo/collab";
 import { freePort, withClient } from "@repo/dev-postgres";
-import { trpcTransport } from "@repo/sync";
 
-import type { Peer } from "./keystrokes";
 import type { BenchSystem } from "./system";
 import { startServerProcess } from "../test/support/processes";
-
-const FIELD = "issues.description";
 
 export async function startOurStack(databaseUrl: string): Promise<BenchSystem> {
   const secret = randomBytes(16).toString("hex");
@@ -88,30 +84,6 @@ export async function startOurStack(databaseUrl: string): Promise<BenchSystem> {
     at: new Date(),
   });
 
-  // Each docs.update call's round trip, to tell the write's share of a keystroke's latency.
-  const send = trpcTransport(trpc);
-  let calls: number[] = [];
-  const connect = async (rowId: string): Promise<Peer> => {
-    const provider = createCollabProvider({
-      field: FIELD,
-      rowId,
-      transport: async (request) => {
-        const started = performance.now();
-        const result = await send(request);
-        calls.push(performance.now() - started);
-        return result;
-      },
-      load: (input) => trpc.docs.load.query(input),
-      shape: directLogShape({ url: shapeUrl, params: { secret } }),
-    });
-    await provider.whenSynced();
-    return {
-      doc: provider.doc,
-      text: provider.text,
-      close: () => provider.destroy(),
-    };
-  };
-
   return {
     name: "ours (api + sync server + Postgres)",
     serverPids: [api.pid, sync.pid],
@@ -126,12 +98,14 @@ export async function startOurStack(databaseUrl: string): Promise<BenchSystem> {
       });
       return id;
     },
-    connect,
-    takeCalls: () => {
-      const taken = calls;
-      calls = [];
-      return taken;
-    },
+    clientConfig: ({ relay }) => ({
+      kind: "ours",
+      apiUrl,
+      shapeUrl,
+      secret,
+      token,
+      relay,
+    }),
     stop: async () => {
       await api.stop();
       await sync.stop();

@@ -1,7 +1,7 @@
 /**
  * `pnpm --filter @repo/collab-editor bench` (part of `pnpm bench`): keystroke → other client,
- * p50/p99, with 2 and 20 clients all typing on one document, through the kit's stack and
- * through Hocuspocus 3.4.4, side by side in one run, same machine, same pacing.
+ * N clients all typing on one document, through the kit's stack and through Hocuspocus 3.4.4,
+ * side by side in one run, same machine, same pacing, one table.
  *
  * Ours: a keystroke is a Yjs update the `@repo/collab` provider sends as `docs.update` (tRPC
  * over HTTP → the api process → one Postgres transaction with the mutation log), committed,
@@ -10,9 +10,16 @@
  * process, applied to its in-memory document and broadcast; Postgres gets the whole state
  * later (debounced 2 s, at most 10 s), so its figures include no storage.
  *
- * Flags: `--clients=2,20`, `--inserts=2000` (per writer), `--interval=10` (ms between one
- * writer's keystrokes), `--systems=ours,hocuspocus`, `--fsync=off` (the settings of runs before
- * 2026-11-30 17:00: fsync off, synchronous_commit on; for comparing with them only).
+ * The clients run in `--processes` client processes (fleet.ts, client-runner.ts), not in this
+ * one: with every client in one event loop, a 20-client row measured that loop's queue. Times
+ * cross processes on one clock (protocol.ts `now`; checked every row).
+ *
+ * Flags: `--clients=2,20`; `--pace-ms=100,10` (ms between one writer's keystrokes: 100 is a
+ * fast typist, ~120 words a minute, the headline; 10 is a stress row no person types);
+ * `--seconds=20` (typing time per row, keystrokes per writer = seconds / pace) or `--keys=n`;
+ * `--processes=4`; `--systems=ours,hocuspocus`; `--drain-ms=60000`; `--fsync=off` (the
+ * settings of runs before 2026-11-30 17:00: fsync off, synchronous_commit on; for comparing
+ * with them only).
  */
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
@@ -23,35 +30,65 @@ import { parseArgs } from "node:util";
 import { startDevPostgres, withClient } from "@repo/dev-postgres";
 import { runMigrations } from "@repo/migrate";
 
-import type { Peer } from "./keystrokes";
 import type { BenchSystem } from "./system";
+import type { Row } from "./table";
+import { startFleet } from "./fleet";
 import { startHocuspocus } from "./hocuspocus";
-import { typeTogether } from "./keystrokes";
+import { rowFigures } from "./latency";
 import { startOurStack } from "./our-stack";
+import { now } from "./protocol";
+import { printTables } from "./table";
 
 const { values: flags } = parseArgs({
   args: process.argv.slice(2).filter((arg) => arg !== "--"),
   options: {
     clients: { type: "string", default: "2,20" },
-    inserts: { type: "string", default: "2000" },
-    interval: { type: "string", default: "10" },
+    "pace-ms": { type: "string", default: "100,10" },
+    seconds: { type: "string", default: "20" },
+    keys: { type: "string" },
+    processes: { type: "string", default: "4" },
     systems: { type: "string", default: "ours,hocuspocus" },
+    "drain-ms": { type: "string", default: "60000" },
     fsync: { type: "string", default: "on" },
   },
 });
-const clientCounts = flags.clients.split(",").map(Number);
-const inserts = Number(flags.inserts);
-const intervalMs = Number(flags.interval);
+const list = (value: string) => value.split(",").map(Number);
+const clientCounts = list(flags.clients);
+const paces = list(flags["pace-ms"]);
+const processes = Number(flags.processes);
 const systems = flags.systems.split(",");
+const keysFor = (paceMs: number) =>
+  flags.keys
+    ? Number(flags.keys)
+    : Math.round((Number(flags.seconds) * 1000) / paceMs);
 const migrationsDir = fileURLToPath(
   new URL("../../../prisma/migrations", import.meta.url),
 );
+/** A clock offset between processes beyond this (after the ping's own uncertainty) fails the row. */
+const MAX_CLOCK_OFFSET_MS = 1;
 
-function quantile(sorted: readonly number[], q: number): number {
-  return (
-    sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN
-  );
+/** Stops of what is running, latest first, on the way out and on SIGINT/SIGTERM. */
+const running = new Set<() => Promise<void>>();
+function tracked(stop: () => Promise<void>): () => Promise<void> {
+  // Both the signal's way out and the code's own may ask: both wait for the one stop.
+  let stopping: Promise<void> | undefined;
+  const once = () => {
+    running.delete(once);
+    return (stopping ??= stop());
+  };
+  running.add(once);
+  return once;
 }
+async function stopAll() {
+  for (const stop of [...running].reverse()) await stop().catch(console.error);
+}
+const interrupted = new AbortController();
+for (const signal of ["SIGINT", "SIGTERM"] as const)
+  process.once(signal, () => {
+    interrupted.abort();
+    console.error(`${signal}: stopping every process of the bench`);
+    void stopAll().finally(() => process.exit(130));
+  });
 
 /** CPU seconds (user + system) a process has used, from /proc. */
 async function cpuSeconds(pid: number | undefined): Promise<number> {
@@ -67,61 +104,67 @@ const serverCpu = async (system: BenchSystem) =>
     0,
   );
 
-async function measure(system: BenchSystem, clients: number) {
+async function measure(
+  system: BenchSystem,
+  clients: number,
+  paceMs: number,
+): Promise<Row> {
   const document = await system.newDocument();
-  const peers: Peer[] = [];
+  const fleet = startFleet(Math.min(processes, clients));
+  const stopFleet = tracked(() => fleet.stop());
   try {
-    for (let i = 0; i < clients; i++)
-      peers.push(await system.connect(document));
-    system.takeCalls?.();
-    const cpuBefore = await serverCpu(system);
-    const benchBefore = process.cpuUsage();
-    const result = await typeTogether({
-      peers,
-      inserts,
-      intervalMs,
-      drainMs: 60_000,
-    });
-    const bench = process.cpuUsage(benchBefore);
-    const calls = (system.takeCalls?.() ?? []).sort((a, b) => a - b);
-    const sorted = result.latencies.sort((a, b) => a - b);
-    const texts = new Set(peers.map((peer) => peer.text.toJSON()));
-    return {
-      system: system.name,
+    const writerIds = await fleet.connect(
+      system.clientConfig({ relay: false }),
+      document,
       clients,
-      keystrokes: clients * inserts,
-      p50: quantile(sorted, 0.5),
-      p99: quantile(sorted, 0.99),
-      max: sorted.at(-1) ?? NaN,
-      missing: result.missing,
-      converged: texts.size === 1,
-      seconds: result.elapsedMs / 1000,
-      typingSeconds: result.typingMs / 1000,
-      serverCpu: (await serverCpu(system)) - cpuBefore,
-      benchCpu: (bench.user + bench.system) / 1e6,
-      writeCalls: calls.length,
-      writeP50: quantile(calls, 0.5),
-      writeP99: quantile(calls, 0.99),
+    );
+    const clock = await fleet.checkClock();
+    if (clock.maxOffsetMs - clock.maxRoundTripMs / 2 > MAX_CLOCK_OFFSET_MS)
+      throw new Error(
+        `client process clocks differ by ${clock.maxOffsetMs.toFixed(2)} ms: latencies across processes would be off`,
+      );
+    const loadBefore = loadavg()[0] ?? NaN;
+    const cpuBefore = await serverCpu(system);
+    const plan = {
+      startAt: now() + 200,
+      paceMs,
+      keys: keysFor(paceMs),
+      writerIds,
+      drainMs: Number(flags["drain-ms"]),
     };
+    const reports = await fleet.type(plan);
+    const row: Row = {
+      system: system.name,
+      paceMs,
+      clients,
+      figures: rowFigures(plan, reports),
+      serverCpuSeconds: (await serverCpu(system)) - cpuBefore,
+      loadBefore,
+      loadAfter: loadavg()[0] ?? NaN,
+      clockOffsetMs: clock.maxOffsetMs,
+    };
+    return row;
   } finally {
-    await Promise.all(peers.map((peer) => peer.close()));
+    await stopFleet();
   }
 }
 
-async function main() {
+async function main(): Promise<Row[]> {
   console.log(
-    `collab-editor bench: ${clientCounts.join(" and ")} clients all typing, ${inserts} single-character inserts each at ${intervalMs} ms; load average before ${loadavg()
+    `collab-editor bench: ${clientCounts.join(" and ")} clients all typing at ${paces.join(" and ")} ms a key, ${processes} client processes; load average before ${loadavg()
       .map((l) => l.toFixed(1))
       .join(" ")}`,
   );
   const dir = await mkdtemp(join(tmpdir(), "collab-bench-"));
+  const removeDir = tracked(() => rm(dir, { recursive: true, force: true }));
   // Durable, as in production, unless asked (the ephemeral test cluster turns fsync off): a
   // keystroke of ours is flushed to the WAL before any peer sees it.
   const postgres = await startDevPostgres({
     dataDir: join(dir, "data"),
     ephemeral: flags.fsync === "off",
   });
-  const rows: Awaited<ReturnType<typeof measure>>[] = [];
+  const stopPostgres = tracked(() => postgres.stop());
+  const rows: Row[] = [];
   try {
     const url = postgres.urlFor("postgres");
     const settings = await withClient(url, async (client) => {
@@ -142,35 +185,45 @@ async function main() {
         name === "hocuspocus"
           ? await startHocuspocus(url)
           : await startOurStack(url);
+      const stopSystem = tracked(() => system.stop());
       try {
-        for (const clients of clientCounts) {
-          const row = await measure(system, clients);
-          rows.push(row);
-          console.log(JSON.stringify(row));
-        }
+        for (const paceMs of paces)
+          for (const clients of clientCounts) {
+            const row = await measure(system, clients, paceMs);
+            rows.push(row);
+            console.log(JSON.stringify(row));
+          }
       } finally {
-        await system.stop();
+        await stopSystem();
       }
     }
   } finally {
-    await postgres.stop();
-    await rm(dir, { recursive: true, force: true });
+    await stopPostgres();
+    await removeDir();
   }
-  console.log(
-    "\n| system | clients | keystrokes | typed in s | p50 ms | p99 ms | max ms | missing | converged | server CPU s | bench CPU s | write calls | call p50/p99 ms |",
+  return rows;
+}
+
+try {
+  const rows = await main();
+  printTables(rows);
+  const failed = rows.filter(
+    (row) => !row.figures.converged || row.figures.missing > 0,
   );
-  console.log(
-    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
-  );
-  for (const r of rows)
-    console.log(
-      `| ${r.system} | ${r.clients} | ${r.keystrokes} | ${r.typingSeconds.toFixed(1)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.max.toFixed(1)} | ${r.missing} | ${r.converged ? "yes" : "NO"} | ${r.serverCpu.toFixed(1)} | ${r.benchCpu.toFixed(1)} | ${r.writeCalls || "–"} | ${r.writeCalls ? `${r.writeP50.toFixed(1)} / ${r.writeP99.toFixed(1)}` : "–"} |`,
+  if (failed.length > 0) {
+    console.error(
+      `FAILED: ${failed.map((row) => `${row.system} ${row.clients} clients at ${row.paceMs} ms`).join("; ")} did not converge (texts differ or keystrokes missing)`,
     );
+    process.exitCode = 1;
+  }
   console.log(
     `load average after ${loadavg()
       .map((l) => l.toFixed(1))
       .join(" ")}`,
   );
+} catch (error) {
+  // Interrupted: the row in progress fails as its processes stop; that is not the news.
+  if (!interrupted.signal.aborted) throw error;
+} finally {
+  await stopAll();
 }
-
-await main();

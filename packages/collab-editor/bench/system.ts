@@ -1,15 +1,13 @@
-import type { Peer } from "./keystrokes";
+import type { ClientConfig } from "./protocol";
 
-/** A system under test: a server side started once, and clients of one document. */
+/** A system under test: its server side, started once in the parent, and how clients reach it. */
 export interface BenchSystem {
   name: string;
   /** PIDs of its server processes, for their CPU time. */
   serverPids: (number | undefined)[];
-  /** A new, empty document; its name for `connect`. */
+  /** A new, empty document; its name for the clients. */
   newDocument(): Promise<string>;
-  /** A new client of `document`, loaded. */
-  connect(document: string): Promise<Peer>;
-  /** ms of each write call (client → committed → answer) since the last take, if it has them. */
-  takeCalls?(): number[];
+  /** What a client process needs to connect; `relay`: ours follows `docs.follow` too. */
+  clientConfig(options: { relay: boolean }): ClientConfig;
   stop(): Promise<void>;
 }

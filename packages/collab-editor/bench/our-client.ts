@@ -1,0 +1,89 @@
+/**
+ * A client of the kit's stack in a bench client process: a `@repo/collab` provider writing
+ * through `docs.update` (tRPC over HTTP) and following the `doc_updates` shape, each call's
+ * keystrokes timed (sent, answered) to break a keystroke's latency down.
+ */
+import { createTRPCClient, httpLink } from "@trpc/client";
+import superjson from "superjson";
+import * as Y from "yjs";
+
+import type { AppRouter } from "@repo/api";
+import type { MutationRequest } from "@repo/sync";
+import { createCollabProvider, directLogShape, fromBase64 } from "@repo/collab";
+import { trpcTransport } from "@repo/sync";
+
+import type { Peer, SendLog } from "./peer";
+import type { ClientConfig } from "./protocol";
+import { now } from "./protocol";
+
+export const FIELD = "issues.description";
+
+type OurConfig = Extract<ClientConfig, { kind: "ours" }>;
+
+/** Connects `count` providers to `rowId`, sharing one tRPC client (as a page's editors would). */
+export async function connectOurs(
+  config: OurConfig,
+  rowId: string,
+  count: number,
+): Promise<Peer[]> {
+  const trpc = createTRPCClient<AppRouter>({
+    links: [
+      httpLink({
+        url: config.apiUrl,
+        transformer: superjson,
+        headers: { authorization: `Bearer ${config.token}` },
+      }),
+    ],
+  });
+  const send = trpcTransport(trpc);
+  const peers: Peer[] = [];
+  for (let i = 0; i < count; i++) {
+    const doc = new Y.Doc();
+    const sends: SendLog = { sentAt: [], ackedAt: [], calls: [] };
+    const provider = createCollabProvider({
+      field: FIELD,
+      rowId,
+      doc,
+      transport: async (request) => {
+        const clocks = ownClocks(request, doc.clientID);
+        const started = now();
+        for (let c = clocks.from; c < clocks.to; c++)
+          sends.sentAt[c] ??= started;
+        const result = await send(request);
+        const answered = now();
+        sends.calls.push(answered - started);
+        for (let c = clocks.from; c < clocks.to; c++)
+          sends.ackedAt[c] ??= answered;
+        return result;
+      },
+      load: (input) => trpc.docs.load.query(input),
+      shape: directLogShape({
+        url: config.shapeUrl,
+        params: { secret: config.secret },
+      }),
+    });
+    await provider.whenSynced();
+    peers.push({
+      doc,
+      text: provider.text,
+      sends,
+      close: () => provider.destroy(),
+    });
+  }
+  return peers;
+}
+
+/** The clocks of `clientId` a `docs.update` call carries (none for other procedures). */
+function ownClocks(
+  request: MutationRequest,
+  clientId: number,
+): { from: number; to: number } {
+  const update = (request.args as { update?: unknown }).update;
+  if (request.name !== "docs.update" || typeof update !== "string")
+    return { from: 0, to: 0 };
+  const meta = Y.parseUpdateMeta(fromBase64(update));
+  return {
+    from: meta.from.get(clientId) ?? 0,
+    to: meta.to.get(clientId) ?? 0,
+  };
+}

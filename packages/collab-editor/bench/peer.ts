@@ -1,0 +1,20 @@
+import type * as Y from "yjs";
+
+/** One client of the system under test, its document connected and loaded. */
+export interface Peer {
+  doc: Y.Doc;
+  /** The document's text the writer types into. */
+  text: Y.Text;
+  /** Ours: when each of this writer's keystrokes (by clock) went out, and was answered. */
+  sends?: SendLog;
+  close(): Promise<void>;
+}
+
+export interface SendLog {
+  /** By clock, epoch ms (`now()`): the first `docs.update` call that carried it started. */
+  sentAt: number[];
+  /** By clock, epoch ms: a call that carried it was answered (committed). */
+  ackedAt: number[];
+  /** ms of each call, retries included as calls of their own. */
+  calls: number[];
+}

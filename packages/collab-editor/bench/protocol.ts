@@ -1,0 +1,75 @@
+/**
+ * What the keystroke bench's parent (run.ts, fleet.ts) and its client processes
+ * (client-runner.ts) say to each other over the fork IPC channel, and the clock both sides
+ * share.
+ */
+
+/**
+ * Wall-clock ms with sub-ms resolution: each process's `timeOrigin` is taken from the system
+ * clock at its start and `now()` is monotonic after, so readings of processes on one machine
+ * compare directly (fleet.ts measures the offset every row and prints it).
+ */
+export const now = (): number => performance.timeOrigin + performance.now();
+
+/** How a client process reaches the system under test (plain data: it crosses IPC). */
+export type ClientConfig =
+  | {
+      kind: "ours";
+      apiUrl: string;
+      shapeUrl: string;
+      secret: string;
+      token: string;
+      /** Receive committed updates through `docs.follow` besides the log's shape. */
+      relay: boolean;
+    }
+  | { kind: "hocuspocus"; url: string };
+
+export interface TypingPlan {
+  /** Epoch ms (`now()`) of the first keystroke of writer 0. */
+  startAt: number;
+  paceMs: number;
+  /** Keystrokes per writer. */
+  keys: number;
+  /** Yjs client ids of every writer of the row, all processes; a writer's index spaces its start. */
+  writerIds: number[];
+  /** How long after its own last keystroke a process waits for its peers to hold everything. */
+  drainMs: number;
+}
+
+export type ParentMessage =
+  | { type: "connect"; config: ClientConfig; document: string; count: number }
+  | { type: "clock" }
+  | { type: "type"; plan: TypingPlan }
+  | { type: "close" };
+
+/** One process's clients' record of a row; times are ms after `plan.startAt`. */
+export interface ProcessReport {
+  writers: {
+    clientId: number;
+    /** By clock: when the keystroke was typed. */
+    typedAt: number[];
+    /** By clock: when it was due (the pace). */
+    dueAt: number[];
+    /** By clock (ours): when a `docs.update` call carrying it first left, and was answered. */
+    sentAt?: (number | null)[];
+    ackedAt?: (number | null)[];
+  }[];
+  peers: {
+    clientId: number;
+    /** Per writer (not this peer), by clock: when this peer's `Y.Doc` applied the keystroke. */
+    arrivals: Record<string, (number | null)[]>;
+    textLength: number;
+    textDigest: string;
+  }[];
+  /** ms of each `docs.update` round trip (ours). */
+  calls: number[];
+  /** CPU ms this process used from the `type` message to its report. */
+  cpuMs: number;
+}
+
+export type ChildMessage =
+  | { type: "connected"; clientIds: number[] }
+  | { type: "clock"; at: number }
+  | { type: "report"; report: ProcessReport }
+  | { type: "closed" }
+  | { type: "error"; message: string };

@@ -1,0 +1,134 @@
+/** The keystroke bench's side-by-side tables (markdown), and what each figure includes. */
+import type { Percentiles, RowFigures } from "./latency";
+
+export interface Row {
+  system: string;
+  /** Ours: committed updates also relayed over `docs.follow`. */
+  relay?: boolean;
+  paceMs: number;
+  clients: number;
+  figures: RowFigures;
+  serverCpuSeconds: number;
+  /** 1-minute load average before and after the row. */
+  loadBefore: number;
+  loadAfter: number;
+  clockOffsetMs: number;
+}
+
+const ms = (value: number) =>
+  Number.isNaN(value) ? "–" : value < 10 ? value.toFixed(1) : value.toFixed(0);
+const pair = (p: Percentiles) =>
+  p.count === 0 ? "–" : `${ms(p.p50)} / ${ms(p.p99)}`;
+const thousands = (n: number) => n.toLocaleString("en-US");
+
+const paceLabel = (paceMs: number) =>
+  paceMs >= 100
+    ? `${paceMs} (typist)`
+    : paceMs >= 50
+      ? `${paceMs}`
+      : `${paceMs} (stress)`;
+
+const systemLabel = (row: Row) =>
+  row.relay === undefined
+    ? row.system
+    : `${row.system}, relay ${row.relay ? "on" : "off"}`;
+
+export function printTables(rows: readonly Row[]): void {
+  const ordered = [...rows].sort(
+    (a, b) =>
+      b.paceMs - a.paceMs ||
+      a.clients - b.clients ||
+      systemLabel(a).localeCompare(systemLabel(b)),
+  );
+  const table = (header: string[], lines: string[][]) => {
+    console.log(`| ${header.join(" | ")} |`);
+    console.log(`| ${header.map(() => "---").join(" | ")} |`);
+    for (const line of lines) console.log(`| ${line.join(" | ")} |`);
+  };
+
+  console.log("\nKeystroke → each other client's Y.Doc applied it:\n");
+  table(
+    [
+      "system",
+      "pace ms",
+      "clients",
+      "keystrokes",
+      "typed in s (planned)",
+      "p50 ms",
+      "p99 ms",
+      "max ms",
+      "missing",
+      "converged",
+      "driver late p99 ms",
+      "server CPU s",
+      "client CPU s",
+      "load before → after",
+    ],
+    ordered.map((row) => {
+      const f = row.figures;
+      const planned = ((f.keystrokes / row.clients) * row.paceMs) / 1000;
+      return [
+        systemLabel(row),
+        paceLabel(row.paceMs),
+        String(row.clients),
+        thousands(f.keystrokes),
+        `${f.typingSeconds.toFixed(1)} (${planned.toFixed(0)})`,
+        ms(f.latency.p50),
+        ms(f.latency.p99),
+        ms(f.latency.max),
+        String(f.missing),
+        f.converged ? "yes" : "**NO**",
+        ms(f.late.p99),
+        row.serverCpuSeconds.toFixed(1),
+        f.clientCpuSeconds.toFixed(1),
+        `${row.loadBefore.toFixed(1)} → ${row.loadAfter.toFixed(1)}`,
+      ];
+    }),
+  );
+  console.log(`
+- latency: from the writer's \`text.insert\` to the moment each other client's document applied
+  it, every keystroke × every other client once, clients spread over several processes (one
+  clock; the largest offset measured between them: ${ms(Math.max(...rows.map((row) => row.clockOffsetMs)))} ms).
+- ours includes the provider's wait for its previous call, \`docs.update\` over HTTP, the
+  group-committed Postgres transaction flushed to the WAL, then logical decoding, the sync
+  server's shape log and SSE to each peer (or the relay, when on). Hocuspocus includes a
+  WebSocket hop, an in-memory apply and the broadcast; it stores the document 2–10 s later.
+- typed in s: first to last keystroke; above the plan, the client processes could not keep
+  the pace (driver late p99: how late against schedule a keystroke was typed).
+- server CPU: the system's server processes (Postgres not included); client CPU: the client
+  processes, the measuring side.`);
+
+  const ours = ordered.filter((row) => row.figures.calls.count > 0);
+  if (ours.length === 0) return;
+  console.log("\nOurs, where a keystroke's time goes (p50 / p99 ms):\n");
+  table(
+    [
+      "system",
+      "pace ms",
+      "clients",
+      "docs.update calls",
+      "call round trip",
+      "typed → its call sent",
+      "its call's round trip",
+      "call answered → peer applied",
+    ],
+    ours.map((row) => {
+      const f = row.figures;
+      return [
+        systemLabel(row),
+        paceLabel(row.paceMs),
+        String(row.clients),
+        thousands(f.calls.count),
+        pair(f.calls),
+        pair(f.wait),
+        pair(f.call),
+        pair(f.afterAnswer),
+      ];
+    }),
+  );
+  console.log(`
+- typed → its call sent: the provider keeps one call in flight; a keystroke typed meanwhile
+  waits for it. Its call's round trip: per keystroke (HTTP, session, checks, the group commit,
+  the answer). Answered → applied: per peer; negative when the peer had it before the writer's
+  answer arrived (delivery from the commit races the answer).`);
+}
