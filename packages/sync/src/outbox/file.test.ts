@@ -66,6 +66,17 @@ describe("fileOutbox", () => {
     expect((read.entries[0]?.input as { at: unknown }).at).toBeInstanceOf(Date);
   });
 
+  it("idle resolves once changes nobody awaited are on disk: the next process reads them", async () => {
+    const outbox = fileOutbox(path);
+    const added = await outbox.add(entry("a"));
+    // As a client's close leaves them: removes started, not awaited.
+    void outbox.remove(added.mutationId);
+    void outbox.add(entry("b"));
+    await outbox.idle();
+    const read = await fileOutbox(path).load();
+    expect(read.entries.map((e) => e.mutationId)).toEqual([2]);
+  });
+
   it("load shows an entry only once its add has resolved: a client sends a write it knows the id of", async () => {
     const outbox = fileOutbox(path);
     await outbox.load();

@@ -15,7 +15,9 @@
  *   file is rewritten as one snapshot line: a temporary file, fsync'ed, renamed over the old
  *   one, so a crash leaves either of them whole. Its cost, linear in the queue, is spread over
  *   the lines that made it due.
- * - One process per file: two processes appending to one file would hand out the same ids.
+ * - One process per file: two processes appending to one file would hand out the same ids (the
+ *   CLI holds a lock per outbox file). `idle()` says when the last change is on disk, so the
+ *   file can pass to the next process.
  */
 import { randomUUID } from "node:crypto";
 import { open, readFile, rename } from "node:fs/promises";
@@ -23,7 +25,7 @@ import { dirname } from "node:path";
 import { parse, stringify } from "superjson";
 
 import type { OutboxEntry } from "../types";
-import type { OutboxSnapshot, OutboxStorage } from "./storage";
+import type { NewOutboxEntry, OutboxSnapshot, OutboxStorage } from "./storage";
 import { decodeSnapshot, encodeSnapshot, newSnapshot } from "./storage";
 
 /** Journal lines before a rewrite is considered (see the module comment). */
@@ -46,7 +48,15 @@ interface Queue {
   entries: Map<number, OutboxEntry>;
 }
 
-export function fileOutbox(path: string): OutboxStorage {
+export interface FileOutbox extends OutboxStorage {
+  /**
+   * Resolves once every change made so far is on disk (or has failed), so the file can pass to
+   * another process: a client's `close()` leaves the last removes still being written.
+   */
+  idle(): Promise<void>;
+}
+
+export function fileOutbox(path: string): FileOutbox {
   let loaded: Promise<Queue> | undefined;
   /** Lines in the file after its snapshot line. */
   let journalLines = 0;
@@ -126,26 +136,41 @@ export function fileOutbox(path: string): OutboxStorage {
     }
   }
 
+  /** Adds and removes not finished yet (they first wait for the file's load). */
+  const inFlight = new Set<Promise<unknown>>();
+  const tracked = <T>(work: Promise<T>): Promise<T> => {
+    inFlight.add(work);
+    const forget = () => inFlight.delete(work);
+    work.then(forget, forget);
+    return work;
+  };
+
+  const add = async (entry: NewOutboxEntry): Promise<OutboxEntry> => {
+    const current = await queue();
+    const stored = { ...entry, mutationId: ++current.lastMutationId };
+    current.entries.set(stored.mutationId, stored);
+    unstored.add(stored.mutationId);
+    try {
+      await write({ add: stored }, () =>
+        current.entries.delete(stored.mutationId),
+      );
+    } finally {
+      unstored.delete(stored.mutationId);
+    }
+    return stored;
+  };
+  const remove = async (mutationId: number): Promise<void> => {
+    const current = await queue();
+    if (!current.entries.delete(mutationId)) return;
+    await write({ remove: mutationId });
+  };
+
   return {
     load: async () => snapshotOf(await queue(), unstored),
-    add: async (entry) => {
-      const current = await queue();
-      const stored = { ...entry, mutationId: ++current.lastMutationId };
-      current.entries.set(stored.mutationId, stored);
-      unstored.add(stored.mutationId);
-      try {
-        await write({ add: stored }, () =>
-          current.entries.delete(stored.mutationId),
-        );
-      } finally {
-        unstored.delete(stored.mutationId);
-      }
-      return stored;
-    },
-    remove: async (mutationId) => {
-      const current = await queue();
-      if (!current.entries.delete(mutationId)) return;
-      await write({ remove: mutationId });
+    add: (entry) => tracked(add(entry)),
+    remove: (mutationId) => tracked(remove(mutationId)),
+    idle: async () => {
+      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
     },
   };
 }
