@@ -84,3 +84,12 @@ export function outboxPath(dir: string, session: Session, lane = 0): string {
     `outbox-${server.slice(0, 12)}-${session.user.id}${suffix}.json`,
   );
 }
+
+/** The lock of a lane's outbox, holding the PID of the command using it (lanes.ts). */
+export function laneLockPath(
+  dir: string,
+  session: Session,
+  lane: number,
+): string {
+  return `${outboxPath(dir, session, lane)}.lock`;
+}

@@ -26,6 +26,8 @@ export interface Connection {
   drain(): Promise<void>;
   /** Stops the client; unanswered writes stay in the outbox for the next run. */
   close(): void;
+  /** Resolves once the outbox file has every change made to it (after `close`). */
+  idle(): Promise<void>;
 }
 
 function trpcClient(session: Session) {
@@ -48,6 +50,7 @@ export function connect(
     lane,
   }: { configDir: string; onError: (error: Error) => void; lane?: number },
 ): Connection {
+  const outbox = fileOutbox(outboxPath(configDir, session, lane));
   const sync = createSyncClient({
     mutations: mutationsByName,
     transport: trpcTransport(trpcClient(session)),
@@ -55,7 +58,7 @@ export function connect(
     // Writes only: the CLI follows no shape through the runtime (it reads with ShapeStream),
     // so a write is done when the api answers.
     shapeUrl: `${session.url}/api/shapes`,
-    storage: fileOutbox(outboxPath(configDir, session, lane)),
+    storage: outbox,
     onError,
   });
   // A CLI does not wait out an outage: the first failure to reach the server ends the run, and
@@ -100,5 +103,6 @@ export function connect(
         broken,
       ]),
     close: () => sync.close(),
+    idle: () => outbox.idle(),
   };
 }

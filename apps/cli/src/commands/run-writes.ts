@@ -6,8 +6,10 @@ import { InvalidMutationInputError, MutationRejectedError } from "@repo/sync";
 import type { Session } from "../config";
 import type { Connection } from "../connection";
 import type { CliContext } from "../context";
+import { laneLockPath } from "../config";
 import { connect } from "../connection";
 import { CliError, EXIT, invalidInputText } from "../errors";
+import { takeLanes } from "../lanes";
 
 /**
  * One write from command-line options. The option strings go to `mutate` as they are: it checks
@@ -59,14 +61,18 @@ async function withConnection<T>(
 /**
  * `lanes` clients of the user, each with its own outbox and client id, so their writes travel
  * side by side (each client sends one write at a time). Every lane's queue left by an
- * interrupted run is sent again.
+ * interrupted run is sent again. The lanes are the lowest that no other running command holds
+ * (lanes.ts): two commands at once never share an outbox.
  */
 export async function withConnections<T>(
   context: CliContext,
   { session, lanes }: { session: Session; lanes: number },
   work: (connections: Connection[]) => Promise<T>,
 ): Promise<T> {
-  const connections = Array.from({ length: lanes }, (_, lane) =>
+  const lease = await takeLanes(lanes, (lane) =>
+    laneLockPath(context.configDir, session, lane),
+  );
+  const connections = lease.lanes.map((lane) =>
     connect(session, {
       configDir: context.configDir,
       lane,
@@ -83,5 +89,7 @@ export async function withConnections<T>(
     return result;
   } finally {
     for (const connection of connections) connection.close();
+    await Promise.all(connections.map((connection) => connection.idle()));
+    await lease.release();
   }
 }
