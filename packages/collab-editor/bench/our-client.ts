@@ -1,9 +1,16 @@
 /**
  * A client of the kit's stack in a bench client process: a `@repo/collab` provider writing
- * through `docs.update` (tRPC over HTTP) and following the `doc_updates` shape, each call's
- * keystrokes timed (sent, answered) to break a keystroke's latency down.
+ * through `docs.update` (tRPC over HTTP) and following the `doc_updates` shape and, with
+ * `relay`, the api's `docs.follow` (tRPC over SSE), each call's keystrokes timed (sent,
+ * answered) to break a keystroke's latency down.
  */
-import { createTRPCClient, httpLink } from "@trpc/client";
+import {
+  createTRPCClient,
+  httpLink,
+  httpSubscriptionLink,
+  splitLink,
+} from "@trpc/client";
+import { EventSource } from "eventsource";
 import superjson from "superjson";
 import * as Y from "yjs";
 
@@ -26,15 +33,7 @@ export async function connectOurs(
   rowId: string,
   count: number,
 ): Promise<Peer[]> {
-  const trpc = createTRPCClient<AppRouter>({
-    links: [
-      httpLink({
-        url: config.apiUrl,
-        transformer: superjson,
-        headers: { authorization: `Bearer ${config.token}` },
-      }),
-    ],
-  });
+  const trpc = apiClient(config.apiUrl, config.token);
   const send = trpcTransport(trpc);
   const peers: Peer[] = [];
   for (let i = 0; i < count; i++) {
@@ -57,6 +56,10 @@ export async function connectOurs(
         return result;
       },
       load: (input) => trpc.docs.load.query(input),
+      ...(config.relay && {
+        follow: (input, handlers) =>
+          trpc.docs.follow.subscribe(input, handlers),
+      }),
       shape: directLogShape({
         url: config.shapeUrl,
         params: { secret: config.secret },
@@ -86,4 +89,33 @@ function ownClocks(
     from: meta.from.get(clientId) ?? 0,
     to: meta.to.get(clientId) ?? 0,
   };
+}
+
+/** tRPC over HTTP as the bench's user; subscriptions over SSE (Node 20 has no EventSource). */
+function apiClient(url: string, token: string) {
+  const authorization = `Bearer ${token}`;
+  return createTRPCClient<AppRouter>({
+    links: [
+      splitLink({
+        condition: (op) => op.type === "subscription",
+        true: httpSubscriptionLink({
+          url,
+          transformer: superjson,
+          EventSource,
+          eventSourceOptions: {
+            fetch: (input, init) =>
+              fetch(input, {
+                ...init,
+                headers: { ...init.headers, authorization },
+              }),
+          },
+        }),
+        false: httpLink({
+          url,
+          transformer: superjson,
+          headers: { authorization },
+        }),
+      }),
+    ],
+  });
 }

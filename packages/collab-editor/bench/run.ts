@@ -17,7 +17,9 @@
  * Flags: `--clients=2,20`; `--pace-ms=100,10` (ms between one writer's keystrokes: 100 is a
  * fast typist, ~120 words a minute, the headline; 10 is a stress row no person types);
  * `--seconds=20` (typing time per row, keystrokes per writer = seconds / pace) or `--keys=n`;
- * `--processes=4`; `--systems=ours,hocuspocus`; `--drain-ms=60000`; `--fsync=off` (the
+ * `--processes=4`; `--systems=ours,hocuspocus`; `--relay=on,off` (ours with the api's
+ * `docs.follow` relay of committed updates, and with the log's shape alone);
+ * `--drain-ms=60000`; `--fsync=off` (the
  * settings of runs before 2026-11-30 17:00: fsync off, synchronous_commit on; for comparing
  * with them only).
  */
@@ -48,6 +50,7 @@ const { values: flags } = parseArgs({
     keys: { type: "string" },
     processes: { type: "string", default: "4" },
     systems: { type: "string", default: "ours,hocuspocus" },
+    relay: { type: "string", default: "on,off" },
     "drain-ms": { type: "string", default: "60000" },
     fsync: { type: "string", default: "on" },
   },
@@ -57,6 +60,7 @@ const clientCounts = list(flags.clients);
 const paces = list(flags["pace-ms"]);
 const processes = Number(flags.processes);
 const systems = flags.systems.split(",");
+const relays = flags.relay.split(",").map((value) => value === "on");
 const keysFor = (paceMs: number) =>
   flags.keys
     ? Number(flags.keys)
@@ -108,13 +112,14 @@ async function measure(
   system: BenchSystem,
   clients: number,
   paceMs: number,
+  relay: boolean | undefined,
 ): Promise<Row> {
   const document = await system.newDocument();
   const fleet = startFleet(Math.min(processes, clients));
   const stopFleet = tracked(() => fleet.stop());
   try {
     const writerIds = await fleet.connect(
-      system.clientConfig({ relay: false }),
+      system.clientConfig({ relay: relay ?? false }),
       document,
       clients,
     );
@@ -135,6 +140,7 @@ async function measure(
     const reports = await fleet.type(plan);
     const row: Row = {
       system: system.name,
+      ...(relay !== undefined && { relay }),
       paceMs,
       clients,
       figures: rowFigures(plan, reports),
@@ -151,7 +157,7 @@ async function measure(
 
 async function main(): Promise<Row[]> {
   console.log(
-    `collab-editor bench: ${clientCounts.join(" and ")} clients all typing at ${paces.join(" and ")} ms a key, ${processes} client processes; load average before ${loadavg()
+    `collab-editor bench: ${clientCounts.join(" and ")} clients all typing at ${paces.join(" and ")} ms a key, ${processes} client processes, ours with relay ${flags.relay}; load average before ${loadavg()
       .map((l) => l.toFixed(1))
       .join(" ")}`,
   );
@@ -187,12 +193,15 @@ async function main(): Promise<Row[]> {
           : await startOurStack(url);
       const stopSystem = tracked(() => system.stop());
       try {
+        // The relay is ours' only: Hocuspocus gets one row per pace and count.
+        const variants = name === "hocuspocus" ? [undefined] : relays;
         for (const paceMs of paces)
-          for (const clients of clientCounts) {
-            const row = await measure(system, clients, paceMs);
-            rows.push(row);
-            console.log(JSON.stringify(row));
-          }
+          for (const clients of clientCounts)
+            for (const relay of variants) {
+              const row = await measure(system, clients, paceMs, relay);
+              rows.push(row);
+              console.log(JSON.stringify(row));
+            }
       } finally {
         await stopSystem();
       }
