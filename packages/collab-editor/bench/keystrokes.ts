@@ -111,7 +111,7 @@ export async function typeAndRecord(
 const relative = (at: number | undefined, startAt: number) =>
   at === undefined ? null : at - startAt;
 
-/** Writer `index` of the plan types its `keys` keystrokes, each at its due time or as soon after. */
+/** Writer `index` of the plan types its `keys` keystrokes, each when due or as soon after. */
 function typeAtPace(
   { doc, text }: Peer,
   index: number,

@@ -30,7 +30,7 @@ export interface TypingPlan {
   paceMs: number;
   /** Keystrokes per writer. */
   keys: number;
-  /** Yjs client ids of every writer of the row, all processes; a writer's index spaces its start. */
+  /** Yjs client ids of the row's writers, all processes; the index spaces their starts. */
   writerIds: number[];
   /** How long after its own last keystroke a process waits for its peers to hold everything. */
   drainMs: number;

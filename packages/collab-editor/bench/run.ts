@@ -68,7 +68,7 @@ const keysFor = (paceMs: number) =>
 const migrationsDir = fileURLToPath(
   new URL("../../../prisma/migrations", import.meta.url),
 );
-/** A clock offset between processes beyond this (after the ping's own uncertainty) fails the row. */
+/** A clock offset between processes beyond this (less the ping's uncertainty) fails the row. */
 const MAX_CLOCK_OFFSET_MS = 1;
 
 /** Stops of what is running, latest first, on the way out and on SIGINT/SIGTERM. */
