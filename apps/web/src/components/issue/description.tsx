@@ -22,7 +22,7 @@ import { trpcTransport } from "@repo/sync";
 
 import { useViewer } from "~/components/app/sync-root";
 import { absoluteShapeUrl, shapePath, SHAPES_PATH } from "~/lib/shapes";
-import { trpc } from "~/lib/trpc";
+import { isMultiplexed, trpc } from "~/lib/trpc";
 
 const FIELD = "issues.description";
 
@@ -116,6 +116,12 @@ function useCollabProvider(issueId: string): CollabProvider | null {
       rowId: issueId,
       transport: trpcTransport(trpc),
       load: (input) => trpc.docs.load.query(input),
+      // Others' edits as they commit, sooner than the shape: the page's sixth live stream,
+      // which only a multiplexed connection has room for.
+      ...(isMultiplexed() && {
+        follow: (input, handlers) =>
+          trpc.docs.follow.subscribe(input, handlers),
+      }),
       // The provider adds `field` and `row` to the proxy's doc-updates shape.
       shape: proxiedLogShape(absoluteShapeUrl(`${SHAPES_PATH}/doc-updates`)),
       // Edits made offline survive a reload; per user, as the write queue is.
