@@ -10,7 +10,7 @@ import { LOCK_NAMESPACE } from "@repo/db";
 
 import type { StoredDoc } from "./store";
 import { serverField } from "./fields";
-import { storedDocOf } from "./store";
+import { ACCESS_LOCKS, storedDocOf } from "./store";
 
 export interface BatchContext extends StoredDoc {
   /** Role of each user of the batch on the document's row (absent: may not see it). */
@@ -23,7 +23,7 @@ export interface BatchContext extends StoredDoc {
 
 /**
  * Under the document's lock (taken with `BEGIN`): the state (if `withState`), log rows from
- * `fromId`, the users' roles (owning row and memberships share-locked to commit), `count` ids
+ * `fromId`, the users' roles (their rows locked to commit: `ACCESS_LOCKS`), `count` ids
  * for the new rows, and the batch's clients' mutation-log locks (sorted, so two batches never
  * wait on each other in a circle). The log's ordering check runs in the commit statement,
  * which sees every call those locks waited for.
@@ -49,7 +49,7 @@ export async function readBatchContext(
   }>(
     `WITH access AS (
        SELECT m.user_id::text AS user_id, m.role::text AS role
-       ${field.scope("$2", "= ANY($5::uuid[])")} FOR SHARE OF r, m),
+       ${field.scope("$2", "= ANY($5::uuid[])")} ${ACCESS_LOCKS}),
      locked AS (
        SELECT bool_and(pg_advisory_xact_lock(${LOCK_NAMESPACE}, hashtext(c)) IS NULL) AS ok
          FROM (SELECT DISTINCT c FROM unnest($6::text[]) AS c ORDER BY c) clients)

@@ -62,10 +62,20 @@ export function storedDocOf(
 }
 
 /**
+ * How a writer's authorisation read locks its rows until commit. The membership `m` is
+ * share-locked: a role change or removal waits for the write it would have refused. The owning
+ * row `r` is key-share-locked: it cannot be deleted meanwhile (its project, on which the
+ * membership depends, is never changed by any mutation), yet compaction's update of its
+ * projection column (`FOR NO KEY UPDATE`) does not conflict, so writers never wait for a
+ * compaction's transaction, which writes the whole state and flushes it.
+ */
+export const ACCESS_LOCKS = "FOR KEY SHARE OF r FOR SHARE OF m";
+
+/**
  * One document's state (if `withState`) and its log rows with `id >= fromId`, in one statement
  * (one snapshot: a compaction deleting rows cannot fall between the two reads). With
- * `accessOf`, also that user's role on the document's row (owning row and membership
- * share-locked until commit; null: the user may not see the row).
+ * `accessOf`, also that user's role on the document's row (null: the user may not see the row),
+ * the rows locked until commit as `ACCESS_LOCKS` says.
  */
 export async function readStoredDoc(
   query: TxQuery,
@@ -80,7 +90,7 @@ export async function readStoredDoc(
     bytes: unknown;
     ord: string;
   }>(
-    `${access ? `WITH access AS (SELECT m.role::text AS role ${field.scope("$2", "= $5::uuid")} FOR SHARE OF r, m)` : ""}
+    `${access ? `WITH access AS (SELECT m.role::text AS role ${field.scope("$2", "= $5::uuid")} ${ACCESS_LOCKS})` : ""}
      SELECT 0 AS kind, CASE WHEN $3::boolean THEN s.state END AS bytes,
             s.folded_through::text AS ord, s.folded_through AS seq
        FROM doc_states s WHERE s.field = $1 AND s.row_id = $2::uuid
@@ -109,8 +119,8 @@ export async function readStoredDoc(
 }
 
 /**
- * Takes the document's lock (held to the end of the transaction): every writer and compaction
- * takes it before any row lock, so they never deadlock. Returns the name of the database (and
+ * Takes the document's lock (held to the end of the transaction): writers of a document run
+ * one at a time, and each reads the log after the previous one committed. Returns the name of the database (and
  * server port): the key of the process's warm documents.
  */
 export async function lockDoc(
@@ -196,8 +206,11 @@ export async function appendUpdate(
 }
 
 /**
- * Compaction's locks, in the order every writer takes them (the document, then the owning
- * row), so compaction and `docs.update` never deadlock; returns the state row's
+ * Compaction's locks: the owning row (for its projection column) and the state row (so two
+ * compactions run one after the other), not the document's lock: writers append meanwhile,
+ * with ids above every row the compaction read (a document's writers commit in id order under
+ * its lock), and its delete takes exactly the rows it read. Writers key-share-lock the owning
+ * row (`ACCESS_LOCKS`), which this does not wait for nor block. Returns the state row's
  * `folded_through` (null: no state row) or `undefined` if the owning row is gone.
  */
 export async function lockDocForCompaction(
@@ -206,7 +219,6 @@ export async function lockDocForCompaction(
   rowId: string,
 ): Promise<bigint | null | undefined> {
   const field = serverField(key);
-  await lockDoc(query, key, rowId);
   const owner = await query(
     `SELECT 1 AS found FROM ${field.tableSql} WHERE id = $1::uuid FOR NO KEY UPDATE`,
     [rowId],

@@ -85,6 +85,28 @@ export function docFromStorage(
   return doc;
 }
 
+/** Longest run of `applyInSlices` between two turns of the event loop, in ms. */
+const SLICE_MS = 2;
+
+/**
+ * Applies stored updates (already checked) to a document no one else is using, yielding to the
+ * event loop every `SLICE_MS`, so a long fold does not hold up the calls being written.
+ */
+export async function applyInSlices(
+  doc: Y.Doc,
+  updates: readonly Uint8Array[],
+): Promise<void> {
+  let next = 0;
+  while (next < updates.length) {
+    const until = performance.now() + SLICE_MS;
+    doc.transact(() => {
+      while (next < updates.length && performance.now() < until)
+        Y.applyUpdate(doc, updates[next++] ?? new Uint8Array());
+    });
+    if (next < updates.length) await new Promise(setImmediate);
+  }
+}
+
 export const toBase64 = (bytes: Uint8Array) =>
   Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString(
     "base64",
