@@ -7,11 +7,10 @@ import { randomUUID } from "node:crypto";
 import { expect } from "vitest";
 import * as Y from "yjs";
 
-import type { Db, TxQuery } from "@repo/db";
+import type { Db } from "@repo/db";
 import { createDb } from "@repo/db";
 import { DOC_TEXT_NAME } from "@repo/schema";
 
-import type { TestUser } from "./support";
 import { compactDoc } from "../src/collab/compaction";
 import {
   lockDocForCompaction,
@@ -19,103 +18,21 @@ import {
   writeCompaction,
 } from "../src/collab/store";
 import { writeDocUpdate } from "../src/collab/write";
-import { apiTest, createUser, mutate, newId, tick } from "./support";
+import {
+  b64,
+  createDocProject,
+  FIELD,
+  holdOpen,
+  newDocClient as newClientOf,
+  queryOf,
+} from "./collab-support";
+import { apiTest } from "./support";
 
-const FIELD = "issues.description";
-const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString("base64");
-
-let member: TestUser;
-let projectId: string;
+let project: Awaited<ReturnType<typeof createDocProject>>;
 apiTest.beforeAll(async ({ db }) => {
-  member = await createUser(db, "Member");
-  projectId = newId();
-  await mutate(member, "projects.create", {
-    id: projectId,
-    ownerMemberId: newId(),
-    name: "Compaction",
-    at: tick(),
-  });
+  project = await createDocProject(db);
 });
-
-/** A client of a new issue's document: its edits go through `docs.update` as `member`. */
-async function newDocClient() {
-  const rowId = newId();
-  await mutate(member, "issues.create", {
-    id: rowId,
-    projectId,
-    title: "Doc",
-    sortKey: "a0",
-    at: tick(),
-  });
-  const doc = new Y.Doc();
-  const loaded = await member.caller.docs.load({
-    field: FIELD,
-    rowId,
-    stateVector: b64(Y.encodeStateVector(doc)),
-  });
-  Y.applyUpdate(doc, Buffer.from(loaded.update, "base64"));
-  const clientId = randomUUID();
-  let mutationId = 1;
-  return {
-    rowId,
-    doc,
-    /** The update of typing `text` at the start, not sent. */
-    typed: (text: string) => {
-      const before = Y.encodeStateVector(doc);
-      doc.getText(DOC_TEXT_NAME).insert(0, text);
-      return Y.encodeStateAsUpdate(doc, before);
-    },
-    send: (update: Uint8Array) =>
-      member.caller.docs.update({
-        clientId,
-        mutationId: mutationId++,
-        args: { field: FIELD, rowId, update: b64(update), at: tick() },
-      }),
-  };
-}
-
-const queryOf =
-  (db: Pick<Db, "$queryRawUnsafe">): TxQuery =>
-  (sql, values) =>
-    db.$queryRawUnsafe(sql, ...values);
-
-/**
- * Runs `fn` in a transaction of `db` and keeps it open until `release()` (then rolls it back);
- * `opened` resolves with the transaction's backend pid once `fn` is done.
- */
-function holdOpen(db: Db, fn: (query: TxQuery) => Promise<unknown>) {
-  const released = deferred<undefined>();
-  const opened = deferred<number>();
-  const done = db
-    .$transaction(
-      async (tx) => {
-        await fn(queryOf(tx));
-        const [row] = await tx.$queryRawUnsafe<{ pid: number }[]>(
-          "SELECT pg_backend_pid() AS pid",
-        );
-        opened.resolve(row?.pid ?? -1);
-        await released.promise;
-        throw new RolledBack();
-      },
-      { timeout: 15_000 },
-    )
-    .catch((error: unknown) => {
-      if (!(error instanceof RolledBack)) throw error;
-    });
-  return {
-    pid: opened.promise,
-    release: () => released.resolve(undefined),
-    done,
-  };
-}
-
-function deferred<T>() {
-  let resolve: (value: T) => void = () => undefined;
-  const promise = new Promise<T>((settle) => (resolve = settle));
-  return { promise, resolve };
-}
-
-class RolledBack extends Error {}
+const newDocClient = () => newClientOf(project);
 
 /**
  * Settles with "done" when `work` does, or "blocked" as soon as a backend waits for a lock
@@ -180,7 +97,7 @@ apiTest(
           key: FIELD,
           rowId: client.rowId,
           update: client.typed("a "),
-          userId: member.id,
+          userId: project.member.id,
           clientId: randomUUID(),
         }),
       );
@@ -189,7 +106,7 @@ apiTest(
       compaction.release();
       await compaction.done;
     }
-    const loaded = await member.caller.docs.load({
+    const loaded = await project.member.caller.docs.load({
       field: FIELD,
       rowId: client.rowId,
       stateVector: b64(Y.encodeStateVector(new Y.Doc())),

@@ -23,8 +23,10 @@ export interface WithTxidOptions {
    * Takes a transaction-scoped advisory lock on this key with the transaction's first statement
    * (before anything of `fn` reaches the database), so the statements of transactions with
    * the same key run one after another (the mutation log serialises each client this way).
+   * Several keys are taken in the order given: every transaction taking more than one must
+   * agree on that order, or two can wait on each other until Postgres' deadlock check (1 s).
    */
-  lockKey?: string;
+  lockKey?: string | readonly string[];
   /** Prisma's interactive-transaction limits, in ms (defaults 5000 and 2000). */
   timeout?: number;
   maxWait?: number;
@@ -92,13 +94,18 @@ export async function runWithTxid<T>(
   options: WithTxidOptions = {},
 ): Promise<{ data: T; txid: Txid }> {
   const maxAttempts = options.maxAttempts ?? 4;
-  const txidSql =
-    options.lockKey === undefined
-      ? `SELECT pg_current_xact_id()::xid::text AS txid`
-      : // One round trip for both: the lock does not change the txid, and waiting for the
-        // lock before `fn` reads anything is what serialises same-key transactions.
-        `SELECT pg_current_xact_id()::xid::text AS txid,
-                pg_advisory_xact_lock(${LOCK_NAMESPACE}, hashtext(${escapeLiteral(options.lockKey)}))::text AS locked`;
+  // One round trip for both: the locks do not change the txid, and waiting for them before
+  // `fn` reads anything is what serialises same-key transactions. Postgres evaluates the
+  // select list left to right: the locks are taken in the order given.
+  const txidSql = [
+    `SELECT pg_current_xact_id()::xid::text AS txid`,
+    ...[options.lockKey ?? []]
+      .flat()
+      .map(
+        (key, index) =>
+          `pg_advisory_xact_lock(${LOCK_NAMESPACE}, hashtext(${escapeLiteral(key)}))::text AS locked_${index}`,
+      ),
+  ].join(", ");
   for (let attempt = 1; ; attempt++) {
     // Sent with BEGIN and the transaction's first statement in one round trip, unless an
     // isolation level must come first (Prisma sets it in a statement of its own after BEGIN).

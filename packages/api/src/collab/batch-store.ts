@@ -6,10 +6,9 @@
  */
 import type { TxQuery } from "@repo/db";
 import type { CollabFieldKey, ProjectRole } from "@repo/schema";
-import { LOCK_NAMESPACE } from "@repo/db";
 
 import type { StoredDoc } from "./store";
-import { serverField } from "./fields";
+import { docLockKey, serverField } from "./fields";
 import { ACCESS_LOCKS, storedDocOf } from "./store";
 
 export interface BatchContext extends StoredDoc {
@@ -22,11 +21,10 @@ export interface BatchContext extends StoredDoc {
 }
 
 /**
- * Under the document's lock (taken with `BEGIN`): the state (if `withState`), log rows from
- * `fromId`, the users' roles (their rows locked to commit: `ACCESS_LOCKS`), `count` ids
- * for the new rows, and the batch's clients' mutation-log locks (sorted, so two batches never
- * wait on each other in a circle). The log's ordering check runs in the commit statement,
- * which sees every call those locks waited for.
+ * Under the batch's locks (`batchLockKeys`, taken with `BEGIN`): the state (if `withState`),
+ * log rows from `fromId`, the users' roles (their rows locked to commit: `ACCESS_LOCKS`), and
+ * `count` ids for the new rows. The log's ordering check runs in the commit statement, which
+ * sees every call the clients' locks waited for.
  */
 export async function readBatchContext(
   query: TxQuery,
@@ -36,7 +34,6 @@ export async function readBatchContext(
     withState: boolean;
     fromId: bigint;
     userIds: string[];
-    clientIds: string[];
     count: number;
   },
 ): Promise<BatchContext> {
@@ -49,10 +46,7 @@ export async function readBatchContext(
   }>(
     `WITH access AS (
        SELECT m.user_id::text AS user_id, m.role::text AS role
-       ${field.scope("$2", "= ANY($5::uuid[])")} ${ACCESS_LOCKS}),
-     locked AS (
-       SELECT bool_and(pg_advisory_xact_lock(${LOCK_NAMESPACE}, hashtext(c)) IS NULL) AS ok
-         FROM (SELECT DISTINCT c FROM unnest($6::text[]) AS c ORDER BY c) clients)
+       ${field.scope("$2", "= ANY($5::uuid[])")} ${ACCESS_LOCKS})
      SELECT 0 AS kind, CASE WHEN $3::boolean THEN s.state END AS bytes,
             s.folded_through::text AS ord, s.folded_through AS seq, NULL AS extra
        FROM doc_states s WHERE s.field = $1 AND s.row_id = $2::uuid
@@ -63,7 +57,7 @@ export async function readBatchContext(
      UNION ALL
      SELECT 3, NULL, nextval('doc_updates_id_seq')::text, g,
             current_database() || ':' || coalesce(inet_server_port()::text, '')
-       FROM generate_series(1, $7::int) g, locked WHERE locked.ok IS NOT NULL
+       FROM generate_series(1, $6::int) g
      ORDER BY kind, seq`,
     [
       key,
@@ -71,7 +65,6 @@ export async function readBatchContext(
       batch.withState,
       batch.fromId.toString(),
       pgArray(batch.userIds),
-      pgArray(batch.clientIds),
       batch.count,
     ],
     `collab_batch_read_${key}`,
@@ -92,6 +85,21 @@ export async function readBatchContext(
       .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)),
     database,
   };
+}
+
+/**
+ * The advisory locks of a batch, in the order it takes them with `BEGIN`: its clients'
+ * mutation-log locks (sorted: two batches never wait on each other in a circle), then the
+ * document's. A call that runs alone takes its client's lock with `BEGIN` and the document's
+ * after (write.ts): the same order, so neither waits for the other while holding what the
+ * other needs.
+ */
+export function batchLockKeys(
+  key: CollabFieldKey,
+  rowId: string,
+  clientIds: Iterable<string>,
+): string[] {
+  return [...[...new Set(clientIds)].sort(), docLockKey(key, rowId)];
 }
 
 /** One accepted call as the commit statement writes it. */

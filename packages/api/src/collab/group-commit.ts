@@ -10,7 +10,7 @@
  * a replay, a document never written, a commit the log refuses) is handed back, to run alone
  * through the usual mutation path, which gives it exactly the single-call answer.
  *
- * Two round trips: `BEGIN` + txid + the document's lock + the context read, then the rows +
+ * Two round trips: `BEGIN` + txid + the locks (`batchLockKeys`) + the context read, then the rows +
  * `COMMIT`.
  */
 import { channel } from "node:diagnostics_channel";
@@ -28,9 +28,10 @@ import { encodeResult } from "../mutation/procedure";
 import {
   BATCH_COMMIT_SQL,
   batchCommitValues,
+  batchLockKeys,
   readBatchContext,
 } from "./batch-store";
-import { docLockKey, serverField } from "./fields";
+import { serverField } from "./fields";
 import { insertSeed, readProjection, readStoredDoc } from "./store";
 import { catchUp, warmDocsOf } from "./warm-docs";
 import { applyCheckedUpdate, docFromStorage, seedState } from "./ydoc";
@@ -105,7 +106,6 @@ export async function writeBatch(
         withState: !warm,
         fromId: warm?.upTo ?? 0n,
         userIds: [...new Set(calls.map((call) => call.user.id))],
-        clientIds: [...new Set(calls.map((call) => call.clientId))],
         count: calls.length,
       });
       timing.read = performance.now();
@@ -158,7 +158,13 @@ export async function writeBatch(
       timing.applied = performance.now();
       return written;
     },
-    { lockKey: docLockKey(key, rowId) },
+    {
+      lockKey: batchLockKeys(
+        key,
+        rowId,
+        calls.map((call) => call.clientId),
+      ),
+    },
   );
   if (batchTimings.hasSubscribers)
     batchTimings.publish({
