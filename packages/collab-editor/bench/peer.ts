@@ -11,9 +11,9 @@ export interface Peer {
 }
 
 export interface SendLog {
-  /** By clock, epoch ms (`now()`): the first `docs.update` call that carried it started. */
+  /** By clock, `now()`: the first `docs.update` call that carried it started. */
   sentAt: number[];
-  /** By clock, epoch ms: a call that carried it was answered (committed). */
+  /** By clock, `now()`: a call that carried it was answered (committed). */
   ackedAt: number[];
   /** ms of each call, retries included as calls of their own. */
   calls: number[];

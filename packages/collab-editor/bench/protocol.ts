@@ -5,11 +5,14 @@
  */
 
 /**
- * Wall-clock ms with sub-ms resolution: each process's `timeOrigin` is taken from the system
- * clock at its start and `now()` is monotonic after, so readings of processes on one machine
- * compare directly (fleet.ts measures the offset every row and prints it).
+ * ms on the machine's monotonic clock (libuv's hrtime is CLOCK_MONOTONIC): one clock for every
+ * process on the machine, so a time read in one client process compares with another's. Not
+ * `performance.timeOrigin + performance.now()`: its origin is read from the wall clock when
+ * each process starts, so processes started apart carry any step or slew of the wall clock
+ * between their starts (one loaded run measured 4 ms between two of them). fleet.ts measures
+ * the offset every row and fails above 1 ms.
  */
-export const now = (): number => performance.timeOrigin + performance.now();
+export const now = (): number => Number(process.hrtime.bigint()) / 1e6;
 
 /** How a client process reaches the system under test (plain data: it crosses IPC). */
 export type ClientConfig =
@@ -25,7 +28,7 @@ export type ClientConfig =
   | { kind: "hocuspocus"; url: string };
 
 export interface TypingPlan {
-  /** Epoch ms (`now()`) of the first keystroke of writer 0. */
+  /** `now()` of the first keystroke of writer 0. */
   startAt: number;
   paceMs: number;
   /** Keystrokes per writer. */

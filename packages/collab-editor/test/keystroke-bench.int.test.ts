@@ -1,0 +1,128 @@
+/**
+ * The keystroke bench (bench/) measures what it claims: with its clients in forked processes,
+ * every keystroke is counted once for every other client, on one clock, and every process it
+ * started is gone after; a row that misses a delivery or ends with different texts says so.
+ * Hocuspocus is the system here: the quickest to start of the two the bench drives.
+ */
+import { afterAll, expect, test } from "vitest";
+
+import { dbTest } from "@repo/test-support";
+
+import type { ProcessReport, TypingPlan } from "../bench/protocol";
+import type { BenchSystem } from "../bench/system";
+import { startFleet } from "../bench/fleet";
+import { startHocuspocus } from "../bench/hocuspocus";
+import { rowFigures } from "../bench/latency";
+import { now } from "../bench/protocol";
+
+let system: BenchSystem | undefined;
+afterAll(() => system?.stop());
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+dbTest(
+  "every keystroke is counted once per other client across client processes, and the processes end",
+  async ({ database }) => {
+    system = await startHocuspocus(database.url);
+    const fleet = startFleet(2);
+    try {
+      const writerIds = await fleet.connect(
+        system.clientConfig({ relay: false }),
+        await system.newDocument(),
+        3,
+      );
+      expect(new Set(writerIds).size).toBe(3);
+      const clock = await fleet.checkClock();
+      expect(clock.maxOffsetMs).toBeLessThan(1);
+
+      const plan: TypingPlan = {
+        startAt: now() + 100,
+        paceMs: 5,
+        keys: 30,
+        writerIds,
+        drainMs: 10_000,
+      };
+      const figures = rowFigures(plan, await fleet.type(plan));
+      expect(figures).toMatchObject({
+        keystrokes: 90,
+        missing: 0,
+        converged: true,
+        textLength: 90,
+      });
+      // 90 keystrokes, each applied by the 2 other clients.
+      expect(figures.latency.count).toBe(180);
+      // One clock: nothing arrives before it was typed.
+      expect(figures.latency.p50).toBeGreaterThan(0);
+    } finally {
+      await fleet.stop();
+    }
+    expect(fleet.pids.filter(alive)).toEqual([]);
+  },
+  60_000,
+);
+
+/** Two writers, one peer each; `arrivals` of each peer from the other writer. */
+function reports(
+  arrivalsOfA: (number | null)[],
+  arrivalsOfB: (number | null)[],
+  digests: [string, string],
+): ProcessReport[] {
+  const writer = (clientId: number) => ({
+    clientId,
+    typedAt: [0, 10],
+    dueAt: [0, 10],
+  });
+  return [
+    {
+      writers: [writer(1)],
+      peers: [
+        {
+          clientId: 1,
+          arrivals: { 2: arrivalsOfA },
+          textLength: 4,
+          textDigest: digests[0],
+        },
+      ],
+      calls: [],
+      cpuMs: 0,
+    },
+    {
+      writers: [writer(2)],
+      peers: [
+        {
+          clientId: 2,
+          arrivals: { 1: arrivalsOfB },
+          textLength: 4,
+          textDigest: digests[1],
+        },
+      ],
+      calls: [],
+      cpuMs: 0,
+    },
+  ];
+}
+
+const plan: TypingPlan = {
+  startAt: 0,
+  paceMs: 10,
+  keys: 2,
+  writerIds: [1, 2],
+  drainMs: 0,
+};
+
+test("a delivery not seen is missing, and different texts are not converged", () => {
+  const complete = rowFigures(plan, reports([3, 14], [5, 12], ["x", "x"]));
+  expect(complete).toMatchObject({ missing: 0, converged: true });
+  expect(complete.latency).toMatchObject({ count: 4, p50: 4, max: 5 });
+
+  const short = rowFigures(plan, reports([3, null], [5, 12], ["x", "y"]));
+  expect(short).toMatchObject({ missing: 1, converged: false });
+  expect(short.latency.count).toBe(3);
+});
