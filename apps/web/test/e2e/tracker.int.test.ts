@@ -474,6 +474,87 @@ describe("the tracker in two browsers", { timeout: 60_000 }, () => {
     await page.getByText("Fixed in 2.4.1.").waitFor({ timeout: 5_000 });
   });
 
+  it("going back and forth between the project page and an issue page leaves no live stream behind", async () => {
+    const { page, context } = alice;
+    const session = (await context.cookies()).find((cookie) =>
+      cookie.name.endsWith("session_token"),
+    )?.value;
+    if (!session) throw new Error("Alice has no session cookie");
+    /**
+     * Most live shape requests open at once, counted by the front (where each is seen to end),
+     * once the page left has stopped its streams (1 s after unmount, useStreamSignal): a
+     * window of 1.5 s within `budget`. A stream left open is polled again at once, so it shows
+     * in every window.
+     */
+    const settlesWithin = async (budget: number) => {
+      let last = { mostOpen: 0, shapes: [] as string[] };
+      await waitFor(
+        async () => {
+          last = await stack.liveShapes(session, 1_500);
+          return last.mostOpen <= budget;
+        },
+        {
+          timeoutMs: 15_000,
+          intervalMs: 0,
+          describe: () =>
+            `${last.mostOpen} open at once, over ${budget}: ${last.shapes.join(", ")}`,
+        },
+      );
+      return last.mostOpen;
+    };
+    const title = "Crash when opening settings offline";
+    await openProject(page);
+    const counts: string[] = [];
+    for (let round = 0; round < 3; round++) {
+      await page
+        .getByRole("list", { name: "Issues" })
+        .getByRole("link", { name: title, exact: true })
+        .click();
+      await page
+        .locator("section[aria-label=Description] .cm-content")
+        .waitFor({ timeout: 10_000 });
+      const onIssue = await settlesWithin(5);
+      // Back by the project's Issues tab (a client-side link) and by the back button.
+      if (round % 2 === 0)
+        await page.getByRole("link", { name: "Issues", exact: true }).click();
+      else await page.goBack();
+      await page.getByRole("list", { name: "Issues" }).waitFor();
+      counts.push(`${onIssue} → ${await settlesWithin(3)}`);
+    }
+    console.log(
+      `live shapes open at once, issue page → project page, three rounds: ${counts.join(", ")}`,
+    );
+
+    // Back at once, within the moment the feed that went keeps its stream: the panel that
+    // shows again must stay live after that moment (the one that went once stopped its stream).
+    await page
+      .getByRole("list", { name: "Issues" })
+      .getByRole("link", { name: title, exact: true })
+      .click();
+    await page.waitForURL((url) => url.pathname.includes("/issues/"));
+    await page.goBack();
+    await page.getByRole("list", { name: "Issues" }).waitFor();
+    await settlesWithin(3);
+    const issueId = new URL(
+      (await page
+        .getByRole("list", { name: "Issues" })
+        .getByRole("link", { name: title, exact: true })
+        .getAttribute("href")) ?? "",
+      stack.url,
+    ).pathname
+      .split("/")
+      .at(-1);
+    await stack.query(
+      `INSERT INTO comments (id, project_id, issue_id, author_id, body)
+       VALUES (gen_random_uuid(), $1::uuid, $2::uuid, $3::uuid, 'Written after a quick return')`,
+      [projectId, issueId, await userId(ALICE.email)],
+    );
+    // Only the recent comments panel shows comments on the project page.
+    await page
+      .getByText("Written after a quick return")
+      .waitFor({ timeout: 10_000 });
+  });
+
   it("no page logged an error or a hydration warning, and no server render failed", () => {
     expect(alice.problems).toEqual([]);
     expect(bob.problems).toEqual([]);

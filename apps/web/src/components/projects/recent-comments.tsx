@@ -9,7 +9,7 @@ import { snakeCamelMapper } from "@electric-sql/client";
 import { useShape } from "@electric-sql/react";
 import { CloudOff, MessagesSquare } from "lucide-react";
 import Link from "next/link";
-import { useEffect, useRef, useState } from "react";
+import { useEffect, useState } from "react";
 
 import type { Comment } from "@repo/schema";
 import { SHAPE_PARSER } from "@repo/schema";
@@ -49,31 +49,56 @@ function FeedLoading() {
  * `@electric-sql/react` keeps every stream it opened in a module cache until its `signal`
  * aborts; each live stream holds one of the browser's few connections to the server, so the
  * feed aborts its own when it goes (after a moment: React's strict mode remounts at once).
+ * One signal per shape for every mount showing it: the cache finds a stream by its options
+ * without the signal, so a feed mounted again within that moment (back to the project page at
+ * once) got the stream of the one that went, and that one's abort then stopped it: the panel
+ * stayed, no longer live.
  */
-function useStreamSignal(): AbortSignal {
-  const [controller] = useState(() => new AbortController());
-  const mounts = useRef(0);
+const streamSignals = new Map<
+  string,
+  {
+    controller: AbortController;
+    mounts: number;
+    stop?: ReturnType<typeof setTimeout>;
+  }
+>();
+
+function useStreamSignal(shapeUrl: string): AbortSignal {
+  let entry = streamSignals.get(shapeUrl);
+  if (!entry) {
+    entry = { controller: new AbortController(), mounts: 0 };
+    streamSignals.set(shapeUrl, entry);
+  }
+  const shared = entry;
   useEffect(() => {
-    mounts.current++;
+    shared.mounts++;
+    clearTimeout(shared.stop);
     return () => {
-      mounts.current--;
-      setTimeout(() => {
-        if (mounts.current === 0) controller.abort();
+      shared.mounts--;
+      if (shared.mounts > 0) return;
+      shared.stop = setTimeout(() => {
+        if (shared.mounts > 0) return;
+        shared.controller.abort();
+        if (streamSignals.get(shapeUrl) === shared)
+          streamSignals.delete(shapeUrl);
       }, 1_000);
     };
-  }, [controller]);
-  return controller.signal;
+  }, [shared, shapeUrl]);
+  return shared.controller.signal;
 }
 
 function CommentFeed(props: {
   projectId: string;
   usersById: ReadonlyMap<string, User>;
 }) {
-  const signal = useStreamSignal();
+  const url = absoluteShapeUrl(
+    shapePath("comments", { project: props.projectId }),
+  );
+  const signal = useStreamSignal(url);
   // The kit's shape of the list beside it (one stream for both): issue titles.
   const issues = useIssues(props.projectId);
   const { data, isLoading, isError } = useShape<Comment>({
-    url: absoluteShapeUrl(shapePath("comments", { project: props.projectId })),
+    url,
     parser: SHAPE_PARSER,
     columnMapper: snakeCamelMapper(),
     signal,

@@ -23,7 +23,32 @@ import type { AddressInfo, Socket } from "node:net";
 export interface Http2Front {
   /** `https://127.0.0.1:<port>`: what browsers open. */
   url: string;
+  /**
+   * The live shape requests (`/api/shapes/…?live=true`) of the browser whose cookie holds
+   * `session` that are open now or open during the next `ms`: the most open at once, and which
+   * shapes (Electric's position parameters left out). Counted here, where each request is
+   * seen to end, not from a page's network log (which keeps requests a page left behind).
+   */
+  liveShapes(
+    session: string,
+    ms: number,
+  ): Promise<{ mostOpen: number; shapes: string[] }>;
   stop(): Promise<void>;
+}
+
+/** Parameters that move along a stream: the shape is what is left. */
+const POSITION_PARAMS = [
+  "offset",
+  "handle",
+  "cursor",
+  "live",
+  "live_sse",
+  "experimental_live_sse",
+];
+
+interface OpenShape {
+  shape: string;
+  cookie: string;
 }
 
 /** Connection-specific headers, which HTTP/2 forbids and a proxy never forwards. */
@@ -97,9 +122,41 @@ export async function startHttp2Front(target: string): Promise<Http2Front> {
     ...(await selfSignedCertificate()),
     allowHTTP1: true,
   });
+  const openShapes = new Set<OpenShape>();
+  const watchers = new Set<{
+    session: string;
+    mostOpen: number;
+    shapes: Set<string>;
+  }>();
+  const openOf = (session: string) =>
+    [...openShapes].filter((open) => open.cookie.includes(session));
+  const track = (
+    request: Http2ServerRequest,
+    response: Http2ServerResponse,
+  ) => {
+    const url = new URL(request.url, "https://front");
+    if (!url.pathname.startsWith("/api/shapes/")) return;
+    if (url.searchParams.get("live") !== "true") return;
+    for (const name of POSITION_PARAMS) url.searchParams.delete(name);
+    const open = {
+      shape: `${url.pathname.slice("/api/shapes/".length)}${url.search}`,
+      cookie: request.headers.cookie ?? "",
+    };
+    openShapes.add(open);
+    response.once("close", () => openShapes.delete(open));
+    for (const watcher of watchers) {
+      if (!open.cookie.includes(watcher.session)) continue;
+      watcher.shapes.add(open.shape);
+      watcher.mostOpen = Math.max(
+        watcher.mostOpen,
+        openOf(watcher.session).length,
+      );
+    }
+  };
   server.on(
     "request",
     (request: Http2ServerRequest, response: Http2ServerResponse) => {
+      track(request, response);
       const upstream = httpRequest(
         {
           host: backend.hostname,
@@ -144,6 +201,18 @@ export async function startHttp2Front(target: string): Promise<Http2Front> {
   const { port } = server.address() as AddressInfo;
   return {
     url: `https://127.0.0.1:${port}`,
+    liveShapes: async (session, ms) => {
+      const now = openOf(session);
+      const watcher = {
+        session,
+        mostOpen: now.length,
+        shapes: new Set(now.map((open) => open.shape)),
+      };
+      watchers.add(watcher);
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      watchers.delete(watcher);
+      return { mostOpen: watcher.mostOpen, shapes: [...watcher.shapes].sort() };
+    },
     stop: async () => {
       const closed = new Promise<void>((resolve) =>
         server.close(() => resolve()),

@@ -49,6 +49,8 @@ export interface WebStack {
     email: string;
     password: string;
   }): Promise<void>;
+  /** With `http2`: the front's count of a browser's live shape requests (`Http2Front`). */
+  liveShapes: Http2Front["liveShapes"];
   /** What the server printed so far (for failure messages). */
   output(): string;
   stop(): Promise<void>;
@@ -158,6 +160,10 @@ export async function startWebStack(
           `sign-up ${user.email}: ${response.status} ${await response.text()}`,
         );
     },
+    liveShapes: (session, ms) =>
+      front
+        ? front.liveShapes(session, ms)
+        : Promise.reject(new Error("liveShapes needs the stack's http2 front")),
     output: () => output.join(""),
     stop,
   };
