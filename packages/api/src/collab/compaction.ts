@@ -16,6 +16,7 @@ import type { Db } from "@repo/db";
 import type { CollabFieldKey } from "@repo/schema";
 import { runWithTxid } from "@repo/db";
 
+import { docLockKey } from "./fields";
 import {
   dbQuery,
   lockDocForCompaction,
@@ -40,9 +41,13 @@ export const compactionTimings = channel("repo.collab.compaction");
 
 /** `performance.now()` marks of one compaction that folded rows. */
 export interface CompactionTiming {
-  /** Started; state and log read; folded (built, encoded: CPU); its transaction committed. */
+  /**
+   * Started; state and log read; the new rows applied (in slices that yield); encoded with the
+   * projection's text (CPU that holds the event loop); its transaction committed.
+   */
   start: number;
   read: number;
+  applied: number;
   folded: number;
   committed: number;
   rows: number;
@@ -58,7 +63,36 @@ export interface CompactionTiming {
 const foldDocs = new WeakMap<Db, WarmDocs>();
 const FOLD_DOCS = 16;
 
+/** Each database client's compactions in progress, by document. */
+const running = new WeakMap<Db, Map<string, Promise<unknown>>>();
+
+/**
+ * Folds the document's log into its state and projection. Compactions of one document in this
+ * process run one after the other: the second (the job's round beside an on-demand call) would
+ * otherwise find the state moved under it and fold nothing, and both would pay the fold.
+ */
 export async function compactDoc(
+  db: Db,
+  key: CollabFieldKey,
+  rowId: string,
+): Promise<CompactionResult> {
+  let inProgress = running.get(db);
+  if (!inProgress)
+    running.set(db, (inProgress = new Map<string, Promise<unknown>>()));
+  const id = docLockKey(key, rowId);
+  const before = inProgress.get(id);
+  const mine = (before ?? Promise.resolve())
+    .catch(() => undefined)
+    .then(() => compactNow(db, key, rowId));
+  inProgress.set(id, mine);
+  try {
+    return await mine;
+  } finally {
+    if (inProgress.get(id) === mine) inProgress.delete(id);
+  }
+}
+
+async function compactNow(
   db: Db,
   key: CollabFieldKey,
   rowId: string,
@@ -67,7 +101,6 @@ export async function compactDoc(
   const query = dbQuery(db);
   let kept = foldDocs.get(db);
   if (!kept) foldDocs.set(db, (kept = new WarmDocs(FOLD_DOCS)));
-  // Taken out while in use: a compaction of the same document meanwhile builds its own.
   let cached = kept.get(key, rowId);
   kept.delete(key, rowId);
   let stored = await readStoredDoc(query, key, rowId, {
@@ -94,6 +127,7 @@ export async function compactDoc(
     doc,
     stored.updates.map((row) => row.update),
   );
+  const applied = performance.now();
   const state = Y.encodeStateAsUpdate(doc);
   const text = textOf(doc);
   const foldedAt = performance.now();
@@ -135,6 +169,7 @@ export async function compactDoc(
     compactionTimings.publish({
       start,
       read,
+      applied,
       folded: foldedAt,
       committed: performance.now(),
       rows: folded,
