@@ -10,10 +10,13 @@
  * `docs.update` runs once per `--inflight` value, each time on a new document: 1 is one call
  * after another (each pays a whole commit); k > 1 keeps k calls of the one client in flight, in
  * order (a client that sends without waiting for answers), which group commit writes k at a
- * time. The cluster is durable (fsync, synchronous_commit and full_page_writes on, as in
+ * time. Then once per `--writers` value k: k clients of the document (a provider sends one call
+ * at a time: a document k people edit at once sees about k in flight), the trace's batches
+ * dealt to them in turn, k calls in flight (issued in trace order: each builds on the last). The cluster is durable (fsync, synchronous_commit and full_page_writes on, as in
  * production): every figure includes the WAL flush of its commit.
  *
  * Flags: `--batches=N` (default: the whole trace), `--batch=50`, `--inflight=1,4,16`,
+ * `--writers=4,16` (empty: none),
  * `--fsync=off` (the settings of runs before 2026-11-30 17:00: fsync off, synchronous_commit on;
  * for comparing with them only), `--breakdown` (per row, where the calls' time went and what
  * the slowest 1 % overlapped: see breakdown.ts).
@@ -43,6 +46,7 @@ const { values: flags } = parseArgs({
     batches: { type: "string", default: "0" },
     batch: { type: "string", default: "50" },
     inflight: { type: "string", default: "1,4,16" },
+    writers: { type: "string", default: "4,16" },
     fsync: { type: "string", default: "on" },
     breakdown: { type: "boolean", default: false },
   },
@@ -216,27 +220,42 @@ async function main() {
     const at = new Date();
     const paths: {
       inflight: number;
+      writers: number;
       result: Awaited<ReturnType<typeof timed>>;
       breakdown?: ReturnType<typeof recordBreakdown>;
     }[] = [];
     let issueId = "";
-    for (const inflight of flags.inflight.split(",").map(Number)) {
+    const plan = [
+      ...flags.inflight
+        .split(",")
+        .filter(Boolean)
+        .map((k) => ({ inflight: Number(k), writers: 1 })),
+      ...flags.writers
+        .split(",")
+        .filter(Boolean)
+        .map((k) => ({ inflight: Number(k), writers: Number(k) })),
+    ];
+    for (const { inflight, writers } of plan) {
       const rowId = (issueId = await newIssue());
-      const writer = randomUUID();
+      const clients = Array.from({ length: writers }, () => randomUUID());
       const breakdown = flags.breakdown ? recordBreakdown() : undefined;
       const result = await timed(
         count,
-        (i) =>
-          caller.docs.update({
-            clientId: writer,
-            mutationId: i + 1,
+        (i) => {
+          const clientId = clients[i % writers] ?? "";
+          const mutationId = Math.floor(i / writers) + 1;
+          if (breakdown) breakdown.keys[i] = `${clientId}:${mutationId}`;
+          return caller.docs.update({
+            clientId,
+            mutationId,
             args: { field: FIELD, rowId, update: encoded[i] ?? "", at },
-          }),
+          });
+        },
         inflight,
         breakdown?.spans,
       );
       breakdown?.stop();
-      paths.push({ inflight, result, breakdown });
+      paths.push({ inflight, writers, result, breakdown });
     }
     await runtime.collab.compact(FIELD, issueId);
     const { rows } = await admin.query<{
@@ -276,17 +295,23 @@ async function main() {
     );
     console.log(row("Yjs `applyUpdate` on a live doc (floor)", yjs));
     console.log(row("raw pg `BEGIN; INSERT; COMMIT` (baseline)", raw));
-    for (const { inflight, result } of paths)
+    for (const { inflight, writers, result } of paths)
       console.log(
         row(
           inflight === 1
             ? "`docs.update`, one call after another"
-            : `\`docs.update\`, ${inflight} calls in flight (one client)`,
+            : writers > 1
+              ? `\`docs.update\`, ${writers} writers, 1 call in flight each`
+              : `\`docs.update\`, ${inflight} calls in flight (one client)`,
           result,
         ),
       );
-    for (const { inflight, breakdown } of paths)
-      if (breakdown) printBreakdown(`${inflight} in flight`, breakdown);
+    for (const { inflight, writers, breakdown } of paths)
+      if (breakdown)
+        printBreakdown(
+          writers > 1 ? `${writers} writers` : `${inflight} in flight`,
+          breakdown,
+        );
     console.log(
       `\nstored state after compaction: ${stored.state.byteLength.toLocaleString("en")} B (V1); encodeStateAsUpdate of the same document: V1 ${v1.toLocaleString("en")} B, V2 ${v2.toLocaleString("en")} B → ${(stored.state.byteLength / v1).toFixed(3)}× V1; log rows left ${stored.left}; projection = text: ${textOk}`,
     );

@@ -59,8 +59,8 @@ export const batchTimings = channel("repo.collab.batch");
 
 /** `performance.now()` marks of one batch; a stage not reached stays NaN. */
 export interface BatchTiming {
-  /** The calls' mutation ids, in batch order, and how many were written. */
-  mutationIds: number[];
+  /** The calls (client and mutation id), in batch order, and how many were written. */
+  calls: { clientId: string; mutationId: number }[];
   written: number;
   /** `writeBatch` entered; the transaction's callback started (Prisma opened it, pool wait). */
   start: number;
@@ -169,7 +169,10 @@ export async function writeBatch(
   if (batchTimings.hasSubscribers)
     batchTimings.publish({
       ...timing,
-      mutationIds: calls.map((call) => call.mutationId),
+      calls: calls.map(({ clientId, mutationId }) => ({
+        clientId,
+        mutationId,
+      })),
       written: data.filter((id) => id !== null).length,
       committed: performance.now(),
     } satisfies BatchTiming);
