@@ -46,6 +46,9 @@ export type {
   PresenceCleanupOptions,
 } from "./presence/cleanup";
 export { DEFAULT_COMPACTION } from "./collab";
+/** Each coalesced write's and compaction's stages, on diagnostics channels (benches, tracing). */
+export { batchTimings, type BatchTiming } from "./collab/group-commit";
+export { compactionTimings, type CompactionTiming } from "./collab/compaction";
 export type {
   CollabServer,
   CompactionJob,

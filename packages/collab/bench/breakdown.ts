@@ -1,32 +1,14 @@
 /**
  * `--breakdown`: where a row's calls spent their time, and what the slowest 1 % overlapped.
  * The api publishes each batch's stages and each compaction's on diagnostics channels
- * (`batchTimings` in group-commit.ts, `compactionTimings` in compaction.ts); GC pauses come from
+ * (`batchTimings`, `compactionTimings`); GC pauses come from
  * a `PerformanceObserver`. Every mark is `performance.now()` of this one process.
  */
 import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import { PerformanceObserver } from "node:perf_hooks";
 
-/** The fields of the api's `BatchTiming` read here. */
-interface Batch {
-  calls: { clientId: string; mutationId: number }[];
-  start: number;
-  opened: number;
-  read: number;
-  applied: number;
-  committed: number;
-  rebuilt: boolean;
-}
-
-/** The fields of the api's `CompactionTiming` read here. */
-interface Compaction {
-  start: number;
-  read: number;
-  applied: number;
-  folded: number;
-  committed: number;
-  rows: number;
-}
+import type { BatchTiming, CompactionTiming } from "@repo/api";
+import { batchTimings, compactionTimings } from "@repo/api";
 
 type Span = [number, number];
 
@@ -34,14 +16,11 @@ export interface Breakdown {
   /** Each call's start and end, and its `clientId:mutationId`, by index: filled by the bench. */
   spans: Span[];
   keys: string[];
-  batches: Batch[];
-  compactions: Compaction[];
+  batches: BatchTiming[];
+  compactions: CompactionTiming[];
   gcs: Span[];
   stop: () => void;
 }
-
-const BATCH = "repo.collab.batch";
-const COMPACTION = "repo.collab.compaction";
 
 export function recordBreakdown(): Breakdown {
   const breakdown: Breakdown = {
@@ -51,17 +30,18 @@ export function recordBreakdown(): Breakdown {
     compactions: [],
     gcs: [],
     stop: () => {
-      unsubscribe(BATCH, onBatch);
-      unsubscribe(COMPACTION, onCompaction);
+      unsubscribe(batchTimings.name, onBatch);
+      unsubscribe(compactionTimings.name, onCompaction);
       observer.disconnect();
     },
   };
+  // The api publishes exactly these types on its channels.
   const onBatch = (message: unknown) =>
-    breakdown.batches.push(message as Batch);
+    breakdown.batches.push(message as BatchTiming);
   const onCompaction = (message: unknown) =>
-    breakdown.compactions.push(message as Compaction);
-  subscribe(BATCH, onBatch);
-  subscribe(COMPACTION, onCompaction);
+    breakdown.compactions.push(message as CompactionTiming);
+  subscribe(batchTimings.name, onBatch);
+  subscribe(compactionTimings.name, onCompaction);
   const observer = new PerformanceObserver((list) => {
     for (const entry of list.getEntries())
       breakdown.gcs.push([entry.startTime, entry.startTime + entry.duration]);
@@ -82,7 +62,7 @@ const overlaps = (a: Span, b: Span) => a[0] < b[1] && b[0] < a[1];
 const ms = (value: number) => value.toFixed(2).padStart(7);
 
 export function printBreakdown(label: string, b: Breakdown): void {
-  const batchOf = new Map<string, Batch>();
+  const batchOf = new Map<string, BatchTiming>();
   for (const batch of b.batches)
     for (const call of batch.calls)
       batchOf.set(`${call.clientId}:${call.mutationId}`, batch);

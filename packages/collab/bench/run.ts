@@ -301,7 +301,7 @@ async function main() {
           inflight === 1
             ? "`docs.update`, one call after another"
             : writers > 1
-              ? `\`docs.update\`, ${writers} writers, 1 call in flight each`
+              ? `\`docs.update\`, ${writers} writers, one call each`
               : `\`docs.update\`, ${inflight} calls in flight (one client)`,
           result,
         ),
