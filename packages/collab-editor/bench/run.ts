@@ -23,7 +23,7 @@
  * settings of runs before 2026-11-30 17:00: fsync off, synchronous_commit on; for comparing
  * with them only).
  */
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -34,6 +34,7 @@ import { runMigrations } from "@repo/migrate";
 
 import type { BenchSystem } from "./system";
 import type { Row } from "./table";
+import { treeCpuSeconds } from "./cpu";
 import { startFleet } from "./fleet";
 import { startHocuspocus } from "./hocuspocus";
 import { rowFigures } from "./latency";
@@ -94,26 +95,25 @@ for (const signal of ["SIGINT", "SIGTERM"] as const)
     void stopAll().finally(() => process.exit(130));
   });
 
-/** CPU seconds (user + system) a process has used, from /proc. */
-async function cpuSeconds(pid: number | undefined): Promise<number> {
-  if (pid === undefined) return 0;
-  const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) / 100;
+const serverCpu = async (pids: readonly (number | undefined)[]) =>
+  (await Promise.all(pids.map(treeCpuSeconds))).reduce((a, b) => a + b, 0);
+
+interface RowSpec {
+  system: BenchSystem;
+  clients: number;
+  paceMs: number;
+  /** Ours: follow the relay too; undefined for a system without one. */
+  relay: boolean | undefined;
+  postgresPid: number | undefined;
 }
 
-const serverCpu = async (system: BenchSystem) =>
-  (await Promise.all(system.serverPids.map(cpuSeconds))).reduce(
-    (a, b) => a + b,
-    0,
-  );
-
-async function measure(
-  system: BenchSystem,
-  clients: number,
-  paceMs: number,
-  relay: boolean | undefined,
-): Promise<Row> {
+async function measure({
+  system,
+  clients,
+  paceMs,
+  relay,
+  postgresPid,
+}: RowSpec): Promise<Row> {
   const document = await system.newDocument();
   const fleet = startFleet(Math.min(processes, clients));
   const stopFleet = tracked(() => fleet.stop());
@@ -129,7 +129,8 @@ async function measure(
         `client process clocks differ by ${clock.maxOffsetMs.toFixed(2)} ms: latencies across processes would be off`,
       );
     const loadBefore = loadavg()[0] ?? NaN;
-    const cpuBefore = await serverCpu(system);
+    const cpuBefore = await serverCpu(system.serverPids);
+    const postgresBefore = await treeCpuSeconds(postgresPid);
     const plan = {
       startAt: now() + 200,
       paceMs,
@@ -144,7 +145,8 @@ async function measure(
       paceMs,
       clients,
       figures: rowFigures(plan, reports),
-      serverCpuSeconds: (await serverCpu(system)) - cpuBefore,
+      serverCpuSeconds: (await serverCpu(system.serverPids)) - cpuBefore,
+      postgresCpuSeconds: (await treeCpuSeconds(postgresPid)) - postgresBefore,
       loadBefore,
       loadAfter: loadavg()[0] ?? NaN,
       clockOffsetMs: clock.maxOffsetMs,
@@ -198,7 +200,13 @@ async function main(): Promise<Row[]> {
         for (const paceMs of paces)
           for (const clients of clientCounts)
             for (const relay of variants) {
-              const row = await measure(system, clients, paceMs, relay);
+              const row = await measure({
+                system,
+                clients,
+                paceMs,
+                relay,
+                postgresPid: postgres.pid,
+              });
               rows.push(row);
               console.log(JSON.stringify(row));
             }

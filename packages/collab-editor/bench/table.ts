@@ -9,6 +9,7 @@ export interface Row {
   clients: number;
   figures: RowFigures;
   serverCpuSeconds: number;
+  postgresCpuSeconds: number;
   /** 1-minute load average before and after the row. */
   loadBefore: number;
   loadAfter: number;
@@ -61,6 +62,7 @@ export function printTables(rows: readonly Row[]): void {
       "converged",
       "driver late p99 ms",
       "server CPU s",
+      "Postgres CPU s",
       "client CPU s",
       "load before → after",
     ],
@@ -80,6 +82,7 @@ export function printTables(rows: readonly Row[]): void {
         f.converged ? "yes" : "**NO**",
         ms(f.late.p99),
         row.serverCpuSeconds.toFixed(1),
+        row.postgresCpuSeconds.toFixed(1),
         f.clientCpuSeconds.toFixed(1),
         `${row.loadBefore.toFixed(1)} → ${row.loadAfter.toFixed(1)}`,
       ];
@@ -95,8 +98,10 @@ export function printTables(rows: readonly Row[]): void {
   WebSocket hop, an in-memory apply and the broadcast; it stores the document 2–10 s later.
 - typed in s: first to last keystroke; above the plan, the client processes could not keep
   the pace (driver late p99: how late against schedule a keystroke was typed).
-- server CPU: the system's server processes (Postgres not included); client CPU: the client
-  processes, the measuring side.`);
+- server CPU: the system's server processes (ours: api + sync server; Hocuspocus: its server);
+  Postgres CPU: the postmaster and its backends (Hocuspocus stores every 2–10 s; ours commits
+  each call and decodes the WAL); client CPU: the client processes, the measuring side. All
+  on the same 2 cores.`);
 
   const ours = ordered.filter((row) => row.figures.calls.count > 0);
   if (ours.length === 0) return;

@@ -68,45 +68,29 @@ dbTest(
   60_000,
 );
 
-/** Two writers, one peer each; `arrivals` of each peer from the other writer. */
+/** Writers 1 and 2, each also the other's peer, in a process each. */
 function reports(
   arrivalsOfA: (number | null)[],
   arrivalsOfB: (number | null)[],
   digests: [string, string],
 ): ProcessReport[] {
-  const writer = (clientId: number) => ({
-    clientId,
-    typedAt: [0, 10],
-    dueAt: [0, 10],
-  });
-  return [
-    {
-      writers: [writer(1)],
-      peers: [
-        {
-          clientId: 1,
-          arrivals: { 2: arrivalsOfA },
-          textLength: 4,
-          textDigest: digests[0],
-        },
-      ],
-      calls: [],
-      cpuMs: 0,
-    },
-    {
-      writers: [writer(2)],
-      peers: [
-        {
-          clientId: 2,
-          arrivals: { 1: arrivalsOfB },
-          textLength: 4,
-          textDigest: digests[1],
-        },
-      ],
-      calls: [],
-      cpuMs: 0,
-    },
+  const sides = [
+    { clientId: 1, other: 2, arrivals: arrivalsOfA, digest: digests[0] },
+    { clientId: 2, other: 1, arrivals: arrivalsOfB, digest: digests[1] },
   ];
+  return sides.map(({ clientId, other, arrivals, digest }) => ({
+    writers: [{ clientId, typedAt: [0, 10], dueAt: [0, 10] }],
+    peers: [
+      {
+        clientId,
+        arrivals: { [other]: arrivals },
+        textLength: 4,
+        textDigest: digest,
+      },
+    ],
+    calls: [],
+    cpuMs: 0,
+  }));
 }
 
 const plan: TypingPlan = {
