@@ -1,12 +1,13 @@
 /**
  * Compaction: folds a document's log into its stored state and projection.
  *
- * The document is built from storage (state + log, one snapshot) and encoded with
- * `Y.encodeStateAsUpdate` (V1: the log's encoding, and the faster one to load) outside any
- * lock; then one transaction locks the owning row and the state row (not the document's lock:
- * writers never wait for it, see `lockDocForCompaction`), checks no other compaction moved the
- * state meanwhile, writes the state, the projection column, and deletes exactly the rows it
- * folded. Rows appended meanwhile stay in the log for the next round. Never `Y.mergeUpdates` over the log: super-linear, and it
+ * The document (state + log, one snapshot; or the one this process kept from its last round
+ * of the document, plus the rows appended since) is encoded with `Y.encodeStateAsUpdate` (V1:
+ * the log's encoding, and the faster one to load) outside any lock; then one transaction locks
+ * the owning row and the state row (not the document's lock: writers never wait for it, see
+ * `lockDocForCompaction`), checks no other compaction moved the state meanwhile, writes the
+ * state, the projection column, and deletes exactly the rows it folded. Rows appended meanwhile
+ * stay in the log for the next round. Never `Y.mergeUpdates` over the log: super-linear, and it
  * keeps deleted content (lessons-from-peers.md).
  */
 import { channel } from "node:diagnostics_channel";
@@ -101,6 +102,7 @@ async function compactNow(
   const query = dbQuery(db);
   let kept = foldDocs.get(db);
   if (!kept) foldDocs.set(db, (kept = new WarmDocs(FOLD_DOCS)));
+  // Out of the cache while in use: it goes back only with the state it was folded into.
   let cached = kept.get(key, rowId);
   kept.delete(key, rowId);
   let stored = await readStoredDoc(query, key, rowId, {
