@@ -100,6 +100,14 @@ export async function typeAndRecord(
       return {
         clientId: peer.doc.clientID,
         arrivals: Object.fromEntries(arrivals),
+        ...(peer.relayed && {
+          relayed: Object.fromEntries(
+            [...peer.relayed].map(([writer, times]) => [
+              writer,
+              times.map((at) => at - startAt),
+            ]),
+          ),
+        }),
         textLength: text.length,
         textDigest: createHash("sha256").update(text).digest("hex"),
       };

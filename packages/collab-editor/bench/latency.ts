@@ -34,6 +34,10 @@ export interface RowFigures {
   call: Percentiles;
   /** Ours: call answered → a peer applied it; negative when the peer saw it first. */
   afterAnswer: Percentiles;
+  /** Ours with the relay: typed → `docs.follow` brought it to a peer (applied or not). */
+  relayed: Percentiles;
+  /** Ours with the relay: deliveries the relay brought before the shape did (0–1). */
+  firstByRelay: number;
 }
 
 export function percentiles(values: number[]): Percentiles {
@@ -59,11 +63,14 @@ export function rowFigures(
   );
   const latencies: number[] = [];
   const afterAnswer: number[] = [];
+  const relayed: number[] = [];
+  let firstByRelay = 0;
   let lastDeliveryMs = 0;
   for (const peer of reports.flatMap((report) => report.peers))
     for (const [writerId, arrivals] of Object.entries(peer.arrivals)) {
       const writer = writers.get(Number(writerId));
       if (!writer) throw new Error(`arrivals from unknown writer ${writerId}`);
+      const relayedAt = peer.relayed?.[writerId];
       arrivals.forEach((at, clock) => {
         const typed = writer.typedAt[clock];
         if (at === null || typed === undefined) return;
@@ -71,6 +78,11 @@ export function rowFigures(
         lastDeliveryMs = Math.max(lastDeliveryMs, at);
         const answered = writer.ackedAt?.[clock];
         if (answered != null) afterAnswer.push(at - answered);
+        const relay = relayedAt?.[clock];
+        if (relay == null) return;
+        relayed.push(relay - typed);
+        // Recorded just before the provider applies what the relay brought: not later.
+        if (relay <= at) firstByRelay++;
       });
     }
 
@@ -107,5 +119,7 @@ export function rowFigures(
     wait: percentiles(wait),
     call: percentiles(call),
     afterAnswer: percentiles(afterAnswer),
+    relayed: percentiles(relayed),
+    firstByRelay: latencies.length > 0 ? firstByRelay / latencies.length : 0,
   };
 }

@@ -39,6 +39,7 @@ export async function connectOurs(
   for (let i = 0; i < count; i++) {
     const doc = new Y.Doc();
     const sends: SendLog = { sentAt: [], ackedAt: [], calls: [] };
+    const relayed = new Map<number, number[]>();
     const provider = createCollabProvider({
       field: FIELD,
       rowId,
@@ -58,7 +59,21 @@ export async function connectOurs(
       load: (input) => trpc.docs.load.query(input),
       ...(config.relay && {
         follow: (input, handlers) =>
-          trpc.docs.follow.subscribe(input, handlers),
+          trpc.docs.follow.subscribe(input, {
+            ...handlers,
+            onData: (updates) => {
+              // Before the provider applies them (synchronously, in this call): a keystroke
+              // applied at this time or later came by the relay, one applied earlier by the shape.
+              const at = now();
+              for (const { update } of updates)
+                for (const [client, from, to] of clockRanges(update)) {
+                  const times = relayed.get(client) ?? [];
+                  relayed.set(client, times);
+                  for (let c = from; c < to; c++) times[c] ??= at;
+                }
+              handlers.onData(updates);
+            },
+          }),
       }),
       shape: directLogShape({
         url: config.shapeUrl,
@@ -70,6 +85,7 @@ export async function connectOurs(
       doc,
       text: provider.text,
       sends,
+      ...(config.relay && { relayed }),
       close: () => provider.destroy(),
     });
   }
@@ -84,11 +100,19 @@ function ownClocks(
   const update = (request.args as { update?: unknown }).update;
   if (request.name !== "docs.update" || typeof update !== "string")
     return { from: 0, to: 0 };
+  for (const [client, from, to] of clockRanges(update))
+    if (client === clientId) return { from, to };
+  return { from: 0, to: 0 };
+}
+
+/** Each client's clocks [from, to) in a base64 update. */
+function clockRanges(update: string): [number, number, number][] {
   const meta = Y.parseUpdateMeta(fromBase64(update));
-  return {
-    from: meta.from.get(clientId) ?? 0,
-    to: meta.to.get(clientId) ?? 0,
-  };
+  return [...meta.to].map(([client, to]) => [
+    client,
+    meta.from.get(client) ?? to,
+    to,
+  ]);
 }
 
 /** tRPC over HTTP as the bench's user; subscriptions over SSE (Node 20 has no EventSource). */

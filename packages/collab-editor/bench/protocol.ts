@@ -61,6 +61,8 @@ export interface ProcessReport {
     clientId: number;
     /** Per writer (not this peer), by clock: when this peer's `Y.Doc` applied the keystroke. */
     arrivals: Record<string, (number | null)[]>;
+    /** Ours with the relay: per writer, by clock, when `docs.follow` brought it. */
+    relayed?: Record<string, (number | null)[]>;
     textLength: number;
     textDigest: string;
   }[];

@@ -20,6 +20,7 @@ const ms = (value: number) =>
   Number.isNaN(value) ? "–" : value < 10 ? value.toFixed(1) : value.toFixed(0);
 const pair = (p: Percentiles) =>
   p.count === 0 ? "–" : `${ms(p.p50)} / ${ms(p.p99)}`;
+const percent = (share: number) => `${(share * 100).toFixed(0)} %`;
 const thousands = (n: number) => n.toLocaleString("en-US");
 
 const paceLabel = (paceMs: number) =>
@@ -118,6 +119,8 @@ export function printTables(rows: readonly Row[]): void {
       "typed → its call sent",
       "its call's round trip",
       "call answered → peer applied",
+      "typed → relay brought it",
+      "first by relay / relayed at all",
     ],
     ours.map((row) => {
       const f = row.figures;
@@ -130,6 +133,10 @@ export function printTables(rows: readonly Row[]): void {
         pair(f.wait),
         pair(f.call),
         pair(f.afterAnswer),
+        pair(f.relayed),
+        row.relay
+          ? `${percent(f.firstByRelay)} / ${percent(f.relayed.count / f.latency.count)}`
+          : "–",
       ];
     }),
   );
@@ -137,7 +144,11 @@ export function printTables(rows: readonly Row[]): void {
 - typed → its call sent: the provider keeps one call in flight; a keystroke typed meanwhile
   waits for it. Its call's round trip: per keystroke (HTTP, session, checks, the group commit,
   the answer). Answered → applied: per peer; negative when the peer had it before the writer's
-  answer arrived (delivery from the commit races the answer).`);
+  answer arrived (delivery from the commit races the answer). Relay brought it: when
+  \`docs.follow\` delivered the keystroke to a peer, whether or not the shape had brought it
+  first; first by relay: the share of deliveries the relay made (the rest came by the shape,
+  or waited for it: the provider applies a relayed update only if it integrates at once);
+  relayed at all: the share the relay brought, first or not.`);
 }
 
 /** Issue 12's target, judged on the typist rows of 20 clients (ours only: it commits first). */
