@@ -40,6 +40,10 @@ export function presenceShape(options: PresenceShapeOptions): PresenceSource {
         table: "presence",
         where: "field = $1 AND row_id = $2",
         params: [options.field, options.rowId],
+        // Whole rows in updates: a follower that lacks a row's insert builds it from the next
+        // heartbeat. Changed columns alone (the default) lack `field`, `row_id` and `user_id`,
+        // the row never parsed, and that tab stayed invisible to it (a browser-test flake).
+        replica: "full",
         ...options.params,
       },
       ...(options.headers && { headers: options.headers }),
