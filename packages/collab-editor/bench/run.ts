@@ -40,7 +40,7 @@ import { startHocuspocus } from "./hocuspocus";
 import { rowFigures } from "./latency";
 import { startOurStack } from "./our-stack";
 import { now } from "./protocol";
-import { printTables } from "./table";
+import { printTables, systemLabel } from "./table";
 
 const { values: flags } = parseArgs({
   args: process.argv.slice(2).filter((arg) => arg !== "--"),
@@ -229,7 +229,7 @@ try {
   );
   if (failed.length > 0) {
     console.error(
-      `FAILED: ${failed.map((row) => `${row.system} ${row.clients} clients at ${row.paceMs} ms`).join("; ")} did not converge (texts differ or keystrokes missing)`,
+      `FAILED: ${failed.map((row) => `${systemLabel(row)}, ${row.clients} clients at ${row.paceMs} ms`).join("; ")} did not converge (texts differ or keystrokes missing)`,
     );
     process.exitCode = 1;
   }

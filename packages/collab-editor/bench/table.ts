@@ -30,7 +30,7 @@ const paceLabel = (paceMs: number) =>
       ? `${paceMs}`
       : `${paceMs} (stress)`;
 
-const systemLabel = (row: Row) =>
+export const systemLabel = (row: Row) =>
   row.relay === undefined
     ? row.system
     : `${row.system}, relay ${row.relay ? "on" : "off"}`;
