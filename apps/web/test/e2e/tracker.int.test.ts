@@ -138,6 +138,41 @@ async function typeInDescription(
   await page.keyboard.type(text, options);
 }
 
+/** `waiting`, or its failure with the presence rows of the moment added to the message. */
+async function withPresenceRows<T>(waiting: Promise<T>): Promise<T> {
+  try {
+    return await waiting;
+  } catch (error) {
+    const rows = await stack.query(
+      `SELECT u.name, p.client_id, p.state->'cursor' <> 'null'::jsonb AS has_cursor,
+              round(extract(epoch FROM p.expires_at - now()), 1) AS lease_left_s,
+              round(extract(epoch FROM now() - p.updated_at), 1) AS age_s
+         FROM presence p JOIN users u ON u.id = p.user_id ORDER BY u.name`,
+    );
+    const followed = await Promise.all(
+      [alice, bob].map(async ({ context }) => {
+        const session = (await context.cookies()).find((cookie) =>
+          cookie.name.endsWith("session_token"),
+        )?.value;
+        return session
+          ? (await stack.liveShapes(session, 1_000)).shapes
+          : "no session";
+      }),
+    );
+    throw new Error(
+      [
+        String(error),
+        `presence rows now: ${JSON.stringify(rows)}`,
+        `live shapes of A: ${JSON.stringify(followed[0])}`,
+        `live shapes of B: ${JSON.stringify(followed[1])}`,
+        `A's page logged: ${JSON.stringify(alice.problems)}`,
+        `B's page logged: ${JSON.stringify(bob.problems)}`,
+      ].join("\n"),
+      { cause: error },
+    );
+  }
+}
+
 async function openProject(page: Page): Promise<void> {
   await page.goto(`${stack.url}/projects/${projectId}`);
   await page
@@ -305,17 +340,22 @@ describe("the tracker in two browsers", { timeout: 60_000 }, () => {
       texts.map((text) => text.jsonValue()),
     );
     expect(aliceText).toBe(bobText);
-    // Each sees the other's caret, labelled with their name, and who else is here.
-    await alice.page
-      .locator(".cm-ySelectionInfo", { hasText: BOB.name })
-      .waitFor({ state: "attached", timeout: 5_000 });
-    await bob.page
-      .locator(".cm-ySelectionInfo", { hasText: ALICE.name })
-      .waitFor({ state: "attached", timeout: 5_000 });
-    await alice.page
-      .getByRole("list", { name: "Also editing" })
-      .getByText(BOB.name)
-      .waitFor();
+    // Each sees the other's caret, labelled with their name, and who else is here. A miss
+    // says what the presence table held then (a flake once: B saw nothing of A).
+    await withPresenceRows(
+      Promise.all([
+        alice.page
+          .locator(".cm-ySelectionInfo", { hasText: BOB.name })
+          .waitFor({ state: "attached", timeout: 5_000 }),
+        bob.page
+          .locator(".cm-ySelectionInfo", { hasText: ALICE.name })
+          .waitFor({ state: "attached", timeout: 5_000 }),
+        alice.page
+          .getByRole("list", { name: "Also editing" })
+          .getByText(BOB.name)
+          .waitFor({ timeout: 5_000 }),
+      ]),
+    );
     await screenshot(alice.page, "issue-collab");
 
     // The issue page's live streams: what holds a connection each on plain HTTP/1.1 (six per

@@ -8,6 +8,7 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { chromium } from "playwright-core";
 
 import { webDir } from "./next-build";
+import { PROTOCOL_PARAMS } from "./protocol-params";
 
 const CHROMIUM = "/usr/bin/chromium";
 const artifactsDir = join(webDir, "test/e2e/artifacts");
@@ -76,19 +77,6 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   await mkdir(artifactsDir, { recursive: true });
   await page.screenshot({ path: join(artifactsDir, `${name}.png`) });
 }
-
-/** Electric's protocol parameters: where a request is in a shape, not which shape. */
-const PROTOCOL_PARAMS = [
-  "offset",
-  "handle",
-  "cursor",
-  "live",
-  "live_sse",
-  "experimental_live_sse",
-  "expired_handle",
-  "cache-buster",
-  "log",
-];
 
 /**
  * The live shapes a page follows, seen from Chromium's network log (CDP): every live request

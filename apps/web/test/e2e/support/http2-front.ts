@@ -20,6 +20,8 @@ import type {
 } from "node:http2";
 import type { AddressInfo, Socket } from "node:net";
 
+import { PROTOCOL_PARAMS } from "./protocol-params";
+
 export interface Http2Front {
   /** `https://127.0.0.1:<port>`: what browsers open. */
   url: string;
@@ -35,16 +37,6 @@ export interface Http2Front {
   ): Promise<{ mostOpen: number; shapes: string[] }>;
   stop(): Promise<void>;
 }
-
-/** Parameters that move along a stream: the shape is what is left. */
-const POSITION_PARAMS = [
-  "offset",
-  "handle",
-  "cursor",
-  "live",
-  "live_sse",
-  "experimental_live_sse",
-];
 
 interface OpenShape {
   shape: string;
@@ -137,7 +129,7 @@ export async function startHttp2Front(target: string): Promise<Http2Front> {
     const url = new URL(request.url, "https://front");
     if (!url.pathname.startsWith("/api/shapes/")) return;
     if (url.searchParams.get("live") !== "true") return;
-    for (const name of POSITION_PARAMS) url.searchParams.delete(name);
+    for (const name of PROTOCOL_PARAMS) url.searchParams.delete(name);
     const open = {
       shape: `${url.pathname.slice("/api/shapes/".length)}${url.search}`,
       cookie: request.headers.cookie ?? "",
