@@ -34,6 +34,8 @@ const lockDir = join(webDir, ".next-build.lock");
 const SOURCES = [
   "apps/web/src",
   "apps/web/next.config.ts",
+  "apps/web/tsconfig.json",
+  "apps/web/tsconfig.build.json",
   "apps/web/postcss.config.mjs",
   "apps/web/package.json",
   "packages",
