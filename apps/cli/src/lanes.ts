@@ -113,7 +113,8 @@ async function removeStale(path: string, deadOwner: number): Promise<boolean> {
     throw error;
   }
   const moved = await ownerOf(aside);
-  if (moved !== deadOwner) {
+  // Object.is: a lock holding no number (not one of ours) counts as dead, and goes too.
+  if (!Object.is(moved, deadOwner)) {
     await linked(aside, path);
     await unlink(aside);
     return false;
