@@ -57,8 +57,10 @@ const { values: flags } = parseArgs({
   },
 });
 const list = (value: string) => value.split(",").map(Number);
-const clientCounts = list(flags.clients);
-const paces = list(flags["pace-ms"]);
+// Fewest clients and slowest pace first: a stress row floods a server, and the rows after it
+// would measure the flood.
+const clientCounts = list(flags.clients).sort((a, b) => a - b);
+const paces = list(flags["pace-ms"]).sort((a, b) => b - a);
 const processes = Number(flags.processes);
 const systems = flags.systems.split(",");
 const relays = flags.relay.split(",").map((value) => value === "on");
@@ -94,6 +96,29 @@ for (const signal of ["SIGINT", "SIGTERM"] as const)
     console.error(`${signal}: stopping every process of the bench`);
     void stopAll().finally(() => process.exit(130));
   });
+
+/** How long a server may take to exit on SIGTERM before it is killed. */
+const SERVER_STOP_MS = 15_000;
+
+/**
+ * Stops the system's servers, killing any still running after `SERVER_STOP_MS`: Hocuspocus'
+ * server, flooded by the 20-client stress row, was still working through its backlog 4
+ * minutes after its last client left.
+ */
+async function stopBounded(system: BenchSystem): Promise<void> {
+  const timer = setTimeout(() => {
+    for (const pid of system.serverPids)
+      if (pid !== undefined) {
+        try {
+          process.kill(pid, "SIGKILL");
+        } catch {
+          // Exited meanwhile.
+        }
+      }
+  }, SERVER_STOP_MS);
+  await system.stop();
+  clearTimeout(timer);
+}
 
 const serverCpu = async (pids: readonly (number | undefined)[]) =>
   (await Promise.all(pids.map(treeCpuSeconds))).reduce((a, b) => a + b, 0);
@@ -193,7 +218,7 @@ async function main(): Promise<Row[]> {
         name === "hocuspocus"
           ? await startHocuspocus(url)
           : await startOurStack(url);
-      const stopSystem = tracked(() => system.stop());
+      const stopSystem = tracked(() => stopBounded(system));
       try {
         // The relay is ours' only: Hocuspocus gets one row per pace and count.
         const variants = name === "hocuspocus" ? [undefined] : relays;
