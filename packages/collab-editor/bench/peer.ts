@@ -17,6 +17,6 @@ export interface SendLog {
   sentAt: number[];
   /** By clock, `now()`: a call that carried it was answered (committed). */
   ackedAt: number[];
-  /** ms of each call, retries included as calls of their own. */
+  /** ms of each answered call (attempts that failed are not counted). */
   calls: number[];
 }
