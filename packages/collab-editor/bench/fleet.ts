@@ -19,7 +19,7 @@ import { now } from "./protocol";
 const RUNNER = fileURLToPath(new URL("./client-runner.ts", import.meta.url));
 const CLOCK_SAMPLES = 20;
 
-export interface ClockCheck {
+interface ClockCheck {
   /** Largest |child clock − parent clock| over the processes, from each one's fastest ping. */
   maxOffsetMs: number;
   /** The round trip of those pings: the offset is known to ± half of it. */

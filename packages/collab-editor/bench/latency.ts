@@ -40,7 +40,7 @@ export interface RowFigures {
   firstByRelay: number;
 }
 
-export function percentiles(values: number[]): Percentiles {
+function percentiles(values: number[]): Percentiles {
   const sorted = Float64Array.from(values).sort();
   const at = (q: number) =>
     sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;

@@ -23,7 +23,7 @@ import type { Peer, SendLog } from "./peer";
 import type { ClientConfig } from "./protocol";
 import { now } from "./protocol";
 
-export const FIELD = "issues.description";
+const FIELD = "issues.description";
 
 type OurConfig = Extract<ClientConfig, { kind: "ours" }>;
 
