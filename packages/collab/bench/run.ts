@@ -16,7 +16,7 @@
  * production): every figure includes the WAL flush of its commit.
  *
  * Flags: `--batches=N` (default: the whole trace), `--batch=50`, `--inflight=1,4,16`,
- * `--writers=4,16` (empty: none),
+ * `--writers=4,8,16` (empty: none),
  * `--fsync=off` (the settings of runs before 2026-11-30 17:00: fsync off, synchronous_commit on;
  * for comparing with them only), `--breakdown` (per row, where the calls' time went and what
  * the slowest 1 % overlapped: see breakdown.ts).
@@ -46,7 +46,7 @@ const { values: flags } = parseArgs({
     batches: { type: "string", default: "0" },
     batch: { type: "string", default: "50" },
     inflight: { type: "string", default: "1,4,16" },
-    writers: { type: "string", default: "4,16" },
+    writers: { type: "string", default: "4,8,16" },
     fsync: { type: "string", default: "on" },
     breakdown: { type: "boolean", default: false },
   },
