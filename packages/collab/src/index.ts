@@ -8,6 +8,7 @@ export type {
   CollabProviderOptions,
   CollabStatus,
   DocPersistence,
+  FollowDoc,
   LoadAnswer,
   LoadDoc,
   LogStream,

@@ -10,14 +10,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { isChangeMessage, ShapeStream } from "@electric-sql/client";
 import { TRPCError } from "@trpc/server";
+import pg from "pg";
 import { describe, expect } from "vitest";
 import * as Y from "yjs";
 
 import type { TestUser } from "@repo/api/testing";
 import type { Db } from "@repo/db";
 import { apiTest } from "@repo/api/testing";
+import { LOCK_NAMESPACE } from "@repo/db";
 import { DOC_TEXT_NAME } from "@repo/schema";
 import { createLogger, startSyncServer } from "@repo/sync-server";
+import { waitFor } from "@repo/test-support";
 
 import type { CollabProject } from "./support/project";
 import { createCollabProject } from "./support/project";
@@ -181,6 +184,55 @@ describe("docs.update group commit", () => {
   );
 
   apiTest(
+    "a malformed call sent together with its client's earlier call is refused after it, in order",
+    async ({ database }) => {
+      const rowId = await project.newIssue("");
+      const [writer, other] = await writersOf(rowId, [
+        project.member,
+        project.owner,
+      ]);
+      if (!writer || !other) throw new Error("writers");
+      // The document's lane busy: another client's batch waits for the document's lock.
+      const holder = new pg.Client(database.url);
+      await holder.connect();
+      try {
+        await holder.query("BEGIN");
+        await holder.query("SELECT pg_advisory_xact_lock($1, hashtext($2))", [
+          LOCK_NAMESPACE,
+          `${FIELD}:${rowId}`,
+        ]);
+        const busy = send(other, rowId, typed(other, "o"));
+        await waitFor(async () => (await docLockWaiters(holder)) >= 1);
+        // One client's calls 1 (valid) and 2 (garbage) in one turn, as a batched HTTP request
+        // brings them: call 2's refusal must not be recorded before call 1 (which would then
+        // be refused as out of order, its edit lost).
+        const update = typed(writer, "kept");
+        const outcomes = Promise.allSettled([
+          send(writer, rowId, new Uint8Array([0, 1, 2]), 2),
+          send(writer, rowId, update, 1),
+        ]);
+        // Queued behind the lock in the order the race would write them, if it can happen.
+        await waitFor(async () => (await docLockWaiters(holder)) >= 2, {
+          timeoutMs: 1_000,
+        }).catch(() => undefined);
+        await holder.query("COMMIT");
+        await busy;
+        const [garbage, valid] = await outcomes;
+        expect(valid.status).toBe("fulfilled");
+        expect(garbage.status === "rejected" && codeOf(garbage.reason)).toBe(
+          "BAD_REQUEST",
+        );
+        expect([...(await serverText(rowId))].sort().join("")).toBe(
+          [..."kepto"].sort().join(""),
+        );
+        expect(await logRows(rowId)).toHaveLength(2);
+      } finally {
+        await holder.end();
+      }
+    },
+  );
+
+  apiTest(
     "a replay of a coalesced call writes nothing and answers as the first time",
     async () => {
       const rowId = await project.newIssue("");
@@ -278,3 +330,14 @@ describe("docs.update group commit", () => {
 });
 
 const EMPTY = new Uint8Array([0, 0]);
+
+/** Sessions of this database waiting for one of our advisory locks. */
+async function docLockWaiters(client: pg.Client): Promise<number> {
+  const { rows } = await client.query<{ waiting: number }>(
+    `SELECT count(*)::int AS waiting FROM pg_locks
+      WHERE locktype = 'advisory' AND classid = $1 AND NOT granted
+        AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+    [LOCK_NAMESPACE],
+  );
+  return rows[0]?.waiting ?? 0;
+}

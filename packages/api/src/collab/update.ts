@@ -36,6 +36,8 @@ interface Envelope {
 
 interface Queued extends DocCall {
   db: Db;
+  /** Failed the structural check: refused alone, in its client's order. */
+  malformed: boolean;
   resolve: (result: Result) => void;
   reject: (error: unknown) => void;
 }
@@ -51,11 +53,13 @@ const queues = new WeakMap<Db, BatchQueue<Queued>>();
 
 export function updateDoc(ctx: Context, input: Envelope): Promise<Result> {
   const update = fromBase64(input.args.update);
+  // A malformed update still queues: its refusal is recorded in its client's order, after the
+  // calls that client sent before it (recorded first, it would make those out of order).
+  let malformed = false;
   try {
     checkTextUpdate(update, DOC_TEXT_NAME);
   } catch {
-    // Refused before it could join a batch: the usual path refuses it and records why.
-    return runAlone(ctx, input);
+    malformed = true;
   }
   let queue = queues.get(ctx.db);
   if (!queue) queues.set(ctx.db, (queue = newQueue()));
@@ -67,6 +71,7 @@ export function updateDoc(ctx: Context, input: Envelope): Promise<Result> {
       user: ctx.user,
       update,
       db: ctx.db,
+      malformed,
       resolve,
       reject,
     }),
@@ -84,14 +89,24 @@ async function runBatch(_key: string, queued: Queued[]): Promise<void> {
   const [first] = calls;
   if (!first) return;
   const { field, rowId } = first.args;
+  // A malformed call and its client's later ones (which may build on it) run alone.
+  const spoiled = new Set<string>();
+  const batch = calls.filter((call) => {
+    if (call.malformed) spoiled.add(call.clientId);
+    return !spoiled.has(call.clientId);
+  });
   // A failed batch writes nothing: each call then gets its own answer from the usual path.
-  const result = await writeBatch(first.db, field, rowId, calls).catch(
-    () => null,
-  );
+  const result =
+    batch.length > 0
+      ? await writeBatch(first.db, field, rowId, batch).catch(() => null)
+      : null;
+  const ids = new Map<Queued, bigint | null>();
+  for (const [index, call] of batch.entries())
+    ids.set(call, result?.written[index] ?? null);
   const alone: Queued[] = [];
   const written: { call: Queued; id: string }[] = [];
-  for (const [index, call] of calls.entries()) {
-    const id = result?.written[index];
+  for (const call of calls) {
+    const id = ids.get(call);
     if (typeof id === "bigint") written.push({ call, id: id.toString() });
     else alone.push(call);
   }
