@@ -1,5 +1,5 @@
 /**
- * Runnable service: `tsx src/main.ts` serves the Shape API; `tsx src/main.ts drop-slot` removes
+ * Runnable service: `node --import tsx src/main.ts` serves the Shape API; `… drop-slot` removes
  * the replication slot and publication (e.g. before deleting a database).
  */
 import { env } from "./env";

@@ -1,5 +1,7 @@
 /**
- * The runnable service (`pnpm --filter @repo/sync-server dev` runs `tsx src/main.ts`): reads its
+ * The runnable service (`pnpm --filter @repo/sync-server dev` runs `node --import tsx src/main.ts`:
+ * tsx as a loader, not its CLI, whose parent process SIGKILLs a child that has not reported a
+ * relayed signal within 60 ms, which a loaded machine misses: exit 143, no clean stop): reads its
  * env, serves health and shapes, shuts down cleanly on SIGTERM keeping its slot, refuses to
  * start without a secret unless explicitly insecure, `drop-slot` removes the slot, and
  * ELECTRIC_SHAPE_CHUNK_BYTES_THRESHOLD sets the size of the chunks it answers.
@@ -18,9 +20,6 @@ import { createTestDatabase } from "@repo/test-support";
 import { ourServerOnly } from "./support/harness";
 
 const packageDir = fileURLToPath(new URL("..", import.meta.url));
-const tsxCli = fileURLToPath(
-  new URL("../node_modules/tsx/dist/cli.mjs", import.meta.url),
-);
 
 let database: TestDatabase;
 let slot: string;
@@ -48,11 +47,15 @@ function run(
   output: () => string;
   exited: Promise<number | null>;
 } {
-  const child = spawn(process.execPath, [tsxCli, "src/main.ts", ...args], {
-    cwd: packageDir,
-    env,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", "src/main.ts", ...args],
+    {
+      cwd: packageDir,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   let output = "";
   child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));

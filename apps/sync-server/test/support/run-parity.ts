@@ -27,7 +27,6 @@ import { childEnv } from "./env";
 const here = dirname(fileURLToPath(import.meta.url));
 const packageDir = resolve(here, "../..");
 const repoRoot = resolve(packageDir, "../..");
-const tsxCli = join(packageDir, "node_modules/tsx/dist/cli.mjs");
 const vitestCli = join(repoRoot, "node_modules/vitest/vitest.mjs");
 const SCHEMA_PREFIX = "kit_parity_";
 
@@ -64,7 +63,7 @@ async function main(): Promise<number> {
     await ensureDatabase(postgres.url, "electric_parity");
     const port = await freePort();
     const secret = randomBytes(16).toString("hex");
-    server = spawn(process.execPath, [tsxCli, "src/main.ts"], {
+    server = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
       cwd: packageDir,
       env: childEnv({
         DATABASE_URL: databaseUrl,
