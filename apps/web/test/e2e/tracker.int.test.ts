@@ -363,7 +363,15 @@ describe("the tracker in two browsers", { timeout: 60_000 }, () => {
     // first request: the network log of a page that navigated keeps requests it never saw end.
     const tab = await alice.page.context().newPage();
     const tabShapes = await watchLiveShapes(tab);
+    // Over HTTP/2 the editor also follows the api's relay of committed edits (docs.follow).
+    const relay = tab.waitForResponse(
+      (response) =>
+        new URL(response.url()).pathname === "/api/trpc/docs.follow",
+    );
     await tab.goto(alice.page.url());
+    const relayed = await relay;
+    expect(relayed.status()).toBe(200);
+    expect(relayed.headers()["content-type"]).toContain("text/event-stream");
     await tab
       .locator("section[aria-label=Description] .cm-content", {
         hasText: words.bob.trim(),
