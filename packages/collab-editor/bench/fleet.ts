@@ -40,8 +40,16 @@ export interface Fleet {
   stop(graceMs?: number): Promise<void>;
 }
 
-export function startFleet(processes: number): Fleet {
-  const children = Array.from({ length: processes }, () => startChild());
+/** `profileDir`: each client process writes a V8 CPU profile there (`--cpu-prof`) as it exits. */
+export function startFleet(processes: number, profileDir?: string): Fleet {
+  const execArgv = [
+    "--import",
+    "tsx",
+    ...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []),
+  ];
+  const children = Array.from({ length: processes }, () =>
+    startChild(execArgv),
+  );
   return {
     pids: children.map((child) => child.pid),
     async connect(config, document, clients) {
@@ -96,9 +104,9 @@ type Answer<T extends ChildMessage["type"]> = Extract<
   { type: T }
 >;
 
-function startChild() {
+function startChild(execArgv: string[]) {
   const child: ChildProcess = fork(RUNNER, [], {
-    execArgv: ["--import", "tsx"],
+    execArgv,
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
   const pid = child.pid ?? -1;

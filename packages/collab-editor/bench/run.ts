@@ -21,7 +21,7 @@
  * `docs.follow` relay of committed updates, and with the log's shape alone);
  * `--drain-ms=60000`; `--fsync=off` (the
  * settings of runs before 2026-11-30 17:00: fsync off, synchronous_commit on; for comparing
- * with them only).
+ * with them only); `--profile-clients=<dir>` (a V8 CPU profile of each client process).
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
@@ -54,6 +54,7 @@ const { values: flags } = parseArgs({
     relay: { type: "string", default: "on,off" },
     "drain-ms": { type: "string", default: "60000" },
     fsync: { type: "string", default: "on" },
+    "profile-clients": { type: "string" },
   },
 });
 const list = (value: string) => value.split(",").map(Number);
@@ -140,7 +141,10 @@ async function measure({
   postgresPid,
 }: RowSpec): Promise<Row> {
   const document = await system.newDocument();
-  const fleet = startFleet(Math.min(processes, clients));
+  const fleet = startFleet(
+    Math.min(processes, clients),
+    flags["profile-clients"],
+  );
   const stopFleet = tracked(() => fleet.stop());
   try {
     const writerIds = await fleet.connect(
