@@ -36,7 +36,10 @@ export interface RowFigures {
   afterAnswer: Percentiles;
   /** Ours with the relay: typed → `docs.follow` brought it to a peer (applied or not). */
   relayed: Percentiles;
-  /** Ours with the relay: deliveries the relay brought before the shape did (0–1). */
+  /**
+   * Ours with the relay: deliveries the relay brought no later than they were applied (0–1);
+   * an upper bound of those it made, as a relayed update put off for the shape counts too.
+   */
   firstByRelay: number;
 }
 

@@ -146,9 +146,10 @@ export function printTables(rows: readonly Row[]): void {
   the answer). Answered → applied: per peer; negative when the peer had it before the writer's
   answer arrived (delivery from the commit races the answer). Relay brought it: when
   \`docs.follow\` delivered the keystroke to a peer, whether or not the shape had brought it
-  first; first by relay: the share of deliveries the relay made (the rest came by the shape,
-  or waited for it: the provider applies a relayed update only if it integrates at once);
-  relayed at all: the share the relay brought, first or not.`);
+  first; first by relay: the share of deliveries the relay brought no later than the peer
+  applied them (an upper bound: the provider puts off a relayed update that does not integrate
+  at once until the shape brings it, and that counts here too); relayed at all: the share the
+  relay brought, first or not.`);
 }
 
 /** Issue 12's target, judged on the typist rows of 20 clients (ours only: it commits first). */
