@@ -3,13 +3,15 @@
  * malformed update, or one a batch passed over) takes its client's lock with `BEGIN`, then the
  * document's; a batch must take the same locks in the same order, or the two wait on each other
  * until Postgres' deadlock check (1 s) aborts one, and an aborted batch retried after the
- * single call was recorded finds its client's later id in the log and loses its call.
+ * single call was recorded finds its client's later id in the log and loses its call. In one
+ * process a document's calls queue in one lane, so the two meet across api processes: here,
+ * two database clients.
  */
 import { TRPCError } from "@trpc/server";
 import { expect } from "vitest";
 
 import type { Db } from "@repo/db";
-import { LOCK_NAMESPACE } from "@repo/db";
+import { createDb, LOCK_NAMESPACE } from "@repo/db";
 
 import { docLockKey } from "../src/collab/fields";
 import {
@@ -18,7 +20,7 @@ import {
   holdOpen,
   newDocClient,
 } from "./collab-support";
-import { apiTest } from "./support";
+import { apiTest, callerFor } from "./support";
 
 let project: Awaited<ReturnType<typeof createDocProject>>;
 apiTest.beforeAll(async ({ db }) => {
@@ -51,7 +53,12 @@ async function until(check: () => Promise<boolean>): Promise<void> {
 apiTest(
   "a batch and a single call of one client on one document never wait on each other in a circle",
   { timeout: 20_000 },
-  async ({ db }) => {
+  async ({ db, database }) => {
+    // A second api process: its own database client, so its own queues.
+    const otherDb = createDb(database.url);
+    const other = await callerFor(otherDb, {
+      authorization: `Bearer ${project.member.token}`,
+    });
     const client = await newDocClient(project);
     await client.send(client.typed("seed "));
     // Hold the document's lock, so both calls queue behind it: the batch first.
@@ -65,8 +72,12 @@ apiTest(
     const before = await waiting(db);
     const batched = client.send(client.typed("kept "));
     await until(async () => (await waiting(db)) > before);
-    // Not an update: refused by the structural check, it runs alone at once.
-    const alone = client.call(Buffer.from("not an update").toString("base64"));
+    // Not an update, sent to the other process: refused by the structural check, it runs alone
+    // there at once (its lane is empty).
+    const alone = client.call(
+      Buffer.from("not an update").toString("base64"),
+      other,
+    );
     await until(async () => (await waiting(db)) > before + 1);
     holder.release();
     await holder.done;
@@ -95,5 +106,6 @@ apiTest(
     });
     expect(loaded.text).toBe("kept seed ");
     expect(circle).toBe(false);
+    await otherDb.$disconnect();
   },
 );

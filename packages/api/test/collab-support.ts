@@ -55,9 +55,9 @@ export async function newDocClient(project: {
   Y.applyUpdate(doc, Buffer.from(loaded.update, "base64"));
   const clientId = randomUUID();
   let nextMutationId = 1;
-  /** `docs.update` with these base64 bytes, as this client's next call. */
-  const call = (update: string) =>
-    member.caller.docs.update({
+  /** `docs.update` with these base64 bytes, as this client's next call (through `caller`). */
+  const call = (update: string, caller = member.caller) =>
+    caller.docs.update({
       clientId,
       mutationId: nextMutationId++,
       args: { field: FIELD, rowId, update, at: tick() },
