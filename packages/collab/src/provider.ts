@@ -119,9 +119,10 @@ export interface CollabProviderOptions {
    */
   liveSse?: boolean;
   /**
-   * Receive others' edits as they commit (the api's `docs.follow`), a replication hop and a
-   * shape response sooner than the log's shape. Off where it would cost a connection the page
-   * lacks (HTTP/1.1 allows six per host).
+   * Receive others' edits from the api as they commit (`docs.follow`) besides the log's shape:
+   * sooner where the shape's path is long (a proxy, Electric behind a CDN); with the shape read
+   * straight from a sync server on the same machine it is not (bench/README.md). Off where it
+   * would cost a connection the page lacks (HTTP/1.1 allows six per host).
    */
   follow?: FollowDoc;
   /** Makes the log's stream (tests); default `new ShapeStream(options)`. */

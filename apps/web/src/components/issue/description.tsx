@@ -116,8 +116,9 @@ function useCollabProvider(issueId: string): CollabProvider | null {
       rowId: issueId,
       transport: trpcTransport(trpc),
       load: (input) => trpc.docs.load.query(input),
-      // Others' edits as they commit, sooner than the shape: the page's sixth live stream,
-      // which only a multiplexed connection has room for.
+      // Others' edits from the api as they commit, without the shape's hop through the sync
+      // service and the proxy: the page's sixth live stream, which only a multiplexed
+      // connection has room for.
       ...(isMultiplexed() && {
         follow: (input, handlers) =>
           trpc.docs.follow.subscribe(input, handlers),
