@@ -4,19 +4,11 @@
  * `relay`, the api's `docs.follow` (tRPC over SSE), each call's keystrokes timed (sent,
  * answered) to break a keystroke's latency down.
  */
-import {
-  createTRPCClient,
-  httpLink,
-  httpSubscriptionLink,
-  splitLink,
-} from "@trpc/client";
-import { EventSource } from "eventsource";
-import superjson from "superjson";
 import * as Y from "yjs";
 
-import type { AppRouter } from "@repo/api";
 import type { MutationRequest } from "@repo/sync";
 import { createCollabProvider, directLogShape, fromBase64 } from "@repo/collab";
+import { apiClient } from "@repo/collab/testing";
 import { trpcTransport } from "@repo/sync";
 
 import type { Peer, SendLog } from "./peer";
@@ -113,33 +105,4 @@ function clockRanges(update: string): [number, number, number][] {
     meta.from.get(client) ?? to,
     to,
   ]);
-}
-
-/** tRPC over HTTP as the bench's user; subscriptions over SSE (Node 20 has no EventSource). */
-function apiClient(url: string, token: string) {
-  const authorization = `Bearer ${token}`;
-  return createTRPCClient<AppRouter>({
-    links: [
-      splitLink({
-        condition: (op) => op.type === "subscription",
-        true: httpSubscriptionLink({
-          url,
-          transformer: superjson,
-          EventSource,
-          eventSourceOptions: {
-            fetch: (input, init) =>
-              fetch(input, {
-                ...init,
-                headers: { ...init.headers, authorization },
-              }),
-          },
-        }),
-        false: httpLink({
-          url,
-          transformer: superjson,
-          headers: { authorization },
-        }),
-      }),
-    ],
-  });
 }

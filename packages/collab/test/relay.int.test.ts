@@ -18,8 +18,9 @@ import { waitFor } from "@repo/test-support";
 import type { LogStream } from "../src";
 import type { CollabProject } from "./support/project";
 import type { CollabStack } from "./support/stack";
+import { apiClient } from "./support/api-client";
 import { createCollabProject } from "./support/project";
-import { apiClient, startCollabStack } from "./support/stack";
+import { startCollabStack } from "./support/stack";
 
 const FIELD = "issues.description" as const;
 

@@ -9,17 +9,9 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { AddressInfo } from "node:net";
-import {
-  createTRPCClient,
-  httpLink,
-  httpSubscriptionLink,
-  splitLink,
-} from "@trpc/client";
 import { createHTTPServer } from "@trpc/server/adapters/standalone";
-import { EventSource } from "eventsource";
-import superjson from "superjson";
 
-import type { ApiRuntime, AppRouter } from "@repo/api";
+import type { ApiRuntime } from "@repo/api";
 import type { TestUser } from "@repo/api/testing";
 import type { MutationTransport } from "@repo/sync";
 import type { SyncServer } from "@repo/sync-server";
@@ -30,6 +22,7 @@ import { createLogger, startSyncServer } from "@repo/sync-server";
 
 import type { CollabProvider, CollabProviderOptions } from "../../src";
 import { createCollabProvider, directLogShape } from "../../src";
+import { apiClient } from "./api-client";
 
 const SECRET = randomBytes(16).toString("hex");
 
@@ -128,33 +121,4 @@ export async function startCollabStack(
       await rm(storageDir, { recursive: true, force: true });
     },
   };
-}
-
-/** tRPC over HTTP as `token`; subscriptions over SSE (Node 20 has no EventSource of its own). */
-export function apiClient(url: string, token: string) {
-  const authorization = `Bearer ${token}`;
-  return createTRPCClient<AppRouter>({
-    links: [
-      splitLink({
-        condition: (op) => op.type === "subscription",
-        true: httpSubscriptionLink({
-          url,
-          transformer: superjson,
-          EventSource,
-          eventSourceOptions: {
-            fetch: (input, init) =>
-              fetch(input, {
-                ...init,
-                headers: { ...init.headers, authorization },
-              }),
-          },
-        }),
-        false: httpLink({
-          url,
-          transformer: superjson,
-          headers: { authorization },
-        }),
-      }),
-    ],
-  });
 }
