@@ -13,9 +13,9 @@ import type { TestUser } from "@repo/api/testing";
 import { apiTest } from "@repo/api/testing";
 
 import type { PresenceStack } from "./support/stack";
-import { bindPresence, presenceShape, trpcPresenceTransport } from "../src";
 import { untilAwareness } from "./support/awareness";
 import { startPresenceStack } from "./support/stack";
+import { bindTab } from "./support/tab";
 
 let stack: PresenceStack | undefined;
 afterAll(() => stack?.stop());
@@ -43,31 +43,12 @@ apiTest(
     const [alice, bob] = s.writers as [TestUser, TestUser];
     const doc = new Y.Doc();
     const bobDoc = new Y.Doc();
-    const tab = (
-      user: TestUser,
-      awareness: Awareness,
-      fetchClient?: typeof fetch,
-    ) =>
-      bindPresence({
-        awareness,
-        field: "issues.description",
-        rowId: s.issueId,
-        transport: trpcPresenceTransport(s.trpcAs(user)),
-        source: presenceShape({
-          url: s.shapeUrl,
-          field: "issues.description",
-          rowId: s.issueId,
-          params: { secret: s.secret },
-          ...(fetchClient && { fetchClient }),
-        }),
-        throttleMs: 10,
-      });
     const aliceAwareness = new Awareness(doc);
     const bobAwareness = new Awareness(bobDoc);
-    const a = tab(alice, aliceAwareness, withoutLiveInserts);
+    const a = bindTab(s, alice, aliceAwareness, withoutLiveInserts);
     // Alice follows from before Bob's row exists: its insert reaches her live, and is dropped.
     await expect.poll(() => db.presence.count(), { timeout: 10_000 }).toBe(1);
-    const b = tab(bob, bobAwareness);
+    const b = bindTab(s, bob, bobAwareness);
     try {
       await expect.poll(() => db.presence.count(), { timeout: 10_000 }).toBe(2);
       bobAwareness.setLocalStateField("cursor", {

@@ -12,31 +12,17 @@ import type { TestUser } from "@repo/api/testing";
 import { apiTest } from "@repo/api/testing";
 import { presenceUser } from "@repo/schema";
 
-import type { PresenceBinding } from "../src";
 import type { PresenceStack } from "./support/stack";
-import { bindPresence, presenceShape, trpcPresenceTransport } from "../src";
 import { untilAwareness } from "./support/awareness";
 import { startPresenceStack } from "./support/stack";
+import { bindTab } from "./support/tab";
 
 let stack: PresenceStack | undefined;
 afterAll(() => stack?.stop());
 
 function tab(s: PresenceStack, user: TestUser, doc: Y.Doc) {
   const awareness = new Awareness(doc);
-  const binding: PresenceBinding = bindPresence({
-    awareness,
-    field: "issues.description",
-    rowId: s.issueId,
-    transport: trpcPresenceTransport(s.trpcAs(user)),
-    source: presenceShape({
-      url: s.shapeUrl,
-      field: "issues.description",
-      rowId: s.issueId,
-      params: { secret: s.secret },
-    }),
-    throttleMs: 10,
-  });
-  return { awareness, binding };
+  return { awareness, binding: bindTab(s, user, awareness) };
 }
 
 apiTest(
