@@ -500,6 +500,9 @@ describe("the tracker in two browsers", { timeout: 60_000 }, () => {
       /Couldn't update the issue.*viewer cannot/,
     );
     await row.getByRole("button", { name: "Priority: No priority" }).waitFor();
+    // The new role reaches the page live too (the screenshot showed "You: Member" beside the
+    // viewer's refusal when taken the moment the toast came).
+    await page.getByText("You: Viewer").waitFor({ timeout: 5_000 });
     await screenshot(page, "rejected-write");
     await page.unroute("**/api/trpc/**");
   });
