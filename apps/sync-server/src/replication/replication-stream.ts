@@ -37,6 +37,7 @@ import {
   publishTable,
   ReplicationSetupError,
   waitForSlotRelease,
+  waitForTransactions,
 } from "./setup";
 
 export { dropReplication, ReplicationSetupError } from "./setup";
@@ -75,6 +76,9 @@ export interface ReplicationStreamOptions {
   slotWaitMs?: number;
 }
 
+/** How long a table's first shape waits for transactions open when it joined the publication. */
+const OPEN_WRITERS_WAIT_MS = 10_000;
+
 /** Reconnect backoff: 250 ms doubling to 5 s. */
 const backoffMs = (failures: number) =>
   Math.min(5_000, 250 * 2 ** Math.min(failures, 5));
@@ -107,6 +111,8 @@ export class ReplicationStream {
   /** Ends the reconnect loop's current backoff wait (stop). */
   private wake: (() => void) | undefined;
   private publicationQueue: Promise<void> = Promise.resolve();
+  /** Tables that joined the publication, and the transactions open then still awaited. */
+  private readonly unsettled = new Map<string, bigint[]>();
 
   constructor(
     private readonly admin: pg.Pool,
@@ -449,18 +455,47 @@ export class ReplicationStream {
 
   /**
    * Adds a table to the publication (if missing) and makes sure its updates and deletes carry
-   * whole old rows; one table at a time.
+   * whole old rows; one table at a time. Resolves once a snapshot of the table can be taken:
+   * when the table has just joined the publication, only after every transaction open at that
+   * moment has ended (what they wrote to it before is in no stream, see `publishTable`). If
+   * some are still open after `OPEN_WRITERS_WAIT_MS`, it fails (the request gets 503 and
+   * retries) and they are waited for again at the table's next shape.
    */
-  ensurePublished(table: {
+  async ensurePublished(table: {
     schema: string;
     name: string;
     replicaIdentityFull: boolean;
   }): Promise<void> {
-    const task = this.publicationQueue.then(() =>
-      publishTable(this.admin, this.options.publicationName, table),
-    );
+    const key = JSON.stringify([table.schema, table.name]);
+    const task = this.publicationQueue.then(async () => {
+      const open = await publishTable(
+        this.admin,
+        this.options.publicationName,
+        table,
+      );
+      if (open.length > 0) this.unsettled.set(key, open);
+    });
     this.publicationQueue = task.catch(() => undefined);
-    return task;
+    await task;
+    const open = this.unsettled.get(key);
+    if (!open) return;
+    this.options.logger.info(
+      "table joined the publication: its snapshot waits for the transactions open then",
+      { table: `${table.schema}.${table.name}`, xids: open.map(String) },
+    );
+    const running = await waitForTransactions(
+      this.admin,
+      open,
+      OPEN_WRITERS_WAIT_MS,
+    );
+    if (running.length === 0) {
+      this.unsettled.delete(key);
+      return;
+    }
+    this.unsettled.set(key, running);
+    throw new ReplicationSetupError(
+      `"${table.schema}"."${table.name}" has just joined the publication and transactions open since then (xids ${running.join(", ")}) may have written to it: its shapes wait for them to end`,
+    );
   }
 
   private stopping: Promise<void> | undefined;

@@ -119,12 +119,19 @@ export async function openSlot(
  * Adds a table to the publication (if missing) and makes sure its updates and deletes carry
  * whole old rows. Setting REPLICA IDENTITY FULL takes a lock, so it is tried with a short
  * lock timeout rather than queueing behind open transactions.
+ *
+ * Returns the transactions of this database in progress right after the table joined the
+ * publication (none if it was in it already). Logical decoding never sends what they wrote to
+ * the table before that moment, and a snapshot taken while they are open does not see it
+ * either: a shape snapshotted then would lack those rows for good (its clients later get
+ * updates of rows they never had). Its snapshot must wait for them to end
+ * (`waitForTransactions`).
  */
 export async function publishTable(
   admin: pg.Pool,
   publicationName: string,
   table: { schema: string; name: string; replicaIdentityFull: boolean },
-): Promise<void> {
+): Promise<bigint[]> {
   const qualified = `"${table.schema.replaceAll('"', '""')}"."${table.name.replaceAll('"', '""')}"`;
   const client = await admin.connect();
   try {
@@ -143,19 +150,51 @@ export async function publishTable(
       "SELECT 1 FROM pg_publication_tables WHERE pubname = $1 AND schemaname = $2 AND tablename = $3",
       [publicationName, table.schema, table.name],
     );
-    if (published.rowCount === 0) {
-      try {
-        await client.query(
-          `ALTER PUBLICATION "${publicationName}" ADD TABLE ${qualified}`,
-        );
-      } catch (error) {
-        if (!isDuplicate(error)) throw error;
-      }
+    if (published.rowCount !== 0) return [];
+    try {
+      await client.query(
+        `ALTER PUBLICATION "${publicationName}" ADD TABLE ${qualified}`,
+      );
+    } catch (error) {
+      // Added meanwhile by another server on this publication, which waits for the writers.
+      if (isDuplicate(error)) return [];
+      throw error;
     }
+    // This database's only: transactions elsewhere in the cluster cannot write to the table.
+    const open = await client.query<{ xid: string }>(
+      `SELECT x::text AS xid FROM pg_snapshot_xip(pg_current_snapshot()) AS x
+        WHERE xid(x) IN (SELECT backend_xid FROM pg_stat_activity
+                          WHERE datname = current_database() AND backend_xid IS NOT NULL)`,
+    );
+    return open.rows.map((row) => BigInt(row.xid));
   } finally {
     await client.query("RESET lock_timeout").catch(() => undefined);
     client.release();
   }
+}
+
+/**
+ * Resolves once none of `xids` (xid8) is in progress any more, or after `timeoutMs` with those
+ * that still are. Polled: Postgres offers no way to wait for another session's transaction
+ * without taking a lock that would hold up every writer of the table meanwhile.
+ */
+export async function waitForTransactions(
+  admin: pg.Pool,
+  xids: readonly bigint[],
+  timeoutMs: number,
+): Promise<bigint[]> {
+  const deadline = performance.now() + timeoutMs;
+  let running = [...xids];
+  while (running.length > 0) {
+    const { rows } = await admin.query<{ xid: string }>(
+      "SELECT x::text AS xid FROM unnest($1::xid8[]) AS x WHERE pg_xact_status(x) = 'in progress'",
+      [running.map(String)],
+    );
+    running = rows.map((row) => BigInt(row.xid));
+    if (running.length === 0 || performance.now() >= deadline) break;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return running;
 }
 
 /**
