@@ -39,6 +39,7 @@ import {
   isConverged,
   settle,
 } from "../test/support/mirror";
+import { seededRandom } from "../test/support/random";
 import {
   commitRightAfter,
   watchWalsenders,
@@ -63,18 +64,6 @@ const SLOT = "soak_slot";
 const WHERES = [...FAULT_WHERES, "grp >= 2"];
 type Fault = "kill" | "postgres" | "drop" | "reload";
 const FAULTS: Fault[] = ["kill", "postgres", "drop", "reload"];
-
-/** mulberry32: the run's faults and timings follow from `--seed`. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const log = (text: string) =>

@@ -1,5 +1,6 @@
 /**
- * Settings of the conformance suite's parity mode (the only test file that reads process.env).
+ * Settings of the conformance suite's parity mode and of the stress test (the only test file
+ * that reads process.env).
  * Dedicated TEST_* names, not ELECTRIC_URL/DATABASE_URL: a shell with the app's variables set
  * must never turn `pnpm test` into a run against its development database.
  */
@@ -17,6 +18,18 @@ export const parityEnv = createEnv({
   },
   runtimeEnv: process.env,
   // The React test runs in jsdom, where env-core would take the window for a browser.
+  isServer: true,
+  emptyStringAsUndefined: true,
+});
+
+/** Replays a stress run (`TEST_STRESS_SEED`, printed by a failure) or runs it longer. */
+export const stressEnv = createEnv({
+  server: {
+    TEST_STRESS_SEED: z.coerce.number().int().nonnegative().optional(),
+    /** Seconds of writing per stress case (default 12). */
+    TEST_STRESS_SECONDS: z.coerce.number().positive().max(600).optional(),
+  },
+  runtimeEnv: process.env,
   isServer: true,
   emptyStringAsUndefined: true,
 });

@@ -1,8 +1,9 @@
 /**
  * A client's copy of a shape, built only from what the official `ShapeStream` delivered, and how
- * it differs from the table. Used by the fault tests and the soak script. Rows must carry an
- * integer `id` (the key) and a `version` that every update raises, so a change that arrives twice
- * (or out of order) is seen as such rather than silently re-applied.
+ * it differs from the table. Used by the fault and stress tests and the soak script. Rows are
+ * keyed by one column (`id` unless told), and a `version` column, if the rows have one, must
+ * rise with every update, so a change that arrives twice (or out of order) is seen as such
+ * rather than silently re-applied.
  */
 import type {
   Message,
@@ -44,8 +45,24 @@ export function isConverged(divergence: Divergence): boolean {
   );
 }
 
+/** How a `Mirror` reads rows. */
+export interface RowRules {
+  /** The key column (default `id`). */
+  key?: string;
+  /**
+   * A number that each update of a row raises by exactly one (e.g. a heartbeat count), read
+   * from an update's value; undefined when the value lacks it. A gap is an update lost.
+   */
+  step?: (value: Row) => number | undefined;
+}
+
 class Mirror {
   readonly rows = new Map<string, Row>();
+  private readonly keyColumn: string;
+  constructor(private readonly rules: RowRules) {
+    this.keyColumn = rules.key ?? "id";
+  }
+
   twice = 0;
   refetches = 0;
   /** The first anomalies, for failure messages. */
@@ -61,7 +78,7 @@ class Mirror {
         continue;
       }
       if (!isChangeMessage(message)) continue;
-      const key = text(message.value.id);
+      const key = text(message.value[this.keyColumn]);
       const existing = this.rows.get(key);
       switch (message.headers.operation) {
         case "insert":
@@ -80,6 +97,14 @@ class Mirror {
               this.anomaly(
                 `update of ${key} to version ${text(message.value.version)} over ${text(existing.version)}`,
               );
+            const step = this.rules.step?.(message.value);
+            const before = this.rules.step?.(existing);
+            if (
+              step !== undefined &&
+              before !== undefined &&
+              step !== before + 1
+            )
+              this.anomaly(`update of ${key} from step ${before} to ${step}`);
             this.rows.set(key, { ...existing, ...message.value });
           }
           break;
@@ -93,7 +118,9 @@ class Mirror {
 
   /** Compares with the rows the shape should hold now (e.g. from a `SELECT`). */
   compare(expected: readonly Row[]): Divergence {
-    const wanted = new Map(expected.map((row) => [text(row.id), row]));
+    const wanted = new Map(
+      expected.map((row) => [text(row[this.keyColumn]), row]),
+    );
     let lost = 0;
     let wrong = 0;
     for (const [key, row] of wanted) {
@@ -104,6 +131,12 @@ class Mirror {
     let extra = 0;
     for (const key of this.rows.keys()) if (!wanted.has(key)) extra++;
     return { lost, extra, wrong, twice: this.twice };
+  }
+
+  /** Whether it has `row` (a row of the table), with the same values. */
+  holds(row: Row): boolean {
+    const have = this.rows.get(text(row[this.keyColumn]));
+    return have !== undefined && sameRow(have, row);
   }
 
   private anomaly(text: string): void {
@@ -129,7 +162,7 @@ function text(value: unknown): string {
  * a new stream (a page reload) while keeping the rows.
  */
 export class Follower {
-  readonly mirror = new Mirror();
+  readonly mirror: Mirror;
   /** Set when the stream failed for good (the client gave up or got a 4xx). */
   failure: Error | undefined;
   private stored: { handle: string | undefined; offset: Offset } | undefined;
@@ -138,7 +171,11 @@ export class Follower {
   /** How many `up-to-date` messages it has received. */
   upToDate = 0;
 
-  constructor(private readonly options: ShapeStreamOptions) {
+  constructor(
+    private readonly options: ShapeStreamOptions,
+    rules: RowRules = {},
+  ) {
+    this.mirror = new Mirror(rules);
     this.open();
   }
 
