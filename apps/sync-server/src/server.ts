@@ -62,6 +62,11 @@ export interface SyncServerOptions {
    * raise it to stage a crash with served but unconfirmed transactions; not an env setting.
    */
   confirmIntervalMs?: number;
+  /**
+   * Internal: how long a table's first shape waits for the transactions open when the table
+   * joined the publication before answering 503 (default 10 s). Tests lower it.
+   */
+  openWritersWaitMs?: number;
   logger?: Logger;
 }
 
@@ -129,6 +134,7 @@ export async function startSyncServer(
     beforeConfirm: (lsn) => shapes.syncAll(lsn),
     onContinuityLost: (reason) => shapes.rotateAll(reason),
     confirmIntervalMs: options.confirmIntervalMs,
+    openWritersWaitMs: options.openWritersWaitMs,
     onConnected: () => {
       replicationHealthy = true;
     },

@@ -20,7 +20,10 @@ const logger: Logger = {
     if (message.startsWith("table joined the publication")) onWait?.();
   },
 };
-const test = syncTest.override("serverOptions", { logger });
+const test = syncTest.override("serverOptions", {
+  logger,
+  openWritersWaitMs: 1_000,
+});
 
 test("a row written before its table joined the publication, by a transaction committed after the table's first shape was requested, reaches that shape", async ({
   h,
@@ -54,6 +57,45 @@ test("a row written before its table joined the publication, by a transaction co
   } finally {
     follower?.stop();
     // Nothing to undo once committed; ends the transaction if the test failed before.
+    await open.query("ROLLBACK").catch(() => undefined);
+    open.release();
+  }
+});
+
+test("a table's first shape answers 503 while such a transaction stays open, and the next request waits for it again", async ({
+  h,
+  table,
+  skip,
+}) => {
+  ourServerOnly({ skip }, "lowers our server's wait for open transactions");
+  const slow = await table(
+    "slow_rows (id int PRIMARY KEY, note text NOT NULL)",
+  );
+  const open = await h.sql.connect();
+  let follower: Follower | undefined;
+  try {
+    await open.query("BEGIN");
+    await open.query("INSERT INTO slow_rows VALUES (1, 'written first')");
+    const refused = await fetch(
+      h.shapeRequestUrl({ table: slow, offset: "-1" }),
+    );
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get("retry-after")).toBe("5");
+    // The table is in the publication now; the transaction is still open.
+    const waiting = new Promise<void>((resolve) => (onWait = resolve));
+    follower = new Follower({ url: h.shapeUrl, params: { table: slow } });
+    await Promise.race([
+      waiting,
+      follower.until((f) => f.upToDate >= 1, 10_000),
+    ]);
+    await open.query("COMMIT");
+    await h.write("INSERT INTO slow_rows VALUES (2, 'written last')");
+    await follower.until((f) => f.mirror.rows.has("2"), 10_000);
+    const { rows } = await h.sql.query("SELECT id, note FROM slow_rows");
+    expect(follower.mirror.anomalies).toEqual([]);
+    expect(follower.mirror.compare(rows)).toEqual(NO_DIVERGENCE);
+  } finally {
+    follower?.stop();
     await open.query("ROLLBACK").catch(() => undefined);
     open.release();
   }

@@ -74,10 +74,12 @@ export interface ReplicationStreamOptions {
    * the slot until it notices the client is gone.
    */
   slotWaitMs?: number;
+  /**
+   * How long a table's first shape waits for the transactions open when the table joined the
+   * publication (default 10 s); past it, `ensurePublished` fails and the next shape waits again.
+   */
+  openWritersWaitMs?: number;
 }
-
-/** How long a table's first shape waits for transactions open when it joined the publication. */
-const OPEN_WRITERS_WAIT_MS = 10_000;
 
 /** Reconnect backoff: 250 ms doubling to 5 s. */
 const backoffMs = (failures: number) =>
@@ -458,7 +460,7 @@ export class ReplicationStream {
    * whole old rows; one table at a time. Resolves once a snapshot of the table can be taken:
    * when the table has just joined the publication, only after every transaction open at that
    * moment has ended (what they wrote to it before is in no stream, see `publishTable`). If
-   * some are still open after `OPEN_WRITERS_WAIT_MS`, it fails (the request gets 503 and
+   * some are still open after `openWritersWaitMs`, it fails (the request gets 503 and
    * retries) and they are waited for again at the table's next shape.
    */
   async ensurePublished(table: {
@@ -486,7 +488,7 @@ export class ReplicationStream {
     const running = await waitForTransactions(
       this.admin,
       open,
-      OPEN_WRITERS_WAIT_MS,
+      this.options.openWritersWaitMs ?? 10_000,
     );
     if (running.length === 0) {
       this.unsettled.delete(key);
