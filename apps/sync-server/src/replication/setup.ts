@@ -160,11 +160,12 @@ export async function publishTable(
       if (isDuplicate(error)) return [];
       throw error;
     }
-    // This database's only: transactions elsewhere in the cluster cannot write to the table.
+    // Transactions of other databases cannot write to the table. Without pg_read_all_stats
+    // another role's sessions show no xid: those are kept, as they may be this database's.
     const open = await client.query<{ xid: string }>(
       `SELECT x::text AS xid FROM pg_snapshot_xip(pg_current_snapshot()) AS x
-        WHERE xid(x) IN (SELECT backend_xid FROM pg_stat_activity
-                          WHERE datname = current_database() AND backend_xid IS NOT NULL)`,
+        WHERE NOT EXISTS (SELECT 1 FROM pg_stat_activity a
+                           WHERE a.backend_xid = xid(x) AND a.datname <> current_database())`,
     );
     return open.rows.map((row) => BigInt(row.xid));
   } finally {
