@@ -1,4 +1,4 @@
-/** CPU time of the bench's server processes, from /proc (Linux). */
+/** CPU time of the bench's server processes, from /proc (Linux); CPU profiles. */
 import { readdir, readFile } from "node:fs/promises";
 
 const TICKS_PER_SECOND = 100;
@@ -30,3 +30,7 @@ export async function treeCpuSeconds(pid: number | undefined): Promise<number> {
   }
   return total / TICKS_PER_SECOND;
 }
+
+/** Node options that make a process write a V8 CPU profile into `dir` as it exits. */
+export const cpuProfileArgs = (dir: string | undefined): string[] =>
+  dir ? ["--cpu-prof", `--cpu-prof-dir=${dir}`] : [];

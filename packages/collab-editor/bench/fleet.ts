@@ -14,6 +14,7 @@ import type {
   ProcessReport,
   TypingPlan,
 } from "./protocol";
+import { cpuProfileArgs } from "./cpu";
 import { now } from "./protocol";
 
 const RUNNER = fileURLToPath(new URL("./client-runner.ts", import.meta.url));
@@ -42,11 +43,7 @@ export interface Fleet {
 
 /** `profileDir`: each client process writes a V8 CPU profile there (`--cpu-prof`) as it exits. */
 export function startFleet(processes: number, profileDir?: string): Fleet {
-  const execArgv = [
-    "--import",
-    "tsx",
-    ...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []),
-  ];
+  const execArgv = ["--import", "tsx", ...cpuProfileArgs(profileDir)];
   const children = Array.from({ length: processes }, () =>
     startChild(execArgv),
   );

@@ -4,11 +4,14 @@
  */
 import type { BenchSystem } from "./system";
 import { startServerProcess } from "../test/support/processes";
+import { cpuProfileArgs } from "./cpu";
 
 export async function startHocuspocus(
   databaseUrl: string,
+  profileDir?: string,
 ): Promise<BenchSystem> {
   const server = await startServerProcess({
+    nodeArgs: cpuProfileArgs(profileDir),
     dir: "packages/collab-editor",
     args: ["bench/hocuspocus-server.ts", databaseUrl],
     readyLine: /^listening (\d+)$/,

@@ -14,12 +14,18 @@ import { freePort, withClient } from "@repo/dev-postgres";
 
 import type { BenchSystem } from "./system";
 import { startServerProcess } from "../test/support/processes";
+import { cpuProfileArgs } from "./cpu";
 
-export async function startOurStack(databaseUrl: string): Promise<BenchSystem> {
+/** `profileDir`: each server process writes a V8 CPU profile there as it exits. */
+export async function startOurStack(
+  databaseUrl: string,
+  profileDir?: string,
+): Promise<BenchSystem> {
   const secret = randomBytes(16).toString("hex");
   const syncPort = await freePort();
   const sync = await startServerProcess({
     dir: "apps/sync-server",
+    nodeArgs: cpuProfileArgs(profileDir),
     args: ["src/main.ts"],
     env: {
       DATABASE_URL: databaseUrl,
@@ -31,6 +37,7 @@ export async function startOurStack(databaseUrl: string): Promise<BenchSystem> {
   });
   const api = await startServerProcess({
     dir: "apps/api-server",
+    nodeArgs: cpuProfileArgs(profileDir),
     args: ["src/main.ts", databaseUrl, "0", "--quiet"],
     readyLine: /^listening (\d+)$/,
   });

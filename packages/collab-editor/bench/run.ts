@@ -18,10 +18,10 @@
  * fast typist, ~120 words a minute, the headline; 10 is a stress row no person types);
  * `--seconds=20` (typing time per row, keystrokes per writer = seconds / pace) or `--keys=n`;
  * `--processes=4`; `--systems=ours,hocuspocus`; `--relay=on,off` (ours with the api's
- * `docs.follow` relay of committed updates, and with the log's shape alone);
+ * `/docs/follow` relay of committed updates, and with the log's shape alone);
  * `--drain-ms=60000`; `--fsync=off` (the
  * settings of runs before 2026-11-30 17:00: fsync off, synchronous_commit on; for comparing
- * with them only); `--profile-clients=<dir>` (a V8 CPU profile of each client process).
+ * with them only); `--profile=<dir>` (a V8 CPU profile of each server and client process, written as it exits).
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
@@ -54,7 +54,7 @@ const { values: flags } = parseArgs({
     relay: { type: "string", default: "on,off" },
     "drain-ms": { type: "string", default: "60000" },
     fsync: { type: "string", default: "on" },
-    "profile-clients": { type: "string" },
+    profile: { type: "string" },
   },
 });
 const list = (value: string) => value.split(",").map(Number);
@@ -141,10 +141,7 @@ async function measure({
   postgresPid,
 }: RowSpec): Promise<Row> {
   const document = await system.newDocument();
-  const fleet = startFleet(
-    Math.min(processes, clients),
-    flags["profile-clients"],
-  );
+  const fleet = startFleet(Math.min(processes, clients), flags.profile);
   const stopFleet = tracked(() => fleet.stop());
   try {
     const writerIds = await fleet.connect(
@@ -220,8 +217,8 @@ async function main(): Promise<Row[]> {
     for (const name of systems) {
       const system =
         name === "hocuspocus"
-          ? await startHocuspocus(url)
-          : await startOurStack(url);
+          ? await startHocuspocus(url, flags.profile)
+          : await startOurStack(url, flags.profile);
       const stopSystem = tracked(() => stopBounded(system));
       try {
         // The relay is ours' only: Hocuspocus gets one row per pace and count.

@@ -25,14 +25,20 @@ export function startServerProcess(options: {
   dir: string;
   args: string[];
   env?: Record<string, string>;
+  /** Node options before the loader (e.g. `--cpu-prof`). */
+  nodeArgs?: string[];
   readyLine: RegExp;
   timeoutMs?: number;
 }): Promise<ChildServer> {
-  const child = spawn(process.execPath, ["--import", "tsx", ...options.args], {
+  const child = spawn(
+    process.execPath,
+    [...(options.nodeArgs ?? []), "--import", "tsx", ...options.args],
+    {
     cwd: resolve(repoRoot, options.dir),
     env: options.env ?? {},
     stdio: ["ignore", "pipe", "inherit"],
-  });
+    },
+  );
   const exited = new Promise<void>((resolve) => {
     child.once("exit", () => resolve());
     // Not started at all (no such directory): no exit event follows.
