@@ -49,6 +49,8 @@ export { DEFAULT_COMPACTION } from "./collab";
 /** Each coalesced write's and compaction's stages, on diagnostics channels (benches, tracing). */
 export { batchTimings, type BatchTiming } from "./collab/group-commit";
 export { compactionTimings, type CompactionTiming } from "./collab/compaction";
+export { FOLLOW_PATH } from "./collab/follow-node";
+export { toHeaders } from "./http/node-headers";
 export type {
   CollabServer,
   CompactionJob,

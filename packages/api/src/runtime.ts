@@ -11,6 +11,7 @@
  * const status = await (await runtime.caller(await headers())).system.status();
  */
 import type { TRPCError } from "@trpc/server";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 
 import { createDb, pruneMutationLog } from "@repo/db";
@@ -32,7 +33,10 @@ import type { Context } from "./trpc";
 import { createAuthHandler } from "./auth/better-auth";
 import { createBearerSessionResolver } from "./auth/session";
 import { createCollabServer, startCompaction } from "./collab";
+import { followResponse } from "./collab/follow-http";
+import { FOLLOW_PATH, serveFollow } from "./collab/follow-node";
 import { limitBody } from "./http/limit-body";
+import { toHeaders } from "./http/node-headers";
 import { startMutationLogPruning } from "./jobs/prune-mutation-log";
 import { MAX_REQUEST_BYTES } from "./limits";
 import { cleanUpPresence, startPresenceCleanup } from "./presence/cleanup";
@@ -91,6 +95,13 @@ export interface ApiRuntime {
   handleAuth: AuthHandler;
   /** The authorising shape proxy (`/api/shapes/<name>`, see src/shapes/catalog.ts). */
   handleShape: ShapeHandler;
+  /**
+   * The relay of collaborative fields' committed edits as server-sent events
+   * (`/api/docs/follow?field=…&row=…&client=…`, see src/collab/follow-http.ts).
+   */
+  handleFollow(request: Request): Promise<Response>;
+  /** The same on a Node server (`FOLLOW_PATH`: the api server, Node test servers). */
+  serveFollow(req: IncomingMessage, res: ServerResponse): Promise<void>;
   /** Logs internal failures through `onInternalError`; for adapters of other servers. */
   onError: ApiErrorHandler;
   /**
@@ -147,6 +158,20 @@ export function createApiRuntime(options: ApiRuntimeOptions): ApiRuntime {
     onError,
     handleAuth,
     handleShape,
+    handleFollow: async (request) =>
+      followResponse(await createContext(request.headers), request),
+    serveFollow: (req, res) =>
+      createContext(toHeaders(req.headers))
+        .then((ctx) => serveFollow(ctx, req, res))
+        .catch((error: unknown) => {
+          // The database is away: the client follows again later (the shape fills in).
+          onInternalError(
+            FOLLOW_PATH,
+            error instanceof Error ? error : new Error(String(error)),
+          );
+          if (res.headersSent) res.destroy();
+          else res.writeHead(503).end();
+        }),
     handleFetch: async (request, { endpoint }) => {
       // Next does not cap route-handler bodies and tRPC's fetch adapter has no maxBodySize.
       const req = await limitBody(request, MAX_REQUEST_BYTES);

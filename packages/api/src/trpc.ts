@@ -44,13 +44,6 @@ export type Context = Awaited<ReturnType<typeof createTRPCContext>>;
 
 const t = initTRPC.context<Context>().create({
   transformer: superjson,
-  // Subscriptions (`docs.follow`) are SSE responses that may stay quiet for minutes: a comment
-  // every 15 s keeps proxies from closing them, and a client that hears nothing for 40 s
-  // reconnects (a half-open connection otherwise looks like a quiet document forever).
-  sse: {
-    ping: { enabled: true, intervalMs: 15_000 },
-    client: { reconnectAfterInactivityMs: 40_000 },
-  },
   // tRPC adds `data.stack` (server paths, and for unknown failures their message, SQL included)
   // when NODE_ENV is not "production", which a standalone server need not set: never send it.
   isDev: false,

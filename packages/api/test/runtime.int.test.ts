@@ -6,6 +6,9 @@
 import { createTRPCClient, httpBatchLink, TRPCClientError } from "@trpc/client";
 import superjson from "superjson";
 import { expect } from "vitest";
+import * as Y from "yjs";
+
+import { DOC_TEXT_NAME } from "@repo/schema";
 
 import type { AppRouter } from "../src";
 import type { ApiRuntime } from "../src/runtime";
@@ -128,3 +131,74 @@ test("startBackgroundJobs starts the jobs once per runtime", ({ runtime }) => {
   const jobs = runtime.startBackgroundJobs();
   expect(runtime.startBackgroundJobs()).toBe(jobs);
 });
+
+test("handleFollow streams a document's committed edits to a member, but not the member's own", async ({
+  runtime,
+  db,
+}) => {
+  const owner = await createUser(db, "Fay");
+  const trpc = client(runtime, owner.token);
+  const projectId = newId();
+  const issueId = newId();
+  await trpc.projects.create.mutate({
+    clientId: owner.clientId,
+    mutationId: owner.nextMutationId++,
+    args: { id: projectId, ownerMemberId: newId(), name: "Relay", at: tick() },
+  });
+  await trpc.issues.create.mutate({
+    clientId: owner.clientId,
+    mutationId: owner.nextMutationId++,
+    args: { id: issueId, projectId, title: "Relay", sortKey: "a0", at: tick() },
+  });
+  const follow = (token: string | null, client = newId()) =>
+    runtime.handleFollow(
+      new Request(
+        `http://web.test/api/docs/follow?field=issues.description&row=${issueId}&client=${client}`,
+        { headers: token === null ? {} : { authorization: `Bearer ${token}` } },
+      ),
+    );
+  const outsider = await createUser(db, "Olga");
+  expect((await follow(null)).status).toBe(401);
+  expect((await follow(outsider.token)).status).toBe(404);
+
+  const writer = newId();
+  const own = await follow(owner.token, writer);
+  const other = await follow(owner.token);
+  expect(other.headers.get("content-type")).toBe("text/event-stream");
+  const edit = async (clientId: string, text: string) => {
+    const doc = new Y.Doc();
+    doc.getText(DOC_TEXT_NAME).insert(0, text);
+    const update = Buffer.from(Y.encodeStateAsUpdate(doc)).toString("base64");
+    const { data } = await trpc.docs.update.mutate({
+      clientId,
+      mutationId: 1,
+      args: { field: "issues.description", rowId: issueId, update, at: tick() },
+    });
+    return `data: ${JSON.stringify({ id: data.id, clientId, update })}`;
+  };
+  const first = await edit(writer, "relayed");
+  const second = await edit(newId(), "also ");
+  expect(await readEvents(other, 3)).toEqual([": open", first, second]);
+  // The writer's own update is not sent back: the next event after the open is the other's.
+  expect(await readEvents(own, 2)).toEqual([": open", second]);
+  await own.body?.cancel();
+  await other.body?.cancel();
+  expect(runtime.collab.followers("issues.description", issueId)).toBe(0);
+});
+
+/** The first `count` events (without their blank line) of an SSE response. */
+async function readEvents(response: Response, count: number) {
+  const reader: ReadableStreamDefaultReader<Uint8Array> | undefined =
+    response.body?.getReader();
+  if (!reader) throw new Error("no body");
+  const decoder = new TextDecoder();
+  let text = "";
+  const events = () => text.split("\n\n").filter((event) => event !== "");
+  while (events().length < count) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += decoder.decode(value, { stream: true });
+  }
+  reader.releaseLock();
+  return events();
+}

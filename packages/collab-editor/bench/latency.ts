@@ -34,7 +34,7 @@ export interface RowFigures {
   call: Percentiles;
   /** Ours: call answered → a peer applied it; negative when the peer saw it first. */
   afterAnswer: Percentiles;
-  /** Ours with the relay: typed → `docs.follow` brought it to a peer (applied or not). */
+  /** Ours with the relay: typed → `/docs/follow` brought it to a peer (applied or not). */
   relayed: Percentiles;
   /**
    * Ours with the relay: deliveries the relay brought no later than they were applied (0–1);

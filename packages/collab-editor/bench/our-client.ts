@@ -1,14 +1,14 @@
 /**
  * A client of the kit's stack in a bench client process: a `@repo/collab` provider writing
  * through `docs.update` (tRPC over HTTP) and following the `doc_updates` shape and, with
- * `relay`, the api's `docs.follow` (tRPC over SSE), each call's keystrokes timed (sent,
+ * `relay`, the api's relay of committed edits (`/docs/follow`, SSE), each call's keystrokes timed (sent,
  * answered) to break a keystroke's latency down.
  */
 import * as Y from "yjs";
 
 import type { MutationRequest } from "@repo/sync";
 import { createCollabProvider, directLogShape, fromBase64 } from "@repo/collab";
-import { apiClient } from "@repo/collab/testing";
+import { apiClient, apiFollow } from "@repo/collab/testing";
 import { trpcTransport } from "@repo/sync";
 
 import type { Peer, SendLog } from "./peer";
@@ -26,6 +26,7 @@ export async function connectOurs(
   count: number,
 ): Promise<Peer[]> {
   const trpc = apiClient(config.apiUrl, config.token);
+  const relay = apiFollow(config.apiUrl, config.token);
   const send = trpcTransport(trpc);
   const peers: Peer[] = [];
   for (let i = 0; i < count; i++) {
@@ -51,7 +52,7 @@ export async function connectOurs(
       load: (input) => trpc.docs.load.query(input),
       ...(config.relay && {
         follow: (input, handlers) =>
-          trpc.docs.follow.subscribe(input, {
+          relay(input, {
             ...handlers,
             onData: (updates) => {
               // Before the provider applies them (synchronously, in this call): a keystroke

@@ -7,7 +7,7 @@ export interface Peer {
   text: Y.Text;
   /** Ours: when each of this writer's keystrokes (by clock) went out, and was answered. */
   sends?: SendLog;
-  /** Ours with the relay: per writer, by clock, when `docs.follow` brought it (`now()`). */
+  /** Ours with the relay: per writer, by clock, when `/docs/follow` brought it (`now()`). */
   relayed?: Map<number, number[]>;
   close(): Promise<void>;
 }

@@ -22,7 +22,7 @@ export type ClientConfig =
       shapeUrl: string;
       secret: string;
       token: string;
-      /** Receive committed updates through `docs.follow` besides the log's shape. */
+      /** Receive committed updates through `/docs/follow` besides the log's shape. */
       relay: boolean;
     }
   | { kind: "hocuspocus"; url: string };
@@ -61,7 +61,7 @@ export interface ProcessReport {
     clientId: number;
     /** Per writer (not this peer), by clock: when this peer's `Y.Doc` applied the keystroke. */
     arrivals: Record<string, (number | null)[]>;
-    /** Ours with the relay: per writer, by clock, when `docs.follow` brought it. */
+    /** Ours with the relay: per writer, by clock, when `/docs/follow` brought it. */
     relayed?: Record<string, (number | null)[]>;
     textLength: number;
     textDigest: string;

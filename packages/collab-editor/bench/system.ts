@@ -7,7 +7,7 @@ export interface BenchSystem {
   serverPids: (number | undefined)[];
   /** A new, empty document; its name for the clients. */
   newDocument(): Promise<string>;
-  /** What a client process needs to connect; `relay`: ours follows `docs.follow` too. */
+  /** What a client process needs to connect; `relay`: ours follows `/docs/follow` too. */
   clientConfig(options: { relay: boolean }): ClientConfig;
   stop(): Promise<void>;
 }

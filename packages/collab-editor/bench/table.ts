@@ -3,7 +3,7 @@ import type { Percentiles, RowFigures } from "./latency";
 
 export interface Row {
   system: string;
-  /** Ours: committed updates also relayed over `docs.follow`. */
+  /** Ours: committed updates also relayed over `/docs/follow`. */
   relay?: boolean;
   paceMs: number;
   clients: number;

@@ -14,6 +14,12 @@ export type {
   LogStream,
 } from "./provider";
 export { directLogShape, proxiedLogShape } from "./log-shape";
+export { sseFollow } from "./follow";
+export type {
+  EventSourceConstructor,
+  EventSourceLike,
+  SseFollowOptions,
+} from "./follow";
 export type { LogShape, LogShapeRequest } from "./log-shape";
 export { fromBase64, parseByteaHex, toBase64 } from "./bytes";
 export { COLLAB_FIELDS, DOC_TEXT_NAME } from "@repo/schema";

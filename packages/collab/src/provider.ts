@@ -71,11 +71,11 @@ export type LoadDoc = (input: {
 }) => Promise<LoadAnswer>;
 
 /**
- * Follows the api's relay of a document's committed updates (e.g.
- * `(input, handlers) => trpc.docs.follow.subscribe(input, handlers)`).
+ * Follows the api's relay of a document's committed updates, but for those of `clientId` (the
+ * provider's mutation client): `sseFollow(url)`.
  */
 export type FollowDoc = (
-  input: { field: CollabFieldKey; rowId: string },
+  input: { field: CollabFieldKey; rowId: string; clientId: string },
   handlers: {
     onData: (updates: readonly RelayedDocUpdate[]) => void;
     onError: (error: unknown) => void;
@@ -119,7 +119,7 @@ export interface CollabProviderOptions {
    */
   liveSse?: boolean;
   /**
-   * Receive others' edits from the api as they commit (`docs.follow`) besides the log's shape:
+   * Receive others' edits from the api as they commit (`sseFollow`) besides the log's shape:
    * sooner where the shape's path is long (a proxy, Electric behind a CDN); with the shape read
    * straight from a sync server on the same machine it is not (bench/README.md). Off where it
    * would cost a connection the page lacks (HTTP/1.1 allows six per host).
@@ -490,7 +490,7 @@ class Provider implements CollabProvider {
       );
     };
     this.following = follow(
-      { field, rowId },
+      { field, rowId, clientId: this.clientId },
       {
         onData: (updates) => {
           received = true;

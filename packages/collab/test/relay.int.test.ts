@@ -1,12 +1,11 @@
 /**
- * The commit-then-relay path (`docs.follow`): a follower gets each update only once Postgres
- * has committed it, only if it may read the document, never a refused one; and a provider that
- * follows sees others' edits while its log's shape is held back, without the shape's rows
- * changing anything when they come.
+ * The commit-then-relay path (`/docs/follow`): a follower gets each update only once Postgres
+ * has committed it, only if it may read the document, never a refused one nor its own; and a
+ * provider that follows sees others' edits while its log's shape is held back, without the
+ * shape's rows changing anything when they come.
  */
 import type { Message, Row, ShapeStreamOptions } from "@electric-sql/client";
 import { isChangeMessage, ShapeStream } from "@electric-sql/client";
-import { TRPCClientError } from "@trpc/client";
 import { afterAll, describe, expect } from "vitest";
 
 import type { TestUser } from "@repo/api/testing";
@@ -35,43 +34,55 @@ apiTest.beforeAll(async ({ db: testDb, database }) => {
 });
 afterAll(() => stack.stop());
 
-/** Follows `rowId` as `token` until `stop()`; resolves once the subscription is open. */
-async function follow(token: string, rowId: string) {
+/**
+ * Follows `rowId` on the api's relay as `token`'s user (the raw SSE, read here), with `query`
+ * added; resolves once the relay answered (a 200 follows before its first byte).
+ */
+async function follow(token: string | null, rowId: string, query = "") {
   const received: RelayedDocUpdate[] = [];
-  const errors: unknown[] = [];
-  const onReceived: ((updates: readonly RelayedDocUpdate[]) => void)[] = [];
-  let opened: () => void = () => undefined;
-  const started = new Promise<void>((resolve) => (opened = resolve));
-  const subscription = apiClient(stack.apiUrl, token).docs.follow.subscribe(
-    { field: FIELD, rowId },
+  const onReceived: ((update: RelayedDocUpdate) => void)[] = [];
+  const aborter = new AbortController();
+  const response = await fetch(
+    `${stack.apiUrl}/docs/follow?field=${FIELD}&row=${rowId}${query}`,
     {
-      onStarted: () => opened(),
-      onData: (updates) => {
-        received.push(...updates);
-        for (const listener of onReceived) listener(updates);
-      },
-      onError: (error) => {
-        errors.push(error);
-        opened();
-      },
+      headers: token === null ? {} : { authorization: `Bearer ${token}` },
+      signal: aborter.signal,
     },
   );
-  await started;
-  // Open on the client once the response started; the server follows before its first byte.
-  await waitFor(
-    () =>
-      errors.length > 0 || stack.runtime().collab.followers(FIELD, rowId) > 0,
-  );
+  const read = async (body: ReadableStream<Uint8Array>) => {
+    const decoder = new TextDecoder();
+    let buffer = "";
+    const reader = body.getReader();
+    for (
+      let next = await reader.read();
+      !next.done;
+      next = await reader.read()
+    ) {
+      buffer += decoder.decode(next.value, { stream: true });
+      for (let end = buffer.indexOf("\n\n"); end >= 0;) {
+        const lines = buffer.slice(0, end).split("\n");
+        buffer = buffer.slice(end + 2);
+        end = buffer.indexOf("\n\n");
+        const [first] = lines;
+        if (!first?.startsWith("data: ")) continue;
+        const update = JSON.parse(first.slice(6)) as RelayedDocUpdate;
+        received.push(update);
+        for (const listener of onReceived) listener(update);
+      }
+    }
+  };
+  if (response.ok && response.body) read(response.body).catch(() => undefined);
   return {
+    status: response.status,
+    contentType: response.headers.get("content-type"),
     received,
-    errors,
-    onReceived: (listener: (updates: readonly RelayedDocUpdate[]) => void) =>
+    onReceived: (listener: (update: RelayedDocUpdate) => void) =>
       onReceived.push(listener),
-    stop: () => subscription.unsubscribe(),
+    stop: () => aborter.abort(),
   };
 }
 
-describe("docs.follow", () => {
+describe("the relay (/docs/follow)", () => {
   apiTest(
     "relays each update only after its transaction committed, to readers only",
     async () => {
@@ -79,14 +90,17 @@ describe("docs.follow", () => {
       const viewer = await follow(project.viewer.token, rowId);
       // Checked the moment each arrives: a relay ahead of COMMIT would find no row.
       const committed: boolean[] = [];
-      viewer.onReceived((updates) => {
-        for (const update of updates)
-          void db.$queryRaw<unknown[]>`
-            SELECT 1 FROM doc_updates WHERE id = ${BigInt(update.id)}`.then(
-            (rows) => committed.push(rows.length === 1),
-          );
+      viewer.onReceived((update) => {
+        void db.$queryRaw<unknown[]>`
+          SELECT 1 FROM doc_updates WHERE id = ${BigInt(update.id)}`.then(
+          (rows) => committed.push(rows.length === 1),
+        );
       });
+      expect(viewer.status).toBe(200);
+      expect(viewer.contentType).toBe("text/event-stream");
       const outsider = await follow(project.outsider.token, rowId);
+      const anonymous = await follow(null, rowId);
+      const malformed = await follow(project.viewer.token, "not-a-row");
 
       const writer = stack.provider(project.member, rowId, {
         follow: undefined,
@@ -98,15 +112,11 @@ describe("docs.follow", () => {
       }
       await waitFor(() => committed.length >= 3);
       expect(committed.every(Boolean)).toBe(true);
-      expect(viewer.errors).toEqual([]);
 
-      expect(outsider.received).toEqual([]);
-      expect(outsider.errors).toHaveLength(1);
-      const [error] = outsider.errors;
-      expect(error).toBeInstanceOf(TRPCClientError);
-      expect(error).toMatchObject({ data: { code: "NOT_FOUND" } });
+      expect([outsider.status, anonymous.status, malformed.status]).toEqual([
+        404, 401, 400,
+      ]);
       viewer.stop();
-      outsider.stop();
       await waitFor(() => stack.runtime().collab.followers(FIELD, rowId) === 0);
     },
   );
@@ -139,6 +149,30 @@ describe("docs.follow", () => {
     expect(follower.received).toHaveLength(2);
     expect(new Set(follower.received.map((row) => row.clientId)).size).toBe(1);
     follower.stop();
+  });
+
+  apiTest("does not send a follower its own client's updates", async () => {
+    const rowId = await project.newIssue("Hello");
+    const clientId = crypto.randomUUID();
+    const own = await follow(
+      project.member.token,
+      rowId,
+      `&client=${clientId}`,
+    );
+    const other = await follow(project.owner.token, rowId);
+    const writer = stack.provider(project.member, rowId, {
+      follow: undefined,
+      clientId,
+    });
+    await writer.whenSynced();
+    writer.text.insert(0, "> ");
+    await writer.whenSynced();
+    await waitFor(() => other.received.length >= 1);
+    // Written to both in the same turn: what `own` would get, it has.
+    expect(other.received[0]?.clientId).toBe(clientId);
+    expect(own.received).toEqual([]);
+    own.stop();
+    other.stop();
   });
 });
 

@@ -91,15 +91,20 @@ export const DocLoadInput = z.strictObject({
 });
 export type DocLoadInput = z.infer<typeof DocLoadInput>;
 
-/** `docs.follow`: the document whose committed updates to receive as they commit. */
+/**
+ * The relay's query (`/docs/follow?field=…&row=…&client=…`): the document whose committed
+ * updates to receive as they commit, and the follower's mutation client id, whose own updates
+ * are not sent back.
+ */
 export const DocFollowInput = z.strictObject({
   field: CollabFieldKeySchema,
   rowId: id,
+  clientId: id.optional(),
 });
 export type DocFollowInput = z.infer<typeof DocFollowInput>;
 
 /**
- * One update `docs.follow` relays, committed: its `doc_updates` row id (the same row reaches
+ * One update the relay sends, committed: its `doc_updates` row id (the same row reaches
  * the log's shape later), the writing client's mutation client id and the update (base64).
  */
 export interface RelayedDocUpdate {

@@ -15,6 +15,8 @@ import type { AnyTRPCRouter, TRPCError } from "@trpc/server";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { resolveResponse } from "@trpc/server/http";
 
+import { toHeaders } from "@repo/api";
+
 export interface LeanHandlerOptions<TRouter extends AnyTRPCRouter> {
   router: TRouter;
   /** Builds the context from the request's headers (one `Headers` per request, shared). */
@@ -33,7 +35,7 @@ interface JsonRequest {
 
 /** Whether `handleLean` can serve this request (else: the standalone adapter). */
 export function isLeanRequest(req: IncomingMessage): boolean {
-  // A subscription (`docs.follow`) is an SSE response that stays open: the adapter streams it.
+  // A subscription is an SSE response that stays open: the adapter streams it.
   if (req.method === "GET")
     return !req.headers.accept?.includes("text/event-stream");
   if (req.method !== "POST") return false;
@@ -90,17 +92,4 @@ export function createLeanHandler<TRouter extends AnyTRPCRouter>(
     if (cookies.length > 0) res.setHeader("set-cookie", cookies);
     res.end(text);
   };
-}
-
-/** Node's headers as a fetch `Headers` (repeated headers appended, HTTP/2 pseudo-headers not). */
-export function toHeaders(incoming: IncomingMessage["headers"]): Headers {
-  const headers = new Headers();
-  for (const name in incoming) {
-    const value = incoming[name];
-    if (value === undefined || name.startsWith(":")) continue;
-    if (Array.isArray(value))
-      for (const item of value) headers.append(name, item);
-    else headers.append(name, value);
-  }
-  return headers;
 }

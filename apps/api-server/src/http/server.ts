@@ -1,7 +1,8 @@
 /**
  * The API over plain Node HTTP. JSON calls with a body of known length go through
  * `lean-handler.ts` (tRPC's `resolveResponse` without web streams); anything else (chunked or
- * oversized bodies, other content types) through tRPC's standalone adapter. Next.js serves the
+ * oversized bodies, other content types) through tRPC's standalone adapter; the relay of
+ * collaborative edits (`FOLLOW_PATH`) through `runtime.serveFollow`. Next.js serves the
  * same router through `runtime.handleFetch` (apps/web), with the same context.
  */
 import { createServer } from "node:http";
@@ -9,9 +10,9 @@ import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 
 import type { ApiRuntime } from "@repo/api";
-import { MAX_REQUEST_BYTES } from "@repo/api";
+import { FOLLOW_PATH, MAX_REQUEST_BYTES, toHeaders } from "@repo/api";
 
-import { createLeanHandler, isLeanRequest, toHeaders } from "./lean-handler";
+import { createLeanHandler, isLeanRequest } from "./lean-handler";
 
 export interface ApiHttpServerOptions {
   /** Default `MAX_REQUEST_BYTES`. */
@@ -46,6 +47,10 @@ export function createApiHttpServer(
       else res.writeHead(400).end();
     });
   return createServer((req, res) => {
+    if (req.method === "GET" && req.url?.startsWith(`${FOLLOW_PATH}?`)) {
+      void runtime.serveFollow(req, res);
+      return;
+    }
     if (isLeanRequest(req) && req.method === "GET") {
       void serveLean(req, res, undefined);
       return;

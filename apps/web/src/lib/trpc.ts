@@ -1,25 +1,11 @@
-import {
-  createTRPCClient,
-  httpBatchLink,
-  httpSubscriptionLink,
-  splitLink,
-} from "@trpc/client";
+import { createTRPCClient, httpBatchLink } from "@trpc/client";
 import superjson from "superjson";
 
 import type { AppRouter } from "@repo/api";
 
-/**
- * The browser's tRPC client: same origin, the session cookie rides along. Subscriptions
- * (`docs.follow`) are server-sent events on a connection of their own.
- */
+/** The browser's tRPC client: same origin, the session cookie rides along. */
 export const trpc = createTRPCClient<AppRouter>({
-  links: [
-    splitLink({
-      condition: (op) => op.type === "subscription",
-      true: httpSubscriptionLink({ url: "/api/trpc", transformer: superjson }),
-      false: httpBatchLink({ url: "/api/trpc", transformer: superjson }),
-    }),
-  ],
+  links: [httpBatchLink({ url: "/api/trpc", transformer: superjson })],
 });
 
 /**

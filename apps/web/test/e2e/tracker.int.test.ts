@@ -363,10 +363,9 @@ describe("the tracker in two browsers", { timeout: 60_000 }, () => {
     // first request: the network log of a page that navigated keeps requests it never saw end.
     const tab = await alice.page.context().newPage();
     const tabShapes = await watchLiveShapes(tab);
-    // Over HTTP/2 the editor also follows the api's relay of committed edits (docs.follow).
+    // Over HTTP/2 the editor also follows the api's relay of committed edits (/api/docs/follow).
     const relay = tab.waitForResponse(
-      (response) =>
-        new URL(response.url()).pathname === "/api/trpc/docs.follow",
+      (response) => new URL(response.url()).pathname === "/api/docs/follow",
     );
     await tab.goto(alice.page.url());
     const relayed = await relay;

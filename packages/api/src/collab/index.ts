@@ -43,7 +43,7 @@ export interface CollabServer {
       edit: (text: Y.Text) => void;
     },
   ): Promise<{ txid: Txid | null; text: string }>;
-  /** Clients following the document's relay (`docs.follow`) on this process. */
+  /** Clients following the document's relay (`/docs/follow`) on this process. */
   followers(field: CollabFieldKey, rowId: string): number;
 }
 

@@ -1,74 +1,107 @@
 import { describe, expect, it } from "vitest";
 
 import type { RelayedDocUpdate } from "@repo/schema";
+import { waitFor } from "@repo/test-support";
 
 import type { FollowOptions } from "./relay";
-import {
-  DocRelay,
-  followDoc,
-  FollowerOverflow,
-  FollowerRevoked,
-} from "./relay";
+import { DocRelay } from "./relay";
 
 const FIELD = "issues.description" as const;
 const ROW = "00000000-0000-4000-8000-000000000001";
-const update = (id: number): RelayedDocUpdate => ({
+const update = (id: number, clientId = "c"): RelayedDocUpdate => ({
   id: String(id),
-  clientId: "c",
+  clientId,
   update: "AA==",
 });
+const event = (relayed: RelayedDocUpdate) =>
+  `data: ${JSON.stringify(relayed)}\n\n`;
 
+/** A follower whose sink keeps what was written; `unread` is what it reports as unread. */
 function start(relay: DocRelay, options: Partial<FollowOptions> = {}) {
-  const aborter = new AbortController();
-  const follow = followDoc(relay, FIELD, ROW, {
-    signal: aborter.signal,
-    maxQueued: 10,
-    recheckMs: 60_000,
-    mayRead: () => Promise.resolve(true),
-    ...options,
-  });
-  return { follow, abort: () => aborter.abort() };
+  const sink = { writes: [] as string[], ended: false, unread: 0 };
+  const stop = relay.follow(
+    FIELD,
+    ROW,
+    {
+      write: (text) => {
+        sink.writes.push(text);
+        return sink.unread;
+      },
+      end: () => {
+        sink.ended = true;
+      },
+    },
+    {
+      clientId: undefined,
+      maxBufferedBytes: 1_000,
+      pingMs: 60_000,
+      recheckMs: 60_000,
+      mayRead: () => Promise.resolve(true),
+      ...options,
+    },
+  );
+  return { sink, stop };
 }
 
-describe("followDoc", () => {
-  it("yields each published transaction in order, and only its document's", async () => {
+describe("DocRelay", () => {
+  it("writes each published transaction in order as one write, and only its document's", () => {
     const relay = new DocRelay();
-    const { follow, abort } = start(relay);
-    const first = follow.next();
+    const { sink, stop } = start(relay);
     relay.publish(FIELD, "00000000-0000-4000-8000-000000000002", [update(9)]);
     relay.publish(FIELD, ROW, [update(1), update(2)]);
     relay.publish(FIELD, ROW, [update(3)]);
-    expect((await first).value).toEqual([update(1), update(2)]);
-    expect((await follow.next()).value).toEqual([update(3)]);
-    abort();
-    expect((await follow.next()).done).toBe(true);
+    expect(sink.writes).toEqual([
+      event(update(1)) + event(update(2)),
+      event(update(3)),
+    ]);
+    stop();
+    relay.publish(FIELD, ROW, [update(4)]);
+    expect(sink.writes).toHaveLength(2);
     expect(relay.followerCount(FIELD, ROW)).toBe(0);
   });
 
-  it("ends a follower that falls behind instead of queueing without bound", async () => {
+  it("does not send a follower its own client's updates", () => {
     const relay = new DocRelay();
-    const { follow } = start(relay, { maxQueued: 3 });
-    const first = follow.next();
-    for (let id = 1; id <= 10; id++) relay.publish(FIELD, ROW, [update(id)]);
-    expect((await first).value).toEqual([update(1)]);
-    expect((await follow.next()).value).toEqual([update(2)]);
-    expect((await follow.next()).value).toEqual([update(3)]);
-    await expect(follow.next()).rejects.toBeInstanceOf(FollowerOverflow);
+    const own = start(relay, { clientId: "mine" });
+    const other = start(relay);
+    relay.publish(FIELD, ROW, [update(1, "mine"), update(2, "theirs")]);
+    relay.publish(FIELD, ROW, [update(3, "mine")]);
+    expect(own.sink.writes).toEqual([event(update(2, "theirs"))]);
+    expect(other.sink.writes).toEqual([
+      event(update(1, "mine")) + event(update(2, "theirs")),
+      event(update(3, "mine")),
+    ]);
+  });
+
+  it("ends a follower that leaves too much unread instead of buffering without bound", () => {
+    const relay = new DocRelay();
+    const { sink } = start(relay, { maxBufferedBytes: 100 });
+    relay.publish(FIELD, ROW, [update(1)]);
+    expect(sink.ended).toBe(false);
+    sink.unread = 101;
+    relay.publish(FIELD, ROW, [update(2)]);
+    expect(sink.ended).toBe(true);
+    expect(sink.writes.at(-1)).toBe(
+      `event: end\ndata: {"reason":"overflow"}\n\n`,
+    );
     expect(relay.followerCount(FIELD, ROW)).toBe(0);
   });
 
-  it("ends a follower who may no longer read the document at the next check", async () => {
+  it("ends a follower who may no longer read the document at the next check, and pings meanwhile", async () => {
     const relay = new DocRelay();
     let member = true;
-    const { follow } = start(relay, {
-      recheckMs: 20,
+    const { sink } = start(relay, {
+      pingMs: 10,
+      recheckMs: 10,
       mayRead: () => Promise.resolve(member),
     });
-    const first = follow.next();
-    relay.publish(FIELD, ROW, [update(1)]);
-    expect((await first).value).toEqual([update(1)]);
+    await waitFor(() => sink.writes.includes(": ping\n\n"));
+    expect(sink.ended).toBe(false);
     member = false;
-    await expect(follow.next()).rejects.toBeInstanceOf(FollowerRevoked);
+    await waitFor(() => sink.ended);
+    expect(sink.writes.at(-1)).toBe(
+      `event: end\ndata: {"reason":"revoked"}\n\n`,
+    );
     expect(relay.followerCount(FIELD, ROW)).toBe(0);
   });
 });

@@ -1,34 +1,116 @@
 /**
  * Commit-then-relay: once a `docs.update` transaction has committed, its updates go straight to
- * the document's followers on this api process (`docs.follow`, an SSE subscription), instead of
+ * the document's followers on this api process (server-sent events, follow-http.ts), instead of
  * reaching them only through logical replication, the sync server and the log's shape. Nothing
  * is relayed before COMMIT returns, so a peer never sees an edit Postgres could still lose.
  *
  * The relay is a shortcut, not the record: followers on other api processes, followers that
- * fall behind (their queue overflows and the subscription ends) and anything written outside
- * this process reach clients through the shape as before, and a client applying an update twice
+ * fall behind (their buffer overflows and the stream ends) and anything written outside this
+ * process reach clients through the shape as before, and a client applying an update twice
  * (relay, then shape) is a no-op in Yjs. Why in memory and not LISTEN/NOTIFY: a notification
  * carries at most 8,000 bytes and takes a database-wide lock at commit.
+ *
+ * Each update is encoded once, as its SSE event, and the same text is written to every
+ * follower but its writer (who has it already): per follower a relayed transaction costs one
+ * write, which is what a document with many editors needs (tRPC's subscription pipeline
+ * serialised and streamed each event per follower: 20 followers slowed the api's calls 2.7×,
+ * bench/README.md).
  */
 import type { Db } from "@repo/db";
 import type { CollabFieldKey, RelayedDocUpdate } from "@repo/schema";
 
-type Listener = (updates: readonly RelayedDocUpdate[]) => void;
+/** Where one follower's events go: its open HTTP response. */
+export interface FollowSink {
+  /** Writes SSE text; returns the bytes this follower has not taken yet. */
+  write(text: string): number;
+  /** Ends the response. */
+  end(): void;
+}
+
+export interface FollowOptions {
+  /** The follower's mutation client id: its own updates are not sent back. */
+  clientId: string | undefined;
+  /** Bytes a follower may leave unread; beyond, its stream ends (it follows again). */
+  maxBufferedBytes: number;
+  /** A comment this often keeps proxies from closing a quiet stream. */
+  pingMs: number;
+  /** How often the follower's access is checked again (a member removed stops receiving). */
+  recheckMs: number;
+  /** False when the follower may no longer read the document. */
+  mayRead: () => Promise<boolean>;
+}
+
+/** Why the relay ended a stream: the last event it writes (`event: end`). */
+type FollowEnd = "overflow" | "revoked";
+
+type Follower = (events: readonly EncodedUpdate[]) => void;
+
+interface EncodedUpdate {
+  clientId: string;
+  event: string;
+}
 
 export class DocRelay {
-  private readonly followers = new Map<string, Set<Listener>>();
+  private readonly followers = new Map<string, Set<Follower>>();
 
-  /** Calls `listener` with each committed transaction's updates; returns the unfollow. */
-  follow(key: CollabFieldKey, rowId: string, listener: Listener): () => void {
+  /**
+   * Streams the document's committed updates into `sink` until the returned stop is called,
+   * the follower falls `maxBufferedBytes` behind or loses access (then `event: end`, and the
+   * sink ends).
+   */
+  follow(
+    key: CollabFieldKey,
+    rowId: string,
+    sink: FollowSink,
+    options: FollowOptions,
+  ): () => void {
     const id = relayKey(key, rowId);
-    let listeners = this.followers.get(id);
-    if (!listeners) this.followers.set(id, (listeners = new Set()));
-    listeners.add(listener);
-    return () => {
-      listeners.delete(listener);
-      if (listeners.size === 0 && this.followers.get(id) === listeners)
+    let followers = this.followers.get(id);
+    if (!followers) this.followers.set(id, (followers = new Set()));
+    const registered = followers;
+    let stopped = false;
+    const stop = () => {
+      if (stopped) return;
+      stopped = true;
+      clearInterval(timer);
+      registered.delete(follower);
+      if (registered.size === 0 && this.followers.get(id) === registered)
         this.followers.delete(id);
     };
+    const end = (reason: FollowEnd) => {
+      if (stopped) return;
+      stop();
+      sink.write(`event: end\ndata: ${JSON.stringify({ reason })}\n\n`);
+      sink.end();
+    };
+    const follower: Follower = (events) => {
+      let text = "";
+      for (const event of events)
+        if (event.clientId !== options.clientId) text += event.event;
+      if (text !== "" && sink.write(text) > options.maxBufferedBytes)
+        end("overflow");
+    };
+    registered.add(follower);
+    let recheckAt = Date.now() + options.recheckMs;
+    const timer = setInterval(
+      () => {
+        if (sink.write(": ping\n\n") > options.maxBufferedBytes)
+          return end("overflow");
+        if (Date.now() < recheckAt) return;
+        recheckAt = Date.now() + options.recheckMs;
+        options.mayRead().then(
+          (may) => {
+            if (!may) end("revoked");
+          },
+          // The database is away: keep the stream; the next round asks again.
+          () => undefined,
+        );
+      },
+      Math.min(options.pingMs, options.recheckMs),
+    );
+    // The timer alone must not keep a process alive that is otherwise done.
+    timer.unref();
+    return stop;
   }
 
   /** Hands committed updates to the document's followers (call only after COMMIT). */
@@ -38,9 +120,13 @@ export class DocRelay {
     updates: readonly RelayedDocUpdate[],
   ): void {
     if (updates.length === 0) return;
-    const listeners = this.followers.get(relayKey(key, rowId));
-    if (!listeners) return;
-    for (const listener of listeners) listener(updates);
+    const followers = this.followers.get(relayKey(key, rowId));
+    if (!followers) return;
+    const events = updates.map((update) => ({
+      clientId: update.clientId,
+      event: `data: ${JSON.stringify(update)}\n\n`,
+    }));
+    for (const follower of followers) follower(events);
   }
 
   /** Open follows of one document (for tests). */
@@ -58,80 +144,4 @@ export function relayOf(db: Db): DocRelay {
   let relay = relays.get(db);
   if (!relay) relays.set(db, (relay = new DocRelay()));
   return relay;
-}
-
-export interface FollowOptions {
-  signal: AbortSignal | undefined;
-  /** Transactions queued for a follower that does not keep up; beyond, its follow ends. */
-  maxQueued: number;
-  /** How often the follower's access is checked again (a member removed stops receiving). */
-  recheckMs: number;
-  /** False when the follower may no longer read the document. */
-  mayRead: () => Promise<boolean>;
-}
-
-/** Raised in a follow that could not keep up; the client follows again and the shape fills in. */
-export class FollowerOverflow extends Error {
-  constructor() {
-    super("The follower fell behind; follow again");
-  }
-}
-
-/** Raised in a follow whose user may no longer read the document. */
-export class FollowerRevoked extends Error {
-  constructor() {
-    super("Document not found");
-  }
-}
-
-/**
- * The committed updates of one document as an async iterable (one array per transaction), for
- * a tRPC subscription: ends when `signal` aborts, throws `FollowerOverflow` or `FollowerRevoked`.
- */
-export async function* followDoc(
-  relay: DocRelay,
-  key: CollabFieldKey,
-  rowId: string,
-  options: FollowOptions,
-): AsyncGenerator<readonly RelayedDocUpdate[]> {
-  const queued: (readonly RelayedDocUpdate[])[] = [];
-  // An object: TypeScript cannot see the listener set a plain `let`.
-  const state = { overflowed: false };
-  let wake: (() => void) | null = null;
-  const unfollow = relay.follow(key, rowId, (updates) => {
-    if (queued.length < options.maxQueued) queued.push(updates);
-    else state.overflowed = true;
-    wake?.();
-  });
-  const { signal } = options;
-  const onAbort = () => wake?.();
-  signal?.addEventListener("abort", onAbort);
-  let recheckAt = Date.now() + options.recheckMs;
-  try {
-    while (!signal?.aborted) {
-      const next = queued.shift();
-      if (next) {
-        yield next;
-        continue;
-      }
-      if (state.overflowed) throw new FollowerOverflow();
-      const waitMs = recheckAt - Date.now();
-      if (waitMs <= 0) {
-        if (!(await options.mayRead())) throw new FollowerRevoked();
-        recheckAt = Date.now() + options.recheckMs;
-        continue;
-      }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, waitMs);
-        wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      wake = null;
-    }
-  } finally {
-    unfollow();
-    signal?.removeEventListener("abort", onAbort);
-  }
 }

@@ -1,26 +1,16 @@
-import { TRPCError } from "@trpc/server";
-
 import { docMutations } from "@repo/mutations";
-import {
-  DocFollowInput,
-  DocLoadInput,
-  MutationEnvelopeSchema,
-} from "@repo/schema";
+import { DocLoadInput, MutationEnvelopeSchema } from "@repo/schema";
 
 import { loadDoc } from "../collab/load";
-import {
-  followDoc,
-  FollowerOverflow,
-  FollowerRevoked,
-  relayOf,
-} from "../collab/relay";
-import { dbQuery, readAccess } from "../collab/store";
 import { updateDoc } from "../collab/update";
 import { fromBase64, toBase64 } from "../collab/ydoc";
-import { notFound, toTRPCError } from "../errors";
+import { toTRPCError } from "../errors";
 import { authedProcedure, createTRPCRouter } from "../trpc";
 
-/** Collaborative (Yjs) fields: @repo/collab's provider is the client of both procedures. */
+/**
+ * Collaborative (Yjs) fields: @repo/collab's provider is the client of both procedures (and of
+ * the relay of committed edits, which is plain SSE: collab/follow-http.ts).
+ */
 export const docsRouter = createTRPCRouter({
   /**
    * Appends one Yjs update to a field's log (refused with BAD_REQUEST, nothing written, if it is
@@ -53,40 +43,4 @@ export const docsRouter = createTRPCRouter({
       text: loaded.text,
     };
   }),
-
-  /**
-   * The document's updates as they commit on this api process, one array per transaction,
-   * sooner than the log's shape brings them (collab/relay.ts); the shape stays the record and
-   * catches up whatever this misses. Any member of the row's project may follow; a member
-   * removed meanwhile stops receiving within `RELAY.recheckMs`.
-   */
-  follow: authedProcedure.input(DocFollowInput).subscription(async function* ({
-    ctx,
-    input,
-    signal,
-  }) {
-    const query = dbQuery(ctx.db);
-    const mayRead = async () =>
-      (await readAccess(query, input.field, input.rowId, ctx.user.id)) !== null;
-    if (!(await mayRead())) throw toTRPCError(notFound("Document not found"));
-    try {
-      yield* followDoc(relayOf(ctx.db), input.field, input.rowId, {
-        ...RELAY,
-        signal,
-        mayRead,
-      });
-    } catch (error) {
-      if (error instanceof FollowerRevoked)
-        throw toTRPCError(notFound(error.message));
-      if (error instanceof FollowerOverflow)
-        throw new TRPCError({
-          code: "TOO_MANY_REQUESTS",
-          message: error.message,
-        });
-      throw error;
-    }
-  }),
 });
-
-/** A follower may lag 1,000 transactions; access is checked again every 30 s. */
-const RELAY = { maxQueued: 1_000, recheckMs: 30_000 };

@@ -1,28 +1,29 @@
 /**
  * The real stack for providers: the api over HTTP (tRPC's standalone adapter on an api
  * runtime), the kit's sync server following PostgreSQL, and providers signed in as test users,
- * following the api's relay (`docs.follow`) beside the log's shape unless told otherwise.
+ * following the api's relay (`/docs/follow`) beside the log's shape unless told otherwise.
  * Everything started here is stopped by `stop()`.
  */
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
+import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { AddressInfo } from "node:net";
-import { createHTTPServer } from "@trpc/server/adapters/standalone";
+import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 
 import type { ApiRuntime } from "@repo/api";
 import type { TestUser } from "@repo/api/testing";
 import type { MutationTransport } from "@repo/sync";
 import type { SyncServer } from "@repo/sync-server";
 import type { TestDatabase } from "@repo/test-support";
-import { createApiRuntime } from "@repo/api";
+import { createApiRuntime, FOLLOW_PATH } from "@repo/api";
 import { trpcTransport } from "@repo/sync";
 import { createLogger, startSyncServer } from "@repo/sync-server";
 
 import type { CollabProvider, CollabProviderOptions } from "../../src";
 import { createCollabProvider, directLogShape } from "../../src";
-import { apiClient } from "./api-client";
+import { apiClient, apiFollow } from "./api-client";
 
 const SECRET = randomBytes(16).toString("hex");
 
@@ -61,8 +62,9 @@ export async function startCollabStack(
     logger: createLogger("silent"),
   });
   let runtime = createApiRuntime({ databaseUrl: database.url });
-  const serve = () =>
-    createHTTPServer({
+  // tRPC, and the relay at FOLLOW_PATH, as the api server serves them.
+  const serve = () => {
+    const trpc = createHTTPHandler({
       router: runtime.router,
       createContext: ({ req }) =>
         runtime.createContext(
@@ -70,6 +72,12 @@ export async function startCollabStack(
         ),
       onError: runtime.onError,
     });
+    return createServer((req, res) => {
+      if (req.url?.startsWith(`${FOLLOW_PATH}?`))
+        void runtime.serveFollow(req, res);
+      else trpc(req, res);
+    });
+  };
   let server = serve();
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const port = (server.address() as AddressInfo).port;
@@ -94,8 +102,7 @@ export async function startCollabStack(
           trpcTransport(trpc),
         ),
         load: (input) => trpc.docs.load.query(input),
-        follow: (input, handlers) =>
-          trpc.docs.follow.subscribe(input, handlers),
+        follow: apiFollow(apiUrl, user.token),
         shape: directLogShape({
           url: `${sync.url}/v1/shape`,
           params: { secret: SECRET },

@@ -5,7 +5,7 @@ import { useEffect, useMemo, useState } from "react";
 import { Awareness } from "y-protocols/awareness";
 
 import type { CollabProvider, CollabStatus } from "@repo/collab";
-import { createCollabProvider, proxiedLogShape } from "@repo/collab";
+import { createCollabProvider, proxiedLogShape, sseFollow } from "@repo/collab";
 import {
   followOnlyPresenceTransport,
   presenceShape,
@@ -23,6 +23,9 @@ import { trpcTransport } from "@repo/sync";
 import { useViewer } from "~/components/app/sync-root";
 import { absoluteShapeUrl, shapePath, SHAPES_PATH } from "~/lib/shapes";
 import { isMultiplexed, trpc } from "~/lib/trpc";
+
+/** The api's relay of committed edits (src/app/api/docs/follow/route.ts). */
+const FOLLOW_PATH = "/api/docs/follow";
 
 const FIELD = "issues.description";
 
@@ -119,10 +122,7 @@ function useCollabProvider(issueId: string): CollabProvider | null {
       // Others' edits from the api as they commit, without the shape's hop through the sync
       // service and the proxy: the page's sixth live stream, which only a multiplexed
       // connection has room for.
-      ...(isMultiplexed() && {
-        follow: (input, handlers) =>
-          trpc.docs.follow.subscribe(input, handlers),
-      }),
+      ...(isMultiplexed() && { follow: sseFollow(FOLLOW_PATH) }),
       // The provider adds `field` and `row` to the proxy's doc-updates shape.
       shape: proxiedLogShape(absoluteShapeUrl(`${SHAPES_PATH}/doc-updates`)),
       // Edits made offline survive a reload; per user, as the write queue is.

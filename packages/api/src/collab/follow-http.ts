@@ -1,0 +1,123 @@
+/**
+ * The relay over HTTP: `GET …/docs/follow?field=<key>&row=<id>[&client=<id>]` answers
+ * `text/event-stream`: one `data:` event per committed update (a `RelayedDocUpdate` as JSON),
+ * `: ping` comments, and `event: end` (`{ reason: "overflow" | "revoked" }`) before the relay
+ * ends a stream. Refusals are JSON `{ message }`: 401 without a session, 400 for a malformed
+ * query, 404 when the user may not read the row (the same answer as for a row that does not
+ * exist). @repo/collab's `sseFollow` is its client; the web app serves it at
+ * `/api/docs/follow`, the api server at `/docs/follow`.
+ *
+ * Not a tRPC subscription: tRPC serialises and streams every event once per follower, and the
+ * relay's point is one encoding per update for all of them (relay.ts).
+ */
+import { DocFollowInput } from "@repo/schema";
+
+import type { Context } from "../trpc";
+import type { FollowSink } from "./relay";
+import { relayOf } from "./relay";
+import { dbQuery, readAccess } from "./store";
+
+/** A follower may leave 1 MiB unread; pings every 15 s; access checked every 30 s. */
+const FOLLOW = {
+  maxBufferedBytes: 1 << 20,
+  pingMs: 15_000,
+  recheckMs: 30_000,
+};
+
+export const FOLLOW_HEADERS = {
+  "content-type": "text/event-stream",
+  "cache-control": "no-store",
+  // nginx would otherwise hold the events back until its buffer fills.
+  "x-accel-buffering": "no",
+} as const;
+
+export interface FollowRefusal {
+  status: 400 | 401 | 404;
+  message: string;
+}
+
+/** Starts relaying the document `url` names into `sink`, or says why not. */
+export async function openFollow(
+  ctx: Context,
+  url: URL,
+  sink: FollowSink,
+): Promise<{ stop: () => void } | FollowRefusal> {
+  const user = ctx.user;
+  if (!user) return { status: 401, message: "Sign in first" };
+  const params = url.searchParams;
+  const parsed = DocFollowInput.safeParse({
+    field: params.get("field") ?? undefined,
+    rowId: params.get("row") ?? undefined,
+    clientId: params.get("client") ?? undefined,
+  });
+  if (!parsed.success)
+    return {
+      status: 400,
+      message: "Expected ?field=<collaborative field>&row=<id>[&client=<id>]",
+    };
+  const { field, rowId, clientId } = parsed.data;
+  const query = dbQuery(ctx.db);
+  const mayRead = async () =>
+    (await readAccess(query, field, rowId, user.id)) !== null;
+  if (!(await mayRead())) return { status: 404, message: "Document not found" };
+  return {
+    stop: relayOf(ctx.db).follow(field, rowId, sink, {
+      ...FOLLOW,
+      clientId,
+      mayRead,
+    }),
+  };
+}
+
+/** The relay as a fetch `Response` (a Next.js route handler). */
+export async function followResponse(
+  ctx: Context,
+  request: Request,
+): Promise<Response> {
+  const encoder = new TextEncoder();
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  // Set once the follow is open; the client may cancel the body at any time.
+  const state: { closed: boolean; stop?: () => void } = { closed: false };
+  const body = new ReadableStream<Uint8Array>(
+    {
+      start: (started) => {
+        controller = started;
+      },
+      cancel: () => {
+        state.closed = true;
+        state.stop?.();
+      },
+    },
+    // Counted in bytes, nothing wanted ahead: `-desiredSize` is what the client has not read.
+    { highWaterMark: 0, size: (chunk) => chunk.byteLength },
+  );
+  const sink: FollowSink = {
+    write: (text) => {
+      if (state.closed) return 0;
+      controller.enqueue(encoder.encode(text));
+      return -(controller.desiredSize ?? 0);
+    },
+    end: () => {
+      if (state.closed) return;
+      state.closed = true;
+      controller.close();
+    },
+  };
+  const opened = await openFollow(ctx, new URL(request.url), sink);
+  if ("status" in opened)
+    return Response.json(
+      { message: opened.message },
+      { status: opened.status },
+    );
+  state.stop = opened.stop;
+  const gone = () => {
+    opened.stop();
+    sink.end();
+  };
+  // The client may have gone while its access was checked.
+  if (request.signal.aborted) gone();
+  else request.signal.addEventListener("abort", gone);
+  // The first bytes: a client sees the stream open before the first edit.
+  sink.write(": open\n\n");
+  return new Response(body, { headers: FOLLOW_HEADERS });
+}

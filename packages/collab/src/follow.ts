@@ -1,0 +1,102 @@
+/**
+ * The client of the api's relay of committed edits (`/api/docs/follow` in the web app,
+ * `<api>/docs/follow` on the api server): a provider's `follow` over server-sent events.
+ */
+import type { RelayedDocUpdate } from "@repo/schema";
+
+import type { FollowDoc } from "./provider";
+
+/** What of an `EventSource` this uses: the browser's, or the `eventsource` package's in Node. */
+export interface EventSourceLike {
+  addEventListener(
+    type: "message" | "end" | "error",
+    listener: (event: { data?: unknown }) => void,
+  ): void;
+  close(): void;
+}
+
+export type EventSourceConstructor = new (
+  url: string,
+  init?: never,
+) => EventSourceLike;
+
+export interface SseFollowOptions {
+  /** Default: the global `EventSource` (browsers; Node 20 has none). */
+  EventSource?: EventSourceConstructor;
+  /** Passed to the constructor (e.g. the `eventsource` package's `fetch`, for a bearer token). */
+  init?: unknown;
+}
+
+/**
+ * Follows the relay at `url` (absolute, or relative to the page). The stream ends on the first
+ * error or `event: end` (fell behind, access removed): the provider follows again after a pause,
+ * and its shape fills in meanwhile, so EventSource's own reconnecting is not used.
+ */
+export function sseFollow(
+  url: string,
+  options: SseFollowOptions = {},
+): FollowDoc {
+  return (input, handlers) => {
+    const Source = options.EventSource ?? globalEventSource();
+    // Relative to the page in a browser; Node has no location (and needs an absolute URL).
+    const target = new URL(
+      url,
+      typeof location === "undefined" ? undefined : location.href,
+    );
+    target.searchParams.set("field", input.field);
+    target.searchParams.set("row", input.rowId);
+    target.searchParams.set("client", input.clientId);
+    const source = new Source(target.href, options.init as never);
+    let done = false;
+    const finish = (error: unknown) => {
+      if (done) return;
+      done = true;
+      source.close();
+      handlers.onError(error);
+    };
+    source.addEventListener("message", (event) => {
+      if (done) return;
+      const update = parseRelayed(event.data);
+      if (update) handlers.onData([update]);
+      else finish(new Error("the relay sent an event that is not an update"));
+    });
+    source.addEventListener("end", (event) =>
+      finish(new Error(`the relay ended the stream: ${String(event.data)}`)),
+    );
+    source.addEventListener("error", (event) =>
+      finish(new Error("the relay's stream failed", { cause: event })),
+    );
+    return {
+      unsubscribe: () => {
+        done = true;
+        source.close();
+      },
+    };
+  };
+}
+
+function globalEventSource(): EventSourceConstructor {
+  const Source = (globalThis as { EventSource?: EventSourceConstructor })
+    .EventSource;
+  if (!Source)
+    throw new Error(
+      "no EventSource here: pass one (the `eventsource` package in Node)",
+    );
+  return Source;
+}
+
+function parseRelayed(data: unknown): RelayedDocUpdate | null {
+  if (typeof data !== "string") return null;
+  try {
+    const value: unknown = JSON.parse(data);
+    if (typeof value !== "object" || value === null) return null;
+    const { id, clientId, update } = value as Record<string, unknown>;
+    return typeof id === "string" &&
+      typeof clientId === "string" &&
+      typeof update === "string"
+      ? { id, clientId, update }
+      : null;
+  } catch {
+    return null;
+  }
+}
