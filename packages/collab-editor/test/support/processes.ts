@@ -34,9 +34,9 @@ export function startServerProcess(options: {
     process.execPath,
     [...(options.nodeArgs ?? []), "--import", "tsx", ...options.args],
     {
-    cwd: resolve(repoRoot, options.dir),
-    env: options.env ?? {},
-    stdio: ["ignore", "pipe", "inherit"],
+      cwd: resolve(repoRoot, options.dir),
+      env: options.env ?? {},
+      stdio: ["ignore", "pipe", "inherit"],
     },
   );
   const exited = new Promise<void>((resolve) => {
