@@ -20,6 +20,7 @@ import type { Pgoutput } from "pg-logical-replication";
 
 import type { Logger } from "../logger";
 import type { ReplicationConnection } from "./connection";
+import type { OpenTransaction } from "./setup";
 import type {
   RelationInfo,
   RowChange,
@@ -114,7 +115,7 @@ export class ReplicationStream {
   private wake: (() => void) | undefined;
   private publicationQueue: Promise<void> = Promise.resolve();
   /** Tables that joined the publication, and the transactions open then still awaited. */
-  private readonly unsettled = new Map<string, bigint[]>();
+  private readonly unsettled = new Map<string, OpenTransaction[]>();
 
   constructor(
     private readonly admin: pg.Pool,
@@ -483,7 +484,10 @@ export class ReplicationStream {
     if (!open) return;
     this.options.logger.info(
       "table joined the publication: its snapshot waits for the transactions open then",
-      { table: `${table.schema}.${table.name}`, xids: open.map(String) },
+      {
+        table: `${table.schema}.${table.name}`,
+        xids: open.map(({ xid }) => xid),
+      },
     );
     const running = await waitForTransactions(
       this.admin,
@@ -496,7 +500,7 @@ export class ReplicationStream {
     }
     this.unsettled.set(key, running);
     throw new ReplicationSetupError(
-      `"${table.schema}"."${table.name}" has just joined the publication and transactions open since then (xids ${running.join(", ")}) may have written to it: its shapes wait for them to end`,
+      `"${table.schema}"."${table.name}" has just joined the publication and transactions open since then (xids ${running.map(({ xid }) => xid).join(", ")}) may have written to it: its shapes wait for them to end`,
     );
   }
 

@@ -120,7 +120,7 @@ export async function openSlot(
  * whole old rows. Setting REPLICA IDENTITY FULL takes a lock, so it is tried with a short
  * lock timeout rather than queueing behind open transactions.
  *
- * Returns the transactions of this database in progress right after the table joined the
+ * Returns the transactions of this database open right after the table joined the
  * publication (none if it was in it already). Logical decoding never sends what they wrote to
  * the table before that moment, and a snapshot taken while they are open does not see it
  * either: a shape snapshotted then would lack those rows for good (its clients later get
@@ -131,7 +131,7 @@ export async function publishTable(
   admin: pg.Pool,
   publicationName: string,
   table: { schema: string; name: string; replicaIdentityFull: boolean },
-): Promise<bigint[]> {
+): Promise<OpenTransaction[]> {
   const qualified = `"${table.schema.replaceAll('"', '""')}"."${table.name.replaceAll('"', '""')}"`;
   const client = await admin.connect();
   try {
@@ -160,42 +160,50 @@ export async function publishTable(
       if (isDuplicate(error)) return [];
       throw error;
     }
-    // Transactions of other databases cannot write to the table. Without pg_read_all_stats
-    // another role's sessions show no xid: those are kept, as they may be this database's.
-    const open = await client.query<{ xid: string }>(
-      `SELECT x::text AS xid FROM pg_snapshot_xip(pg_current_snapshot()) AS x
-        WHERE NOT EXISTS (SELECT 1 FROM pg_stat_activity a
-                           WHERE a.backend_xid = xid(x) AND a.datname <> current_database())`,
+    // Every session's xid, not `pg_current_snapshot()`'s xip: that lists only xids below the
+    // latest completed one + 1, and a writer that took its xid after this ALTER's did is above.
+    // Other databases' transactions cannot write to the table.
+    const open = await client.query<OpenTransaction>(
+      `SELECT pid, backend_xid::text AS xid FROM pg_stat_activity
+        WHERE datname = current_database() AND backend_xid IS NOT NULL
+          AND pid <> pg_backend_pid()`,
     );
-    return open.rows.map((row) => BigInt(row.xid));
+    return open.rows;
   } finally {
     await client.query("RESET lock_timeout").catch(() => undefined);
     client.release();
   }
 }
 
+/** A session's transaction that held an xid: it ends when the session shows another or none. */
+export interface OpenTransaction {
+  pid: number;
+  xid: string;
+}
+
 /**
- * Resolves once none of `xids` (xid8) is in progress any more, or after `timeoutMs` with those
- * that still are. Polled: Postgres offers no way to wait for another session's transaction
- * without taking a lock that would hold up every writer of the table meanwhile.
+ * Resolves once none of `transactions` is open any more, or after `timeoutMs` with those that
+ * still are. Polled: Postgres offers no way to wait for another session's transaction without
+ * taking a lock that would hold up every writer of the table meanwhile.
  */
 export async function waitForTransactions(
   admin: pg.Pool,
-  xids: readonly bigint[],
+  transactions: readonly OpenTransaction[],
   timeoutMs: number,
-): Promise<bigint[]> {
+): Promise<OpenTransaction[]> {
   const deadline = performance.now() + timeoutMs;
-  let running = [...xids];
-  while (running.length > 0) {
-    const { rows } = await admin.query<{ xid: string }>(
-      "SELECT x::text AS xid FROM unnest($1::xid8[]) AS x WHERE pg_xact_status(x) = 'in progress'",
-      [running.map(String)],
+  let open = [...transactions];
+  while (open.length > 0) {
+    const { rows } = await admin.query<OpenTransaction>(
+      "SELECT pid, backend_xid::text AS xid FROM pg_stat_activity WHERE pid = ANY($1::int[])",
+      [open.map((transaction) => transaction.pid)],
     );
-    running = rows.map((row) => BigInt(row.xid));
-    if (running.length === 0 || performance.now() >= deadline) break;
+    const now = new Set(rows.map(({ pid, xid }) => `${pid}:${xid}`));
+    open = open.filter(({ pid, xid }) => now.has(`${pid}:${xid}`));
+    if (open.length === 0 || performance.now() >= deadline) break;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-  return running;
+  return open;
 }
 
 /**
