@@ -1,4 +1,5 @@
 import { PrismaPg } from "@prisma/adapter-pg";
+import pg from "pg";
 
 import { PrismaClient } from "./generated/prisma/client";
 import { createStatementNamer } from "./statement-names";
@@ -26,21 +27,33 @@ export function createDb(
   options: CreateDbOptions = {},
 ): Db {
   const prepared = options.preparedStatements ?? 1000;
-  return new PrismaClient({
+  // Ours, not the adapter's own: transactions that need nothing of Prisma take a connection
+  // straight from it (`runDirectWithTxid`).
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max: options.max,
+    Client: TransactionAwareClient,
+  });
+  // An idle connection whose server went away (a restart): the pool drops it. Prisma listens
+  // too, but only once it has connected.
+  pool.on("error", () => undefined);
+  const db = new PrismaClient({
     // Without it (NODE_ENV not "production") Prisma captures a stack trace on every call, to
     // point error messages at the calling line: CPU on the hot path for a nicer message.
     errorFormat: "minimal",
-    adapter: new PrismaPg(
-      {
-        connectionString: databaseUrl,
-        max: options.max,
-        Client: TransactionAwareClient,
-      },
-      {
-        // An empty name means an unnamed statement to pg (it tests the name for truthiness).
-        statementNameGenerator:
-          prepared > 0 ? createStatementNamer(prepared) : undefined,
-      },
-    ),
+    adapter: new PrismaPg(pool, {
+      // An empty name means an unnamed statement to pg (it tests the name for truthiness).
+      statementNameGenerator:
+        prepared > 0 ? createStatementNamer(prepared) : undefined,
+      // `$disconnect()` ends it, as it would the adapter's own.
+      disposeExternalPool: true,
+    }),
   });
+  pools.set(db, pool);
+  return db;
 }
+
+const pools = new WeakMap<Db, pg.Pool>();
+
+/** The pg pool under a `createDb` client (none under another `PrismaClient`). */
+export const poolOf = (db: Db): pg.Pool | undefined => pools.get(db);

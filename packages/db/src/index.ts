@@ -1,6 +1,11 @@
 export { createDb } from "./client";
 export type { Db, CreateDbOptions } from "./client";
-export { LOCK_NAMESPACE, runWithTxid, withTxid } from "./with-txid";
+export {
+  LOCK_NAMESPACE,
+  runDirectWithTxid,
+  runWithTxid,
+  withTxid,
+} from "./with-txid";
 export { argsDigest } from "./args-digest";
 export type {
   AtCommit,

@@ -99,6 +99,20 @@ export function withTransactionSlot<T>(slot: TransactionSlot, fn: () => T): T {
   return waitingSlot.run(slot, fn);
 }
 
+/**
+ * Opens `slot`'s transaction on a connection taken from the pool without Prisma: its `BEGIN`
+ * (with `beginWith`) travels with the first statement, and `connection.query("COMMIT")` or
+ * `"ROLLBACK"` ends it as Prisma's would.
+ */
+export function beginOnConnection(
+  connection: pg.Client,
+  slot: TransactionSlot & { beginWith: BeginWith },
+): void {
+  slot.connection = connection;
+  slot.beginDeferred = true;
+  slotOfConnection.set(connection, slot);
+}
+
 function textOf(config: unknown): string | undefined {
   if (typeof config === "string") return config;
   if (typeof config === "object" && config !== null) {

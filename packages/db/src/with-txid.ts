@@ -2,8 +2,14 @@ import { escapeLiteral } from "pg";
 
 import type { Db } from "./client";
 import type { Prisma } from "./generated/prisma/client";
+import type { BeginWith } from "./transaction-connection";
+import { poolOf } from "./client";
 import { isRetryableTransactionError } from "./errors";
-import { TransactionSlot, withTransactionSlot } from "./transaction-connection";
+import {
+  beginOnConnection,
+  TransactionSlot,
+  withTransactionSlot,
+} from "./transaction-connection";
 
 /** A Postgres transaction id as Electric reports it in `txids`: the 32-bit xid. */
 export type Txid = number;
@@ -94,18 +100,7 @@ export async function runWithTxid<T>(
   options: WithTxidOptions = {},
 ): Promise<{ data: T; txid: Txid }> {
   const maxAttempts = options.maxAttempts ?? 4;
-  // One round trip for both: the locks do not change the txid, and waiting for them before
-  // `fn` reads anything is what serialises same-key transactions. Postgres evaluates the
-  // select list left to right: the locks are taken in the order given.
-  const txidSql = [
-    `SELECT pg_current_xact_id()::xid::text AS txid`,
-    ...[options.lockKey ?? []]
-      .flat()
-      .map(
-        (key, index) =>
-          `pg_advisory_xact_lock(${LOCK_NAMESPACE}, hashtext(${escapeLiteral(key)}))::text AS locked_${index}`,
-      ),
-  ].join(", ");
+  const txidSql = txidStatement(options.lockKey);
   for (let attempt = 1; ; attempt++) {
     // Sent with BEGIN and the transaction's first statement in one round trip, unless an
     // isolation level must come first (Prisma sets it in a statement of its own after BEGIN).
@@ -157,6 +152,90 @@ export async function runWithTxid<T>(
       await sleep(backoffMs(attempt));
     }
   }
+}
+
+/**
+ * `runWithTxid` for a callback that needs nothing of Prisma (its statements all go through
+ * `query` and `atCommit`): the transaction takes a connection straight from the pool, without
+ * Prisma's interactive-transaction machinery (≈ 0.4 ms of CPU and 0.6 ms of latency per
+ * transaction on the dev VM). Same retries and locks; there is no Prisma `timeout`. On a client
+ * not made by `createDb` it is `runWithTxid`.
+ */
+export async function runDirectWithTxid<T>(
+  db: Db,
+  fn: (query: TxQuery, atCommit?: AtCommit) => Promise<T>,
+  options: Pick<WithTxidOptions, "lockKey" | "maxAttempts"> = {},
+): Promise<{ data: T; txid: Txid }> {
+  const pool = poolOf(db);
+  if (!pool)
+    return runWithTxid(
+      db,
+      (_tx, query, atCommit) => fn(query, atCommit),
+      options,
+    );
+  const maxAttempts = options.maxAttempts ?? 4;
+  const txidSql = txidStatement(options.lockKey);
+  for (let attempt = 1; ; attempt++) {
+    let txid: string | undefined;
+    const slot = new TransactionSlot({
+      sql: txidSql,
+      onRows: (rows) => (txid = String(rows[0]?.txid)),
+    });
+    const connection = await pool.connect();
+    // A checked-out connection's failure (the server went away) comes as its statement's
+    // error too; unheard, the event would end the process.
+    let broken: Error | undefined;
+    const onError = (error: Error) => (broken = error);
+    connection.on("error", onError);
+    try {
+      beginOnConnection(
+        connection,
+        slot as TransactionSlot & { beginWith: BeginWith },
+      );
+      const data = await fn(
+        (sql, values, name) => slot.query(sql, values, name),
+        (sql, values, name) => (slot.commitWith = { sql, values, name }),
+      );
+      await connection.query("COMMIT");
+      const id = Number(txid);
+      if (!Number.isInteger(id) || id <= 0)
+        throw new Error("runDirectWithTxid: could not read the transaction id");
+      return { data, txid: id };
+    } catch (caught) {
+      // A failed commit statement: its own error (the COMMIT round trip rolled back).
+      const error = slot.commitFailure ?? caught;
+      if (!slot.closed)
+        await connection.query("ROLLBACK").catch((failed: unknown) => {
+          broken ??=
+            failed instanceof Error ? failed : new Error(String(failed));
+        });
+      if (attempt >= maxAttempts || !isRetryableTransactionError(error))
+        throw error;
+      await sleep(backoffMs(attempt));
+    } finally {
+      connection.removeListener("error", onError);
+      // A broken connection is destroyed, not handed to the next transaction.
+      connection.release(broken);
+    }
+  }
+}
+
+/**
+ * `BEGIN`'s companion statement: the txid, then the advisory locks. One round trip for both:
+ * the locks do not change the txid, and waiting for them before anything is read is what
+ * serialises same-key transactions. Postgres evaluates the select list left to right: the
+ * locks are taken in the order given.
+ */
+function txidStatement(lockKey: WithTxidOptions["lockKey"]): string {
+  return [
+    `SELECT pg_current_xact_id()::xid::text AS txid`,
+    ...[lockKey ?? []]
+      .flat()
+      .map(
+        (key, index) =>
+          `pg_advisory_xact_lock(${LOCK_NAMESPACE}, hashtext(${escapeLiteral(key)}))::text AS locked_${index}`,
+      ),
+  ].join(", ");
 }
 
 /** 2, 4, 8 … ms plus jitter, so two transactions that collided do not collide again. */

@@ -7,7 +7,13 @@
 import { describe, expect, it } from "vitest";
 
 import type { Db, TxClient, TxQuery } from "../src";
-import { createDb, runWithTxid, sqlStateOf, withTxid } from "../src";
+import {
+  createDb,
+  runDirectWithTxid,
+  runWithTxid,
+  sqlStateOf,
+  withTxid,
+} from "../src";
 import { test } from "./fixture";
 
 let db: Db;
@@ -348,5 +354,87 @@ describe("withTxid's direct statements", () => {
     } finally {
       await impatient.$disconnect();
     }
+  });
+});
+
+describe("runDirectWithTxid (no Prisma transaction)", () => {
+  const write = (query: TxQuery, name: string) =>
+    query<{ id: string; xid: string }>(
+      `INSERT INTO projects (id, name, owner_id) VALUES (gen_random_uuid(), $1, $2::uuid)
+       RETURNING id::text AS id, pg_current_xact_id()::xid::text AS xid`,
+      [name, ownerId],
+    );
+
+  it("commits the statements in one transaction under its lock and returns its txid, for 40 concurrent calls", async () => {
+    const results = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        runDirectWithTxid(
+          db,
+          async (query, atCommit) => {
+            const [row] = await write(query, `direct ${i}`);
+            atCommit?.(`UPDATE projects SET name = $1 WHERE id = $2::uuid`, [
+              `direct ${i} committed`,
+              row?.id ?? "",
+            ]);
+            return row;
+          },
+          { lockKey: `client-${i % 5}` },
+        ),
+      ),
+    );
+    for (const [i, { data, txid }] of results.entries()) {
+      expect(txid).toBe(Number(data?.xid));
+      expect(txid).toBe(await xminOf(data?.id ?? ""));
+      expect(
+        await db.project.count({ where: { name: `direct ${i} committed` } }),
+      ).toBe(1);
+    }
+  });
+
+  test("rolls back a failed handler or commit statement, rejects with its error and leaves the pool usable", async ({
+    database,
+  }) => {
+    const single = createDb(database.url, { max: 1 });
+    // The pool's only connection, next used by Prisma: out of the failed transaction, its
+    // write commits alone.
+    const prismaWrites = async (name: string) => {
+      const { data, txid } = await withTxid(single, (tx) =>
+        tx.project.create({ data: { name, ownerId }, select: { id: true } }),
+      );
+      expect(txid).toBe(await xminOf(data.id));
+    };
+    try {
+      const thrown = await runDirectWithTxid(single, async (query) => {
+        await write(query, "direct rolled back");
+        throw new Error("handler failed");
+      }).catch((error: unknown) => error);
+      expect(thrown).toMatchObject({ message: "handler failed" });
+      await prismaWrites("after a failed handler");
+      const failure = await runDirectWithTxid(
+        single,
+        async (query, atCommit) => {
+          await write(query, "direct commit failed");
+          atCommit?.(`SELECT 1 / 0`);
+        },
+      ).catch((error: unknown) => error);
+      expect(sqlStateOf(failure)).toBe("22012");
+      await prismaWrites("after a failed commit");
+      expect(
+        await db.project.count({
+          where: {
+            name: { in: ["direct rolled back", "direct commit failed"] },
+          },
+        }),
+      ).toBe(0);
+    } finally {
+      await single.$disconnect();
+    }
+  });
+
+  it("is runWithTxid on a client not made by createDb", async () => {
+    const { data, txid } = await runDirectWithTxid(plainDb, async (query) =>
+      write(query, "direct via Prisma"),
+    );
+    expect(txid).toBe(await xminOf(data[0]?.id ?? ""));
   });
 });

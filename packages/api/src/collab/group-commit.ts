@@ -18,7 +18,7 @@ import type * as Y from "yjs";
 
 import type { Db, Txid, TxQuery } from "@repo/db";
 import type { CollabFieldKey, DocUpdateInput, ProjectRole } from "@repo/schema";
-import { argsDigest, runWithTxid } from "@repo/db";
+import { argsDigest, runDirectWithTxid } from "@repo/db";
 
 import type { SessionUser } from "../trpc";
 import type { BatchRow } from "./batch-store";
@@ -62,7 +62,7 @@ export interface BatchTiming {
   /** The calls (client and mutation id), in batch order, and how many were written. */
   calls: { clientId: string; mutationId: number }[];
   written: number;
-  /** `writeBatch` entered; the transaction's callback started (Prisma opened it, pool wait). */
+  /** `writeBatch` entered; the transaction's callback started (the pool's connection). */
   start: number;
   opened: number;
   /** Round trip 1 back (BEGIN, txid, locks, the read); the calls applied and rows built. */
@@ -94,9 +94,10 @@ export async function writeBatch(
     applied: NaN,
     rebuilt: false,
   };
-  const { data, txid } = await runWithTxid(
+  // All its statements are its own SQL: no Prisma transaction around them (runDirectWithTxid).
+  const { data, txid } = await runDirectWithTxid(
     db,
-    async (_tx, query, atCommit) => {
+    async (query, atCommit) => {
       timing.opened = performance.now();
       // Without the direct path the rows cannot travel with COMMIT: the usual path then.
       if (!atCommit) return calls.map(() => null);
