@@ -182,6 +182,19 @@ test("handleFollow streams a document's committed edits to a member, but not the
   // The writer's own update is not sent back: the next event after the open is the other's.
   expect(await readEvents(own, 2)).toEqual([": open", second]);
   await own.body?.cancel();
+  // A client that goes away (the request's signal) stops its follow too.
+  const aborter = new AbortController();
+  await runtime.handleFollow(
+    new Request(
+      `http://web.test/api/docs/follow?field=issues.description&row=${issueId}`,
+      {
+        headers: { authorization: `Bearer ${owner.token}` },
+        signal: aborter.signal,
+      },
+    ),
+  );
+  expect(runtime.collab.followers("issues.description", issueId)).toBe(2);
+  aborter.abort();
   await other.body?.cancel();
   expect(runtime.collab.followers("issues.description", issueId)).toBe(0);
 });
