@@ -8,6 +8,7 @@
 import { expect } from "vitest";
 
 import type { Logger } from "../src/logger";
+import type { Harness } from "./support/harness";
 import { createLogger } from "../src/logger";
 import { syncTest } from "./support/fixture";
 import { ourServerOnly } from "./support/harness";
@@ -25,6 +26,45 @@ const test = syncTest.override("serverOptions", {
   openWritersWaitMs: 1_000,
 });
 
+/**
+ * Inserts row 1 of `name` in a transaction left open, runs `meanwhile`, then has a follower
+ * request the table's shape and commits once the server either waits for that transaction (the
+ * fix) or has answered without it (before the fix: the snapshot lacked the row). Then writes
+ * row 2 and checks that the follower holds exactly the table, having seen no update of a row
+ * it lacked.
+ */
+async function followAcrossOpenWriter(
+  h: Harness,
+  name: string,
+  meanwhile: () => Promise<void>,
+): Promise<void> {
+  const open = await h.sql.connect();
+  let follower: Follower | undefined;
+  try {
+    await open.query("BEGIN");
+    await open.query(`INSERT INTO ${name} VALUES (1, 'written first')`);
+    await meanwhile();
+    const waiting = new Promise<void>((resolve) => (onWait = resolve));
+    follower = new Follower({ url: h.shapeUrl, params: { table: name } });
+    await Promise.race([
+      waiting,
+      follower.until((f) => f.upToDate >= 1, 10_000),
+    ]);
+    await open.query("COMMIT");
+    await h.write(`UPDATE ${name} SET note = 'updated' WHERE id = 1`);
+    await h.write(`INSERT INTO ${name} VALUES (2, 'written last')`);
+    await follower.until((f) => f.mirror.rows.has("2"), 10_000);
+    const { rows } = await h.sql.query(`SELECT id, note FROM ${name}`);
+    expect(follower.mirror.anomalies).toEqual([]);
+    expect(follower.mirror.compare(rows)).toEqual(NO_DIVERGENCE);
+  } finally {
+    follower?.stop();
+    // Nothing to undo once committed; ends the transaction if the test failed before.
+    await open.query("ROLLBACK").catch(() => undefined);
+    open.release();
+  }
+}
+
 test("a row written before its table joined the publication, by a transaction committed after the table's first shape was requested, reaches that shape", async ({
   h,
   table,
@@ -34,32 +74,7 @@ test("a row written before its table joined the publication, by a transaction co
   const late = await table(
     "late_rows (id int PRIMARY KEY, note text NOT NULL)",
   );
-  const open = await h.sql.connect();
-  let follower: Follower | undefined;
-  try {
-    await open.query("BEGIN");
-    await open.query("INSERT INTO late_rows VALUES (1, 'written first')");
-    const waiting = new Promise<void>((resolve) => (onWait = resolve));
-    follower = new Follower({ url: h.shapeUrl, params: { table: late } });
-    // Before the fix the snapshot was taken at once, without the row; now it waits for this
-    // transaction, which commits only after one or the other.
-    await Promise.race([
-      waiting,
-      follower.until((f) => f.upToDate >= 1, 10_000),
-    ]);
-    await open.query("COMMIT");
-    await h.write("UPDATE late_rows SET note = 'updated' WHERE id = 1");
-    await h.write("INSERT INTO late_rows VALUES (2, 'written last')");
-    await follower.until((f) => f.mirror.rows.has("2"), 10_000);
-    const { rows } = await h.sql.query("SELECT id, note FROM late_rows");
-    expect(follower.mirror.anomalies).toEqual([]);
-    expect(follower.mirror.compare(rows)).toEqual(NO_DIVERGENCE);
-  } finally {
-    follower?.stop();
-    // Nothing to undo once committed; ends the transaction if the test failed before.
-    await open.query("ROLLBACK").catch(() => undefined);
-    open.release();
-  }
+  await followAcrossOpenWriter(h, late, () => Promise.resolve());
 });
 
 test("a table's first shape answers 503 while such a transaction stays open, and the next request waits for it again", async ({
@@ -71,32 +86,11 @@ test("a table's first shape answers 503 while such a transaction stays open, and
   const slow = await table(
     "slow_rows (id int PRIMARY KEY, note text NOT NULL)",
   );
-  const open = await h.sql.connect();
-  let follower: Follower | undefined;
-  try {
-    await open.query("BEGIN");
-    await open.query("INSERT INTO slow_rows VALUES (1, 'written first')");
+  await followAcrossOpenWriter(h, slow, async () => {
     const refused = await fetch(
       h.shapeRequestUrl({ table: slow, offset: "-1" }),
     );
     expect(refused.status).toBe(503);
     expect(refused.headers.get("retry-after")).toBe("5");
-    // The table is in the publication now; the transaction is still open.
-    const waiting = new Promise<void>((resolve) => (onWait = resolve));
-    follower = new Follower({ url: h.shapeUrl, params: { table: slow } });
-    await Promise.race([
-      waiting,
-      follower.until((f) => f.upToDate >= 1, 10_000),
-    ]);
-    await open.query("COMMIT");
-    await h.write("INSERT INTO slow_rows VALUES (2, 'written last')");
-    await follower.until((f) => f.mirror.rows.has("2"), 10_000);
-    const { rows } = await h.sql.query("SELECT id, note FROM slow_rows");
-    expect(follower.mirror.anomalies).toEqual([]);
-    expect(follower.mirror.compare(rows)).toEqual(NO_DIVERGENCE);
-  } finally {
-    follower?.stop();
-    await open.query("ROLLBACK").catch(() => undefined);
-    open.release();
-  }
+  });
 });
