@@ -396,6 +396,30 @@ describe("the tracker in two browsers", { timeout: 60_000 }, () => {
       },
       { timeoutMs: 30_000, intervalMs: 250, describe: () => String(aliceText) },
     );
+
+    // The relay delivers through the app (its route handler behind the HTTP/2 front): Bob's
+    // next keystroke reaches an EventSource on A's session as an event.
+    const watcher = await alice.page.context().newPage();
+    await watcher.goto(alice.page.url());
+    await watcher.evaluate(async (url) => {
+      const page = window as unknown as { relayed: string[] };
+      page.relayed = [];
+      const source = new EventSource(url);
+      source.onmessage = (event: MessageEvent<string>) =>
+        page.relayed.push(event.data);
+      await new Promise((resolve) => (source.onopen = resolve));
+    }, `/api/docs/follow?field=issues.description&row=${issueId}`);
+    await typeInDescription(bob.page, "!");
+    const relayedUpdate = await watcher.waitForFunction(
+      () => (window as unknown as { relayed: string[] }).relayed[0],
+      undefined,
+      { timeout: 10_000 },
+    );
+    const event = JSON.parse(String(await relayedUpdate.jsonValue())) as {
+      update?: unknown;
+    };
+    expect(typeof event.update).toBe("string");
+    await watcher.close();
   });
 
   it("B does not see a project it is not a member of, not even by its address", async () => {
