@@ -19,10 +19,11 @@
  * `--writers=4,8,16` (empty: none),
  * `--fsync=off` (the settings of runs before 2026-11-30 17:00: fsync off, synchronous_commit on;
  * for comparing with them only), `--breakdown` (per row, where the calls' time went and what
- * the slowest 1 % overlapped: see breakdown.ts).
+ * the slowest 1 % overlapped: see breakdown.ts), `--trace=<path>` (default
+ * `../shared/data/editing-traces/automerge-paper.json.gz` beside the repo).
  */
 import { randomBytes, randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -49,13 +50,14 @@ const { values: flags } = parseArgs({
     writers: { type: "string", default: "4,8,16" },
     fsync: { type: "string", default: "on" },
     breakdown: { type: "boolean", default: false },
+    trace: { type: "string" },
   },
 });
 const root = fileURLToPath(new URL("../../../", import.meta.url));
-const TRACE = join(
-  root,
-  "../shared/data/editing-traces/automerge-paper.json.gz",
-);
+/** The trace is not in the repo: it sits in `../shared` beside it, or wherever `--trace` says. */
+const TRACE =
+  flags.trace ??
+  join(root, "../shared/data/editing-traces/automerge-paper.json.gz");
 const FIELD = "issues.description";
 
 interface Trace {
@@ -122,6 +124,10 @@ function traceUpdates(trace: Trace, size: number) {
 }
 
 async function main() {
+  if (!existsSync(TRACE))
+    throw new Error(
+      `the B4 trace is not at ${TRACE}: pass --trace=<path of automerge-paper.json.gz>`,
+    );
   const trace = JSON.parse(gunzipSync(readFileSync(TRACE)).toString()) as Trace;
   const client = traceUpdates(trace, Number(flags.batch));
   const count =
