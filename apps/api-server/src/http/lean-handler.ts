@@ -35,9 +35,8 @@ interface JsonRequest {
 
 /** Whether `handleLean` can serve this request (else: the standalone adapter). */
 export function isLeanRequest(req: IncomingMessage): boolean {
-  // A subscription is an SSE response that stays open: the adapter streams it.
-  if (req.method === "GET")
-    return !req.headers.accept?.includes("text/event-stream");
+  // Every GET is a query (the router has no subscriptions).
+  if (req.method === "GET") return true;
   if (req.method !== "POST") return false;
   const type = req.headers["content-type"];
   return (

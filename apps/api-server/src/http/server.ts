@@ -51,7 +51,7 @@ export function createApiHttpServer(
       void runtime.serveFollow(req, res);
       return;
     }
-    if (isLeanRequest(req) && req.method === "GET") {
+    if (req.method === "GET") {
       void serveLean(req, res, undefined);
       return;
     }
