@@ -100,17 +100,19 @@ export function withTransactionSlot<T>(slot: TransactionSlot, fn: () => T): T {
 }
 
 /**
- * Opens `slot`'s transaction on a connection taken from the pool without Prisma: its `BEGIN`
- * (with `beginWith`) travels with the first statement, and `connection.query("COMMIT")` or
+ * A transaction on a connection taken from the pool without Prisma: its `BEGIN` (with
+ * `beginWith`) travels with the first statement, and `connection.query("COMMIT")` or
  * `"ROLLBACK"` ends it as Prisma's would.
  */
-export function beginOnConnection(
+export function slotOnConnection(
   connection: pg.Client,
-  slot: TransactionSlot & { beginWith: BeginWith },
-): void {
+  beginWith: BeginWith,
+): TransactionSlot {
+  const slot = new TransactionSlot(beginWith);
   slot.connection = connection;
   slot.beginDeferred = true;
   slotOfConnection.set(connection, slot);
+  return slot;
 }
 
 function textOf(config: unknown): string | undefined {

@@ -2,11 +2,10 @@ import { escapeLiteral } from "pg";
 
 import type { Db } from "./client";
 import type { Prisma } from "./generated/prisma/client";
-import type { BeginWith } from "./transaction-connection";
 import { poolOf } from "./client";
 import { isRetryableTransactionError } from "./errors";
 import {
-  beginOnConnection,
+  slotOnConnection,
   TransactionSlot,
   withTransactionSlot,
 } from "./transaction-connection";
@@ -177,21 +176,17 @@ export async function runDirectWithTxid<T>(
   const txidSql = txidStatement(options.lockKey);
   for (let attempt = 1; ; attempt++) {
     let txid: string | undefined;
-    const slot = new TransactionSlot({
+    const connection = await pool.connect();
+    const slot = slotOnConnection(connection, {
       sql: txidSql,
       onRows: (rows) => (txid = String(rows[0]?.txid)),
     });
-    const connection = await pool.connect();
     // A checked-out connection's failure (the server went away) comes as its statement's
     // error too; unheard, the event would end the process.
     let broken: Error | undefined;
     const onError = (error: Error) => (broken = error);
     connection.on("error", onError);
     try {
-      beginOnConnection(
-        connection,
-        slot as TransactionSlot & { beginWith: BeginWith },
-      );
       const data = await fn(
         (sql, values, name) => slot.query(sql, values, name),
         (sql, values, name) => (slot.commitWith = { sql, values, name }),
