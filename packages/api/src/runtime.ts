@@ -143,6 +143,13 @@ export function createApiRuntime(options: ApiRuntimeOptions): ApiRuntime {
     if (error.code === "INTERNAL_SERVER_ERROR")
       onInternalError(path, error.cause ?? error);
   };
+  // The database is away while a follow opens: logged, 503; the client follows again later
+  // and the log's shape fills in meanwhile.
+  const followFailed = (error: unknown) =>
+    onInternalError(
+      FOLLOW_PATH,
+      error instanceof Error ? error : new Error(String(error)),
+    );
   const createContext = (headers: Headers) =>
     createTRPCContext({ db, headers, resolveSession });
   let jobs: BackgroundJobs | undefined;
@@ -158,17 +165,18 @@ export function createApiRuntime(options: ApiRuntimeOptions): ApiRuntime {
     onError,
     handleAuth,
     handleShape,
-    handleFollow: async (request) =>
-      followResponse(await createContext(request.headers), request),
+    handleFollow: (request) =>
+      createContext(request.headers)
+        .then((ctx) => followResponse(ctx, request))
+        .catch((error: unknown) => {
+          followFailed(error);
+          return new Response(null, { status: 503 });
+        }),
     serveFollow: (req, res) =>
       createContext(toHeaders(req.headers))
         .then((ctx) => serveFollow(ctx, req, res))
         .catch((error: unknown) => {
-          // The database is away: the client follows again later (the shape fills in).
-          onInternalError(
-            FOLLOW_PATH,
-            error instanceof Error ? error : new Error(String(error)),
-          );
+          followFailed(error);
           if (res.headersSent) res.destroy();
           else res.writeHead(503).end();
         }),

@@ -215,3 +215,24 @@ async function readEvents(response: Response, count: number) {
   reader.releaseLock();
   return events();
 }
+
+test("handleFollow answers 503 when the database is away, and logs why", async () => {
+  const logged: string[] = [];
+  const away = createApiRuntime({
+    // Nothing listens on port 1.
+    databaseUrl: "postgres://kit:kit@127.0.0.1:1/kit",
+    onInternalError: (path) => logged.push(String(path)),
+  });
+  try {
+    const response = await away.handleFollow(
+      new Request(
+        `http://web.test/api/docs/follow?field=issues.description&row=${newId()}`,
+        { headers: { authorization: "Bearer no-such-session" } },
+      ),
+    );
+    expect(response.status).toBe(503);
+    expect(logged).toEqual(["/docs/follow"]);
+  } finally {
+    await away.close();
+  }
+});
