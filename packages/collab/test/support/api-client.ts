@@ -1,16 +1,19 @@
 /**
  * A Node client of the api as one user: tRPC over HTTP, and the relay of committed edits
- * (`/docs/follow`) over SSE with the `eventsource` package (Node 20 has no EventSource), the
- * bearer token on both. For the collab tests and the keystroke bench (`@repo/collab/testing`).
+ * (`/docs/follow`) over SSE, the bearer token on both. Both run on `node:http` (`nodeFetch`,
+ * `NodeEventSource`) rather than Node's fetch, which cost the keystroke bench's clients much
+ * of their CPU. For the collab tests and the keystroke bench (`@repo/collab/testing`).
  */
 import { createTRPCClient, httpLink } from "@trpc/client";
-import { EventSource } from "eventsource";
 import superjson from "superjson";
 
 import type { AppRouter } from "@repo/api";
 
 import type { FollowDoc } from "../../src";
+import type { NodeEventSourceInit } from "./node-event-source";
 import { sseFollow } from "../../src";
+import { NodeEventSource } from "./node-event-source";
+import { nodeFetch } from "./node-http";
 
 export function apiClient(url: string, token: string) {
   return createTRPCClient<AppRouter>({
@@ -19,6 +22,7 @@ export function apiClient(url: string, token: string) {
         url,
         transformer: superjson,
         headers: { authorization: `Bearer ${token}` },
+        fetch: nodeFetch,
       }),
     ],
   });
@@ -26,14 +30,11 @@ export function apiClient(url: string, token: string) {
 
 /** The api server's relay at `url` (its base URL) as `token`'s user: a provider's `follow`. */
 export function apiFollow(url: string, token: string): FollowDoc {
+  const init: NodeEventSourceInit = {
+    headers: { authorization: `Bearer ${token}` },
+  };
   return sseFollow(`${url}/docs/follow`, {
-    EventSource,
-    init: {
-      fetch: (input: string | URL, init?: RequestInit) =>
-        fetch(input, {
-          ...init,
-          headers: { ...init?.headers, authorization: `Bearer ${token}` },
-        }),
-    },
+    EventSource: NodeEventSource,
+    init,
   });
 }
