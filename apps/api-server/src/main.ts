@@ -10,11 +10,13 @@
  * With several workers they share the port (the primary hands out connections) and one pg pool
  * each; the write path is multi-process safe (per-client advisory lock, log ordering in SQL).
  * The primary runs the pruning job; with one worker the server process runs it itself.
+ * `ELECTRIC_URL` + `ELECTRIC_SECRET` in the environment make the relay of collaborative edits
+ * complete (each worker reads the followed documents' logs from Electric).
  */
 import cluster from "node:cluster";
 import { parseArgs } from "node:util";
 
-import type { ApiRuntime } from "@repo/api";
+import type { ApiRuntime, ElectricOptions } from "@repo/api";
 import { createApiRuntime } from "@repo/api";
 
 import { createApiHttpServer } from "./http/server";
@@ -37,6 +39,17 @@ if (!databaseUrl || !Number.isInteger(workers) || workers < 1) {
       "[--log-retention-days n] [--prune-every-minutes n]",
   );
   process.exit(2);
+}
+
+/**
+ * `ELECTRIC_URL` and `ELECTRIC_SECRET` (and Electric Cloud's `ELECTRIC_SOURCE_ID`): the relay of
+ * collaborative edits then reads each followed document's log, so it carries every commit.
+ */
+function electricFromEnv(): ElectricOptions | undefined {
+  const { ELECTRIC_URL: url, ELECTRIC_SECRET: secret } = process.env;
+  if (!url || !secret) return undefined;
+  const sourceId = process.env.ELECTRIC_SOURCE_ID;
+  return { url, secret, ...(sourceId && { sourceId }) };
 }
 
 function startPruning(runtime: ApiRuntime) {
@@ -91,6 +104,7 @@ if (workers > 1 && cluster.isPrimary) {
     databaseUrl,
     pool: values.pool ? Number(values.pool) : undefined,
     onInternalError: values.quiet ? () => undefined : undefined,
+    electric: electricFromEnv(),
   });
   if (workers === 1) startPruning(runtime);
   const server = createApiHttpServer(runtime);

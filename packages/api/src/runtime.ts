@@ -35,6 +35,8 @@ import { createBearerSessionResolver } from "./auth/session";
 import { createCollabServer, startCompaction } from "./collab";
 import { followResponse } from "./collab/follow-http";
 import { FOLLOW_PATH, serveFollow } from "./collab/follow-node";
+import { electricLogFeed } from "./collab/log-feed";
+import { feedRelay } from "./collab/relay";
 import { limitBody } from "./http/limit-body";
 import { toHeaders } from "./http/node-headers";
 import { startMutationLogPruning } from "./jobs/prune-mutation-log";
@@ -52,7 +54,10 @@ export interface ApiRuntimeOptions {
   sessionCacheMs?: number;
   /** Sign-in (better-auth): without it, only bearer tokens resolve and `handleAuth` is 404. */
   auth?: AuthOptions;
-  /** Where the shape proxy reads: without it, `handleShape` answers 503. */
+  /**
+   * Where the shape proxy reads, and the relay of collaborative edits (its feed of every
+   * commit): without it, `handleShape` answers 503 and the relay carries this process' commits.
+   */
   electric?: ElectricOptions;
   /**
    * Failures a client only sees as INTERNAL_SERVER_ERROR, with their cause (SQL included: keep
@@ -125,6 +130,8 @@ export interface ApiRuntime {
 
 export function createApiRuntime(options: ApiRuntimeOptions): ApiRuntime {
   const db = createDb(options.databaseUrl, { max: options.pool });
+  // Followers of a collaborative field then get every commit, this process' or not.
+  if (options.electric) feedRelay(db, electricLogFeed(options.electric));
   const resolveSession = createBearerSessionResolver(db, {
     cacheMs: options.sessionCacheMs,
     secret: options.auth?.secret,

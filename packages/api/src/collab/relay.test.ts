@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { RelayedDocUpdate } from "@repo/schema";
 import { waitFor } from "@repo/test-support";
 
+import type { LogFeedHandlers } from "./log-feed";
 import type { FollowOptions } from "./relay";
 import { DocRelay } from "./relay";
 
@@ -16,15 +17,24 @@ const update = (id: number, clientId = "c"): RelayedDocUpdate => ({
 const event = (relayed: RelayedDocUpdate) =>
   `data: ${JSON.stringify(relayed)}\n\n`;
 
-/** A follower whose sink keeps what was written; `unread` is what it reports as unread. */
+/**
+ * A follower whose sink keeps what was written (its `ready` events apart); `unread` is what it
+ * reports as unread.
+ */
 function start(relay: DocRelay, options: Partial<FollowOptions> = {}) {
-  const sink = { writes: [] as string[], ended: false, unread: 0 };
+  const sink = {
+    writes: [] as string[],
+    ready: [] as string[],
+    ended: false,
+    unread: 0,
+  };
   const stop = relay.follow(
     FIELD,
     ROW,
     {
       write: (text) => {
-        sink.writes.push(text);
+        if (text.startsWith("event: ready\n")) sink.ready.push(text);
+        else sink.writes.push(text);
         return sink.unread;
       },
       end: () => {
@@ -103,5 +113,78 @@ describe("DocRelay", () => {
       `event: end\ndata: {"reason":"revoked"}\n\n`,
     );
     expect(relay.followerCount(FIELD, ROW)).toBe(0);
+  });
+
+  it("says it is not complete at once when it has no feed", () => {
+    const { sink } = start(new DocRelay());
+    expect(sink.ready).toEqual([`event: ready\ndata: {"complete":false}\n\n`]);
+  });
+});
+
+describe("DocRelay with a feed of the log", () => {
+  /** A feed the test drives: `feeds` holds each one started, with its handlers. */
+  function fakeFeed() {
+    const feeds: { handlers: LogFeedHandlers; stopped: boolean }[] = [];
+    const relay = new DocRelay((_key, _rowId, handlers) => {
+      const feed = { handlers, stopped: false };
+      feeds.push(feed);
+      return { stop: () => (feed.stopped = true) };
+    });
+    return { relay, feeds };
+  }
+
+  it("says it is complete only once the feed is live, and starts one feed per document", () => {
+    const { relay, feeds } = fakeFeed();
+    const first = start(relay);
+    const second = start(relay);
+    expect(feeds).toHaveLength(1);
+    expect(first.sink.ready).toEqual([]);
+    feeds[0]?.handlers.onLive();
+    const ready = `event: ready\ndata: {"complete":true}\n\n`;
+    expect(first.sink.ready).toEqual([ready]);
+    expect(second.sink.ready).toEqual([ready]);
+    expect(start(relay).sink.ready).toEqual([ready]);
+  });
+
+  it("delivers each update once, whichever of its commit and the feed brings it first", () => {
+    const { relay, feeds } = fakeFeed();
+    const { sink } = start(relay);
+    const feed = feeds[0]?.handlers;
+    feed?.onLive();
+    relay.publish(FIELD, ROW, [update(1)]);
+    feed?.onRows([update(1), update(2)]);
+    relay.publish(FIELD, ROW, [update(2), update(3)]);
+    feed?.onRows([update(3)]);
+    expect(sink.writes).toEqual([
+      event(update(1)),
+      event(update(2)),
+      event(update(3)),
+    ]);
+  });
+
+  it("ends every follower when the feed loses its place, and the next follow starts a new feed", () => {
+    const { relay, feeds } = fakeFeed();
+    const a = start(relay);
+    const b = start(relay);
+    feeds[0]?.handlers.onLive();
+    feeds[0]?.handlers.onLost(new Error("must-refetch"));
+    const lost = `event: end\ndata: {"reason":"lost"}\n\n`;
+    expect([a.sink.ended, b.sink.ended]).toEqual([true, true]);
+    expect(a.sink.writes.at(-1)).toBe(lost);
+    expect(feeds[0]?.stopped).toBe(true);
+    expect(relay.followerCount(FIELD, ROW)).toBe(0);
+    const c = start(relay);
+    expect(feeds).toHaveLength(2);
+    expect(c.sink.ready).toEqual([]);
+  });
+
+  it("stops the feed when the document's last follower leaves", () => {
+    const { relay, feeds } = fakeFeed();
+    const a = start(relay);
+    const b = start(relay);
+    a.stop();
+    expect(feeds[0]?.stopped).toBe(false);
+    b.stop();
+    expect(feeds[0]?.stopped).toBe(true);
   });
 });

@@ -4,11 +4,13 @@
  * reaching them only through logical replication, the sync server and the log's shape. Nothing
  * is relayed before COMMIT returns, so a peer never sees an edit Postgres could still lose.
  *
- * The relay is a shortcut, not the record: followers on other api processes, followers that
- * fall behind (their buffer overflows and the stream ends) and anything written outside this
- * process reach clients through the shape as before, and a client applying an update twice
- * (relay, then shape) is a no-op in Yjs. Why in memory and not LISTEN/NOTIFY: a notification
- * carries at most 8,000 bytes and takes a database-wide lock at commit.
+ * With a feed (log-feed.ts: this process reading the document's log shape from Electric), the
+ * relay also carries what other processes and scripts commit, whichever of the two paths brings
+ * an update first, once: followers are then told the relay is complete (`ready`), and need no
+ * shape of their own while they follow. Without one, the relay is a shortcut and followers keep
+ * the shape, the record (a client applying an update twice is a no-op in Yjs). Why in memory
+ * and not LISTEN/NOTIFY: a notification carries at most 8,000 bytes and takes a database-wide
+ * lock at commit.
  *
  * Each update is encoded once, as its SSE event, and the same text is written to every
  * follower but its writer (who has it already): per follower a relayed transaction costs one
@@ -18,6 +20,8 @@
  */
 import type { Db } from "@repo/db";
 import type { CollabFieldKey, RelayedDocUpdate } from "@repo/schema";
+
+import type { LogFeed } from "./log-feed";
 
 /** Where one follower's events go: its open HTTP response. */
 export interface FollowSink {
@@ -40,23 +44,49 @@ export interface FollowOptions {
   mayRead: () => Promise<boolean>;
 }
 
-/** Why the relay ended a stream: the last event it writes (`event: end`). */
-type FollowEnd = "overflow" | "revoked";
+/**
+ * Why the relay ended a stream: the last event it writes (`event: end`). `lost`: the feed lost
+ * its place, and the follower must load again.
+ */
+type FollowEnd = "overflow" | "revoked" | "lost";
 
-type Follower = (events: readonly EncodedUpdate[]) => void;
+type Follower = (events: readonly EncodedUpdate[] | "lost") => void;
 
 interface EncodedUpdate {
   clientId: string;
   event: string;
 }
 
+/** Ids the relay delivered recently, by when: an update comes from its commit and the feed. */
+const SEEN_MS = 60_000;
+
+/** One document followed on this process. */
+interface Followed {
+  followers: Set<Follower>;
+  /** Followers waiting for the feed to be live before their `ready`. */
+  waiting: Set<() => void>;
+  feed: { stop: () => void } | null;
+  live: boolean;
+  /** Delivered update ids → when, oldest first: the second of the two paths skips them. */
+  seen: Map<string, number>;
+}
+
 export class DocRelay {
-  private readonly followers = new Map<string, Set<Follower>>();
+  private readonly documents = new Map<string, Followed>();
+
+  /**
+   * `feed`: reads each followed document's log from Electric, so that the relay also carries
+   * what other processes commit (`ready` then says `complete: true`). Without it the relay
+   * carries this process' commits only and followers keep their shape.
+   */
+  constructor(private readonly feed?: LogFeed) {}
 
   /**
    * Streams the document's committed updates into `sink` until the returned stop is called,
    * the follower falls `maxBufferedBytes` behind or loses access (then `event: end`, and the
-   * sink ends).
+   * sink ends). First comes `event: ready` (`{ complete }`): from then on every update
+   * committed is sent (with a feed), so a follower that loads by state vector after it has
+   * the document and needs nothing else.
    */
   follow(
     key: CollabFieldKey,
@@ -65,17 +95,21 @@ export class DocRelay {
     options: FollowOptions,
   ): () => void {
     const id = relayKey(key, rowId);
-    let followers = this.followers.get(id);
-    if (!followers) this.followers.set(id, (followers = new Set()));
-    const registered = followers;
+    const followed = this.documents.get(id) ?? this.startFollowing(key, rowId);
     let stopped = false;
     const stop = () => {
       if (stopped) return;
       stopped = true;
       clearInterval(timer);
-      registered.delete(follower);
-      if (registered.size === 0 && this.followers.get(id) === registered)
-        this.followers.delete(id);
+      followed.followers.delete(follower);
+      followed.waiting.delete(ready);
+      if (
+        followed.followers.size === 0 &&
+        this.documents.get(id) === followed
+      ) {
+        followed.feed?.stop();
+        this.documents.delete(id);
+      }
     };
     const end = (reason: FollowEnd) => {
       if (stopped) return;
@@ -84,13 +118,20 @@ export class DocRelay {
       sink.end();
     };
     const follower: Follower = (events) => {
+      if (events === "lost") return end("lost");
       let text = "";
       for (const event of events)
         if (event.clientId !== options.clientId) text += event.event;
       if (text !== "" && sink.write(text) > options.maxBufferedBytes)
         end("overflow");
     };
-    registered.add(follower);
+    const ready = () =>
+      sink.write(
+        `event: ready\ndata: ${JSON.stringify({ complete: this.feed !== undefined })}\n\n`,
+      );
+    followed.followers.add(follower);
+    if (!this.feed || followed.live) ready();
+    else followed.waiting.add(ready);
     let recheckAt = Date.now() + options.recheckMs;
     const timer = setInterval(
       () => {
@@ -119,20 +160,64 @@ export class DocRelay {
     rowId: string,
     updates: readonly RelayedDocUpdate[],
   ): void {
-    if (updates.length === 0) return;
-    const followers = this.followers.get(relayKey(key, rowId));
-    if (!followers) return;
-    const events = updates.map((update) => ({
-      clientId: update.clientId,
-      event: `data: ${JSON.stringify(update)}\n\n`,
-    }));
-    for (const follower of followers) follower(events);
+    const followed = this.documents.get(relayKey(key, rowId));
+    if (followed) deliver(followed, updates);
   }
 
   /** Open follows of one document (for tests). */
   followerCount(key: CollabFieldKey, rowId: string): number {
-    return this.followers.get(relayKey(key, rowId))?.size ?? 0;
+    return this.documents.get(relayKey(key, rowId))?.followers.size ?? 0;
   }
+
+  private startFollowing(key: CollabFieldKey, rowId: string): Followed {
+    const followed: Followed = {
+      followers: new Set(),
+      waiting: new Set(),
+      feed: null,
+      live: false,
+      seen: new Map(),
+    };
+    this.documents.set(relayKey(key, rowId), followed);
+    followed.feed =
+      this.feed?.(key, rowId, {
+        onLive: () => {
+          followed.live = true;
+          for (const ready of followed.waiting) ready();
+          followed.waiting.clear();
+        },
+        onRows: (rows) => deliver(followed, rows),
+        // Rows may be missing: every follower's stream ends (it follows again and loads, its
+        // shape filling in meanwhile), and with the last the feed stops; the next follow
+        // starts a new one.
+        onLost: () => {
+          followed.live = false;
+          for (const follower of [...followed.followers]) follower("lost");
+        },
+      }) ?? null;
+    return followed;
+  }
+}
+
+/** Writes the updates not delivered yet (by the other path) to every follower. */
+function deliver(followed: Followed, updates: readonly RelayedDocUpdate[]) {
+  const now = Date.now();
+  const events: EncodedUpdate[] = [];
+  for (const update of updates) {
+    if (followed.seen.delete(update.id)) continue;
+    followed.seen.set(update.id, now);
+    events.push({
+      clientId: update.clientId,
+      event: `data: ${JSON.stringify(update)}\n\n`,
+    });
+  }
+  // Oldest first: what one path delivered and the other never will (written elsewhere, or
+  // no feed) is forgotten after a minute.
+  for (const [id, at] of followed.seen) {
+    if (now - at < SEEN_MS) break;
+    followed.seen.delete(id);
+  }
+  if (events.length === 0) return;
+  for (const follower of followed.followers) follower(events);
 }
 
 const relayKey = (key: CollabFieldKey, rowId: string) => `${key}:${rowId}`;
@@ -144,4 +229,9 @@ export function relayOf(db: Db): DocRelay {
   let relay = relays.get(db);
   if (!relay) relays.set(db, (relay = new DocRelay()));
   return relay;
+}
+
+/** Makes the runtime's relay complete with `feed` (before any follow or write). */
+export function feedRelay(db: Db, feed: LogFeed): void {
+  relays.set(db, new DocRelay(feed));
 }

@@ -182,7 +182,7 @@ function upstreamUrl(
   return url;
 }
 
-function electricShapeUrl(base: string): URL {
+export function electricShapeUrl(base: string): URL {
   const url = new URL(base);
   if (!url.pathname.endsWith("/v1/shape"))
     url.pathname = `${url.pathname.replace(/\/$/, "")}/v1/shape`;
