@@ -16,9 +16,10 @@
 import cluster from "node:cluster";
 import { parseArgs } from "node:util";
 
-import type { ApiRuntime, ElectricOptions } from "@repo/api";
+import type { ApiRuntime } from "@repo/api";
 import { createApiRuntime } from "@repo/api";
 
+import { electric } from "./env";
 import { createApiHttpServer } from "./http/server";
 
 const { positionals, values } = parseArgs({
@@ -39,17 +40,6 @@ if (!databaseUrl || !Number.isInteger(workers) || workers < 1) {
       "[--log-retention-days n] [--prune-every-minutes n]",
   );
   process.exit(2);
-}
-
-/**
- * `ELECTRIC_URL` and `ELECTRIC_SECRET` (and Electric Cloud's `ELECTRIC_SOURCE_ID`): the relay of
- * collaborative edits then reads each followed document's log, so it carries every commit.
- */
-function electricFromEnv(): ElectricOptions | undefined {
-  const { ELECTRIC_URL: url, ELECTRIC_SECRET: secret } = process.env;
-  if (!url || !secret) return undefined;
-  const sourceId = process.env.ELECTRIC_SOURCE_ID;
-  return { url, secret, ...(sourceId && { sourceId }) };
 }
 
 function startPruning(runtime: ApiRuntime) {
@@ -104,7 +94,7 @@ if (workers > 1 && cluster.isPrimary) {
     databaseUrl,
     pool: values.pool ? Number(values.pool) : undefined,
     onInternalError: values.quiet ? () => undefined : undefined,
-    electric: electricFromEnv(),
+    electric,
   });
   if (workers === 1) startPruning(runtime);
   const server = createApiHttpServer(runtime);
