@@ -9,7 +9,7 @@ import type { FollowDoc } from "./provider";
 /** What of an `EventSource` this uses: the browser's, or the `eventsource` package's in Node. */
 export interface EventSourceLike {
   addEventListener(
-    type: "message" | "end" | "error",
+    type: "message" | "ready" | "end" | "error",
     listener: (event: { data?: unknown }) => void,
   ): void;
   close(): void;
@@ -60,6 +60,12 @@ export function sseFollow(
       if (update) handlers.onData([update]);
       else finish(new Error("the relay sent an event that is not an update"));
     });
+    source.addEventListener("ready", (event) => {
+      if (done) return;
+      const ready = parseReady(event.data);
+      if (ready) handlers.onReady?.(ready);
+      else finish(new Error("the relay sent a malformed ready event"));
+    });
     source.addEventListener("end", (event) =>
       finish(new Error(`the relay ended the stream: ${String(event.data)}`)),
     );
@@ -83,6 +89,17 @@ function globalEventSource(): EventSourceConstructor {
       "no EventSource here: pass one (the `eventsource` package in Node)",
     );
   return Source;
+}
+
+function parseReady(data: unknown): { complete: boolean } | null {
+  if (typeof data !== "string") return null;
+  try {
+    const value: unknown = JSON.parse(data);
+    const complete = (value as { complete?: unknown } | null)?.complete;
+    return typeof complete === "boolean" ? { complete } : null;
+  } catch {
+    return null;
+  }
 }
 
 function parseRelayed(data: unknown): RelayedDocUpdate | null {

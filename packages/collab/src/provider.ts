@@ -15,9 +15,10 @@
  *    however many edits.
  * 4. Load again after a must-refetch, a broken stream, or when the document is left with
  *    pending structs (an update whose dependencies it lacks): by state vector, never stalling.
- * 5. With `follow`, also take others' updates as the api relays them after COMMIT (sooner than
- *    the shape, which stays the record): each is applied once, and its row is skipped when the
- *    shape brings it.
+ * 5. With `follow`, also take others' updates as the api relays them after COMMIT: each is
+ *    applied once, and its row is skipped when the shape brings it. A relay that says it is
+ *    complete (it reads the log itself, so it carries every commit) stands in for the shape:
+ *    load once more after it follows, then stop the shape until the relay's stream ends.
  *
  * The document is its own outbox: what the server lacks is always `doc − serverStateVector`,
  * so nothing is queued; with a persistence (y-indexeddb in browsers) offline edits survive a
@@ -77,6 +78,11 @@ export type LoadDoc = (input: {
 export type FollowDoc = (
   input: { field: CollabFieldKey; rowId: string; clientId: string },
   handlers: {
+    /**
+     * The relay follows the document now; `complete`: it carries every commit from here on,
+     * so the provider loads once more and stops its shape while following.
+     */
+    onReady?: (ready: { complete: boolean }) => void;
     onData: (updates: readonly RelayedDocUpdate[]) => void;
     onError: (error: unknown) => void;
     onComplete: () => void;
@@ -184,11 +190,15 @@ class Provider implements CollabProvider {
   private nextMutationId = 1;
   private rejections = 0;
   private loading: Promise<void> | null = null;
+  /** Load again once the load out now ends (it may have read the server too early). */
+  private reloadDue = false;
   /** Load once the shape is next up to date. */
   private loadDue = true;
   private destroyed = false;
   private stream: { stop: () => void } | null = null;
   private following: { unsubscribe: () => void } | null = null;
+  /** The relay follows and carries every commit: the shape is stopped meanwhile. */
+  private relayComplete = false;
   /** Ids of log rows applied from the relay, not yet seen in the shape. */
   private readonly relayed = new Set<string>();
   private persistence: DocPersistence | null = null;
@@ -248,6 +258,7 @@ class Provider implements CollabProvider {
   }
 
   private openStream(): void {
+    if (this.relayComplete || this.destroyed) return;
     const { field, rowId } = this.options;
     const aborter = new AbortController();
     const request = this.options.shape({ field, rowId });
@@ -337,6 +348,10 @@ class Provider implements CollabProvider {
     this.loading = this.loadWithRetries().finally(() => {
       this.loading = null;
       if (this.loadDue && !hasPending(this.doc)) this.loadDue = false;
+      if (this.reloadDue) {
+        this.reloadDue = false;
+        void this.loadNow();
+      }
       this.flush();
     });
     return this.loading;
@@ -378,6 +393,12 @@ class Provider implements CollabProvider {
         await this.pause(attempt);
       }
     }
+  }
+
+  /** A load that reads the server from now on. */
+  private loadFresh(): void {
+    if (this.loading) this.reloadDue = true;
+    else void this.loadNow();
   }
 
   // --- 3. sending -------------------------------------------------------------------------
@@ -484,6 +505,12 @@ class Provider implements CollabProvider {
       this.following?.unsubscribe();
       this.following = null;
       if (this.destroyed) return;
+      if (this.relayComplete) {
+        // The shape again, at once: from its start, loading when it is up to date.
+        this.relayComplete = false;
+        this.loadDue = true;
+        this.openStream();
+      }
       // The shape carries everything meanwhile; follow again after a pause.
       void this.pause(received ? 0 : attempt).then(() =>
         this.follow(received ? 0 : attempt + 1),
@@ -492,6 +519,10 @@ class Provider implements CollabProvider {
     this.following = follow(
       { field, rowId, clientId: this.clientId },
       {
+        onReady: ({ complete }) => {
+          received = true;
+          if (complete) this.standInForShape();
+        },
         onData: (updates) => {
           received = true;
           this.receiveRelayed(updates);
@@ -500,6 +531,18 @@ class Provider implements CollabProvider {
         onComplete: () => again(),
       },
     );
+  }
+
+  /**
+   * The relay carries every commit from now on: a load brings what came before, and the
+   * shape is not needed until the relay's stream ends.
+   */
+  private standInForShape(): void {
+    if (this.destroyed) return;
+    this.relayComplete = true;
+    this.stream?.stop();
+    this.stream = null;
+    this.loadFresh();
   }
 
   private receiveRelayed(updates: readonly RelayedDocUpdate[]): void {
@@ -517,9 +560,10 @@ class Provider implements CollabProvider {
         this.options.onError?.(error);
         continue;
       }
-      // Only what integrates now: anything else waits for the shape, which brings its
-      // dependencies first (a pending struct would make the next up-to-date load again).
-      if (!this.integrates(meta.from)) continue;
+      // With the shape on, only what integrates now: anything else waits for the shape, which
+      // brings its dependencies first (a pending struct would make the next up-to-date load
+      // again). Without it, Yjs keeps it pending and a load brings what it lacks.
+      if (!this.relayComplete && !this.integrates(meta.from)) continue;
       applicable.push(update);
       mergeClocks(this.serverClocks, meta.to);
       this.relayed.add(relayed.id);
@@ -537,6 +581,7 @@ class Provider implements CollabProvider {
       },
       this,
     );
+    if (this.relayComplete && hasPending(this.doc)) this.loadFresh();
     this.updateStatus();
   }
 

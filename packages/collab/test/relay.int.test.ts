@@ -1,23 +1,26 @@
 /**
  * The commit-then-relay path (`/docs/follow`): a follower gets each update only once Postgres
- * has committed it, only if it may read the document, never a refused one nor its own; and a
- * provider that follows sees others' edits while its log's shape is held back, without the
- * shape's rows changing anything when they come.
+ * has committed it, only if it may read the document, never a refused one nor its own. With its
+ * feed (the api reading the log from the sync server) the relay is complete: a provider that
+ * follows it stops its log's shape, still gets what other processes commit, and opens the
+ * shape again while its stream is down. (Without a feed: relay-partial.int.test.ts.)
  */
-import type { Message, Row, ShapeStreamOptions } from "@electric-sql/client";
-import { isChangeMessage, ShapeStream } from "@electric-sql/client";
+import type { Row, ShapeStreamOptions } from "@electric-sql/client";
+import { ShapeStream } from "@electric-sql/client";
 import { afterAll, describe, expect } from "vitest";
 
 import type { TestUser } from "@repo/api/testing";
 import type { Db } from "@repo/db";
 import type { RelayedDocUpdate } from "@repo/schema";
+import type { TestDatabase } from "@repo/test-support";
+import { createApiRuntime } from "@repo/api";
 import { apiTest, tick } from "@repo/api/testing";
 import { waitFor } from "@repo/test-support";
 
-import type { LogStream } from "../src";
+import type { FollowDoc } from "../src";
 import type { CollabProject } from "./support/project";
 import type { CollabStack } from "./support/stack";
-import { apiClient } from "./support/api-client";
+import { apiClient, apiFollow } from "./support/api-client";
 import { createCollabProject } from "./support/project";
 import { startCollabStack } from "./support/stack";
 
@@ -26,9 +29,11 @@ const FIELD = "issues.description" as const;
 let stack: CollabStack;
 let project: CollabProject;
 let db: Db;
+let testDatabase: TestDatabase;
 
 apiTest.beforeAll(async ({ db: testDb, database }) => {
   db = testDb;
+  testDatabase = database;
   project = await createCollabProject(db);
   stack = await startCollabStack(database);
 });
@@ -40,6 +45,7 @@ afterAll(() => stack.stop());
  */
 async function follow(token: string | null, rowId: string, query = "") {
   const received: RelayedDocUpdate[] = [];
+  const ready: unknown[] = [];
   const onReceived: ((update: RelayedDocUpdate) => void)[] = [];
   const aborter = new AbortController();
   const response = await fetch(
@@ -63,7 +69,9 @@ async function follow(token: string | null, rowId: string, query = "") {
         const lines = buffer.slice(0, end).split("\n");
         buffer = buffer.slice(end + 2);
         end = buffer.indexOf("\n\n");
-        const [first] = lines;
+        const [first, second] = lines;
+        if (first === "event: ready" && second?.startsWith("data: "))
+          ready.push(JSON.parse(second.slice(6)));
         if (!first?.startsWith("data: ")) continue;
         const update = JSON.parse(first.slice(6)) as RelayedDocUpdate;
         received.push(update);
@@ -76,6 +84,7 @@ async function follow(token: string | null, rowId: string, query = "") {
     status: response.status,
     contentType: response.headers.get("content-type"),
     received,
+    ready,
     onReceived: (listener: (update: RelayedDocUpdate) => void) =>
       onReceived.push(listener),
     stop: () => aborter.abort(),
@@ -176,84 +185,151 @@ describe("the relay (/docs/follow)", () => {
   });
 });
 
-describe("a provider that follows the relay", () => {
+describe("a provider that follows the complete relay", () => {
   apiTest(
-    "shows others' edits while its log's shape is held back, and the shape's rows change nothing",
+    "stops its log's shape once the relay is ready, and still gets what another process commits",
     async () => {
       const rowId = await project.newIssue("Hello");
-      const shape = heldShape();
+      const raw = await follow(project.viewer.token, rowId);
+      await waitFor(() => raw.ready.length === 1);
+      expect(raw.ready).toEqual([{ complete: true }]);
+      raw.stop();
+
+      const shapes = countedShapes();
       const reader = stack.provider(project.viewer, rowId, {
-        createStream: shape.create,
+        createStream: shapes.create,
       });
       const writer = stack.provider(project.member, rowId);
       await Promise.all([reader.whenSynced(), writer.whenSynced()]);
-      shape.hold();
-      let changes = 0;
-      reader.doc.on("update", () => changes++);
+      await waitFor(() => shapes.open === 0, {
+        describe: () => "shape stopped",
+      });
 
       writer.text.insert(5, " world");
-      writer.text.insert(0, ">> ");
-      await waitFor(() => reader.text.toJSON() === ">> Hello world", {
-        timeoutMs: 5_000,
-      });
-      const changesByRelay = changes;
-      expect(changesByRelay).toBeGreaterThan(0);
+      await waitFor(() => reader.text.toJSON() === "Hello world");
+      // Another api process (no relay of its own followed): only the feed can bring it.
+      await withOtherProcess((other) =>
+        other.collab.edit(owner(), {
+          field: FIELD,
+          rowId,
+          edit: (text) => text.insert(0, ">> "),
+        }),
+      );
+      await waitFor(() => reader.text.toJSON() === ">> Hello world");
+      expect(shapes.opened).toBe(1);
+      expect(shapes.open).toBe(0);
+    },
+  );
 
-      await writer.whenSynced();
-      const [{ rows }] = await db.$queryRaw<[{ rows: bigint }]>`
-        SELECT count(*) AS rows FROM doc_updates WHERE row_id = ${rowId}::uuid`;
-      await shape.release(Number(rows));
-      // The held rows came through the shape: nothing more to change.
-      expect(shape.released).toBeGreaterThan(0);
-      expect(changes).toBe(changesByRelay);
-      expect(reader.text.toJSON()).toBe(">> Hello world");
+  apiTest(
+    "opens its shape again while the relay's stream is down, and misses nothing meanwhile",
+    async () => {
+      const rowId = await project.newIssue("Hello");
+      const shapes = countedShapes();
+      const relay = cuttableFollow(
+        apiFollow(stack.apiUrl, project.viewer.token),
+      );
+      const reader = stack.provider(project.viewer, rowId, {
+        createStream: shapes.create,
+        follow: relay.follow,
+      });
+      await reader.whenSynced();
+      await waitFor(() => shapes.open === 0, {
+        describe: () => "shape stopped",
+      });
+
+      relay.cut();
+      await waitFor(() => shapes.open === 1, {
+        describe: () => "shape reopened",
+      });
+      await withOtherProcess((other) =>
+        other.collab.edit(owner(), {
+          field: FIELD,
+          rowId,
+          edit: (text) => text.insert(5, " world"),
+        }),
+      );
+      await waitFor(() => reader.text.toJSON() === "Hello world");
+
+      relay.restore();
+      await waitFor(() => shapes.open === 0, {
+        describe: () => "shape stopped again",
+      });
+      await withOtherProcess((other) =>
+        other.collab.edit(owner(), {
+          field: FIELD,
+          rowId,
+          edit: (text) => text.insert(0, ">> "),
+        }),
+      );
+      await waitFor(() => reader.text.toJSON() === ">> Hello world");
       expect(reader.status).toBe("synced");
     },
   );
 });
 
-/** A log shape whose messages can be held back (as if replication lagged) and released. */
-function heldShape() {
-  let held = false;
-  const backlog: Message<Row<unknown>>[][] = [];
-  let deliver: (
-    messages: Message<Row<unknown>>[],
-  ) => void | Promise<void> = () => undefined;
-  let released = 0;
+const owner = () => ({
+  id: project.owner.id,
+  name: project.owner.name,
+  email: `${project.owner.id}@example.com`,
+});
+
+/** Runs `work` on a second api runtime of the same database (another api process). */
+async function withOtherProcess<T>(
+  work: (other: ReturnType<typeof createApiRuntime>) => Promise<T>,
+): Promise<T> {
+  const other = createApiRuntime({ databaseUrl: testDatabase.url });
+  try {
+    return await work(other);
+  } finally {
+    await other.close();
+  }
+}
+
+/** Log shapes made through `create`, and how many are open (not yet aborted). */
+function countedShapes() {
+  let open = 0;
+  let opened = 0;
   return {
-    create: (options: ShapeStreamOptions<unknown>): LogStream => {
-      const stream = new ShapeStream<Row<unknown>>(options);
-      return {
-        subscribe: (
-          callback: (messages: Message<Row<unknown>>[]) => void | Promise<void>,
-          onError?: (error: Error) => void,
-        ) => {
-          deliver = callback;
-          return stream.subscribe((messages) => {
-            if (held) backlog.push(messages);
-            else return callback(messages);
-          }, onError);
-        },
-      } as unknown as LogStream;
+    create: (options: ShapeStreamOptions<unknown>) => {
+      opened++;
+      open++;
+      options.signal?.addEventListener("abort", () => open--, { once: true });
+      return new ShapeStream<Row<unknown>>(options);
     },
-    hold: () => {
-      held = true;
+    get open() {
+      return open;
     },
-    /** Delivers what was held once it holds `inserts` rows, then lets the shape flow. */
-    release: async (inserts: number) => {
-      await waitFor(
-        () =>
-          backlog.flat().filter((message) => isChangeMessage(message)).length >=
-          inserts,
-      );
-      for (let next = backlog.shift(); next; next = backlog.shift()) {
-        released += next.length;
-        await deliver(next);
-      }
-      held = false;
+    get opened() {
+      return opened;
     },
-    get released() {
-      return released;
+  };
+}
+
+/** A `follow` whose stream the test can end, and keep from opening again until restored. */
+function cuttableFollow(inner: FollowDoc) {
+  let down = false;
+  let current: (() => void) | null = null;
+  const follow: FollowDoc = (input, handlers) => {
+    if (down) {
+      const timer = setTimeout(() => handlers.onError(new Error("down")), 0);
+      return { unsubscribe: () => clearTimeout(timer) };
+    }
+    const following = inner(input, handlers);
+    current = () => {
+      following.unsubscribe();
+      handlers.onError(new Error("cut"));
+    };
+    return following;
+  };
+  return {
+    follow,
+    cut: () => {
+      down = true;
+      current?.();
+    },
+    restore: () => {
+      down = false;
     },
   };
 }

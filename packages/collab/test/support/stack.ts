@@ -50,6 +50,8 @@ export interface CollabStack {
 
 export async function startCollabStack(
   database: TestDatabase,
+  /** `feed: false`: the relay carries the api's own commits only, and providers keep their shape. */
+  { feed = true }: { feed?: boolean } = {},
 ): Promise<CollabStack> {
   const storageDir = await mkdtemp(join(tmpdir(), "collab-shapes-"));
   const sync: SyncServer = await startSyncServer({
@@ -61,7 +63,13 @@ export async function startCollabStack(
     storageDir,
     logger: createLogger("silent"),
   });
-  let runtime = createApiRuntime({ databaseUrl: database.url });
+  // With the sync server as its Electric, the relay reads every commit from the log's shape
+  // and followers stop theirs (as in the web app).
+  const runtimeOptions = {
+    databaseUrl: database.url,
+    ...(feed && { electric: { url: sync.url, secret: SECRET } }),
+  };
+  let runtime = createApiRuntime(runtimeOptions);
   // tRPC, and the relay at FOLLOW_PATH, as the api server serves them.
   const serve = () => {
     const trpc = createHTTPHandler({
@@ -115,7 +123,7 @@ export async function startCollabStack(
     },
     restartApi: async () => {
       await stopApi();
-      runtime = createApiRuntime({ databaseUrl: database.url });
+      runtime = createApiRuntime(runtimeOptions);
       server = serve();
       await new Promise<void>((resolve) =>
         server.listen(port, "127.0.0.1", resolve),
