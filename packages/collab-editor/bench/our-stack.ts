@@ -39,6 +39,12 @@ export async function startOurStack(
     dir: "apps/api-server",
     nodeArgs: cpuProfileArgs(profileDir),
     args: ["src/main.ts", databaseUrl, "0", "--quiet"],
+    // The relay reads each followed document's log from the sync server: complete, so a
+    // following client stops its own shape.
+    env: {
+      ELECTRIC_URL: `http://127.0.0.1:${syncPort}`,
+      ELECTRIC_SECRET: secret,
+    },
     readyLine: /^listening (\d+)$/,
   });
   const apiUrl = `http://127.0.0.1:${api.ready[1]}`;
