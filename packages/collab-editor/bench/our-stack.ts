@@ -16,10 +16,16 @@ import type { BenchSystem } from "./system";
 import { startServerProcess } from "../test/support/processes";
 import { cpuProfileArgs } from "./cpu";
 
-/** `profileDir`: each server process writes a V8 CPU profile there as it exits. */
+/**
+ * `profileDir`: each server process writes a V8 CPU profile there as it exits. `apiWorkers`:
+ * api server processes (`--workers`; each relays every commit, through its feed).
+ */
 export async function startOurStack(
   databaseUrl: string,
-  profileDir?: string,
+  {
+    profileDir,
+    apiWorkers = 1,
+  }: { profileDir?: string; apiWorkers?: number } = {},
 ): Promise<BenchSystem> {
   const secret = randomBytes(16).toString("hex");
   const syncPort = await freePort();
@@ -38,7 +44,14 @@ export async function startOurStack(
   const api = await startServerProcess({
     dir: "apps/api-server",
     nodeArgs: cpuProfileArgs(profileDir),
-    args: ["src/main.ts", databaseUrl, "0", "--quiet"],
+    args: [
+      "src/main.ts",
+      databaseUrl,
+      "0",
+      "--quiet",
+      "--workers",
+      String(apiWorkers),
+    ],
     // The relay reads each followed document's log from the sync server: complete, so a
     // following client stops its own shape.
     env: {
@@ -98,7 +111,10 @@ export async function startOurStack(
   });
 
   return {
-    name: "ours (api + sync server + Postgres)",
+    name:
+      apiWorkers === 1
+        ? "ours (api + sync server + Postgres)"
+        : `ours (${apiWorkers} api workers + sync server + Postgres)`,
     serverPids: [api.pid, sync.pid],
     newDocument: async () => {
       const id = randomUUID();

@@ -21,7 +21,8 @@
  * `/docs/follow` relay of committed updates, and with the log's shape alone);
  * `--drain-ms=60000`; `--fsync=off` (the
  * settings of runs before 2026-11-30 17:00: fsync off, synchronous_commit on; for comparing
- * with them only); `--profile=<dir>` (a V8 CPU profile of each server and client process, written as it exits).
+ * with them only); `--profile=<dir>` (a V8 CPU profile of each server and client process, written as it exits);
+ * `--api-workers=1` (ours' api server processes).
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
@@ -55,6 +56,7 @@ const { values: flags } = parseArgs({
     "drain-ms": { type: "string", default: "60000" },
     fsync: { type: "string", default: "on" },
     profile: { type: "string" },
+    "api-workers": { type: "string", default: "1" },
   },
 });
 const list = (value: string) => value.split(",").map(Number);
@@ -218,7 +220,10 @@ async function main(): Promise<Row[]> {
       const system =
         name === "hocuspocus"
           ? await startHocuspocus(url, flags.profile)
-          : await startOurStack(url, flags.profile);
+          : await startOurStack(url, {
+              profileDir: flags.profile,
+              apiWorkers: Number(flags["api-workers"]),
+            });
       const stopSystem = tracked(() => stopBounded(system));
       try {
         // The relay is ours' only: Hocuspocus gets one row per pace and count.
