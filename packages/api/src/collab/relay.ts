@@ -202,9 +202,11 @@ export class DocRelay {
 function deliver(followed: Followed, updates: readonly RelayedDocUpdate[]) {
   const now = Date.now();
   const events: EncodedUpdate[] = [];
+  // Without a feed, each update has one path: nothing to remember.
+  const twoPaths = followed.feed !== null;
   for (const update of updates) {
-    if (followed.seen.delete(update.id)) continue;
-    followed.seen.set(update.id, now);
+    if (twoPaths && followed.seen.delete(update.id)) continue;
+    if (twoPaths) followed.seen.set(update.id, now);
     events.push({
       clientId: update.clientId,
       event: `data: ${JSON.stringify(update)}\n\n`,
