@@ -224,8 +224,8 @@ async function writeInPieces(
 }
 
 const STREAM = [
+  "\uFEFFevent: update\r\n", // a byte order mark may lead the stream
   ": a comment\r\n",
-  "event: update\r\n",
   'data: {"text":"é🙂"}\r\n',
   "data: second line\r\n",
   "\r\n",
