@@ -1,8 +1,8 @@
 /**
  * A Node client of the api as one user: tRPC over HTTP, and the relay of committed edits
  * (`/docs/follow`) over SSE, the bearer token on both. Both run on `node:http` (`nodeFetch`,
- * `NodeEventSource`) rather than Node's fetch, which cost the keystroke bench's clients much
- * of their CPU. For the collab tests and the keystroke bench (`@repo/collab/testing`).
+ * `NodeEventSource`) rather than Node's fetch, which doubles the client CPU of a call. For the
+ * collab tests and the keystroke bench (`@repo/collab/testing`).
  */
 import { createTRPCClient, httpLink } from "@trpc/client";
 import superjson from "superjson";
