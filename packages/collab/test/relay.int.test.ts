@@ -268,6 +268,51 @@ describe("a provider that follows the complete relay", () => {
   );
 });
 
+describe("the relay's feed of the log", () => {
+  apiTest.for([
+    { shapesKept: true, reopens: 0 },
+    // Its shapes gone, the sync server answers the feed with must-refetch: the relay ends
+    // every stream, and followers load again.
+    { shapesKept: false, reopens: 1 },
+  ])(
+    "still brings another process' edits to a follower after the sync server restarts (shapes kept: $shapesKept)",
+    async ({ shapesKept, reopens }) => {
+      const rowId = await project.newIssue("Hello");
+      const shapes = countedShapes();
+      const reader = stack.provider(project.viewer, rowId, {
+        createStream: shapes.create,
+      });
+      await reader.whenSynced();
+      await waitFor(() => shapes.open === 0, {
+        describe: () => "shape stopped",
+      });
+
+      await stack.restartSync({ shapesKept });
+      await withOtherProcess((other) =>
+        other.collab.edit(owner(), {
+          field: FIELD,
+          rowId,
+          edit: (text) => text.insert(5, " world"),
+        }),
+      );
+      await waitFor(() => reader.text.toJSON() === "Hello world");
+      await withOtherProcess((other) =>
+        other.collab.edit(owner(), {
+          field: FIELD,
+          rowId,
+          edit: (text) => text.insert(0, ">> "),
+        }),
+      );
+      await waitFor(() => reader.text.toJSON() === ">> Hello world");
+      await waitFor(() => shapes.open === 0, {
+        describe: () => "shape stopped again",
+      });
+      expect(shapes.opened).toBe(1 + reopens);
+      expect(reader.status).toBe("synced");
+    },
+  );
+});
+
 const owner = () => ({
   id: project.owner.id,
   name: project.owner.name,

@@ -5,7 +5,7 @@
  * Everything started here is stopped by `stop()`.
  */
 import { randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -45,6 +45,11 @@ export interface CollabStack {
    * documents are per process and stay; every write checks them against the log anyway.
    */
   restartApi: () => Promise<void>;
+  /**
+   * Stops the sync server and starts it again on the same port and slot, with its stored
+   * shapes or (`shapesKept: false`) without: their clients then get must-refetch.
+   */
+  restartSync: (options: { shapesKept: boolean }) => Promise<void>;
   stop: () => Promise<void>;
 }
 
@@ -54,15 +59,17 @@ export async function startCollabStack(
   { feed = true }: { feed?: boolean } = {},
 ): Promise<CollabStack> {
   const storageDir = await mkdtemp(join(tmpdir(), "collab-shapes-"));
-  const sync: SyncServer = await startSyncServer({
-    databaseUrl: database.url,
-    port: 0,
-    secret: SECRET,
-    slotName: `slot_${database.name}`,
-    publicationName: `pub_${database.name}`,
-    storageDir,
-    logger: createLogger("silent"),
-  });
+  const startSync = (port: number) =>
+    startSyncServer({
+      databaseUrl: database.url,
+      port,
+      secret: SECRET,
+      slotName: `slot_${database.name}`,
+      publicationName: `pub_${database.name}`,
+      storageDir,
+      logger: createLogger("silent"),
+    });
+  let sync: SyncServer = await startSync(0);
   // With the sync server as its Electric, the relay reads every commit from the log's shape
   // and followers stop theirs (as in the web app).
   const runtimeOptions = {
@@ -128,6 +135,14 @@ export async function startCollabStack(
       await new Promise<void>((resolve) =>
         server.listen(port, "127.0.0.1", resolve),
       );
+    },
+    restartSync: async ({ shapesKept }) => {
+      await sync.stop();
+      if (!shapesKept) {
+        await rm(storageDir, { recursive: true, force: true });
+        await mkdir(storageDir);
+      }
+      sync = await startSync(sync.port);
     },
     stop: async () => {
       for (const provider of providers) await provider.destroy();
