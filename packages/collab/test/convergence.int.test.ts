@@ -1,6 +1,6 @@
 /**
  * The property of issue 12: N clients make random concurrent edits, with random offline
- * periods, reloads, api restarts and compactions in between; once everyone is back online they
+ * periods, reloads, api and sync server restarts and compactions in between; once everyone is back online they
  * all show the same text, that text is what merging every edit ever made gives (no edit lost),
  * and after a compaction the projection column holds it too. Real stack: PostgreSQL, the sync
  * server, the api over HTTP.
@@ -39,7 +39,8 @@ type Command =
   | { kind: "insert"; client: number; at: number; text: string }
   | { kind: "delete"; client: number; at: number; length: number }
   | { kind: "offline" | "online" | "reload" | "settle"; client: number }
-  | { kind: "compact" | "restartApi" };
+  | { kind: "compact" | "restartApi" }
+  | { kind: "restartSync"; shapesKept: boolean };
 
 const client = fc.nat({ max: CLIENTS - 1 });
 const command: fc.Arbitrary<Command> = fc.oneof(
@@ -80,6 +81,13 @@ const command: fc.Arbitrary<Command> = fc.oneof(
   {
     weight: 1,
     arbitrary: fc.record({ kind: fc.constant("restartApi" as const) }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant("restartSync" as const),
+      shapesKept: fc.boolean(),
+    }),
   },
 );
 
@@ -163,6 +171,9 @@ async function run(commands: Command[]): Promise<void> {
         break;
       case "restartApi":
         await stack.restartApi();
+        break;
+      case "restartSync":
+        await stack.restartSync({ shapesKept: step.shapesKept });
         break;
     }
   }
