@@ -1,9 +1,9 @@
 /**
  * The property of issue 12: N clients make random concurrent edits, with random offline
- * periods, reloads, api and sync server restarts and compactions in between; once everyone is back online they
- * all show the same text, that text is what merging every edit ever made gives (no edit lost),
- * and after a compaction the projection column holds it too. Real stack: PostgreSQL, the sync
- * server, the api over HTTP.
+ * periods, reloads, api and sync server restarts and compactions in between; once everyone is
+ * back online they all show the same text, that text is what merging every edit ever made gives
+ * (no edit lost), and after a compaction the projection column holds it too. Real stack:
+ * PostgreSQL, the sync server, the api over HTTP.
  */
 import fc from "fast-check";
 import { afterAll, expect } from "vitest";
