@@ -6,7 +6,7 @@ import type { RelayedDocUpdate } from "@repo/schema";
 
 import type { FollowDoc } from "./provider";
 
-/** What of an `EventSource` this uses: the browser's, or the `eventsource` package's in Node. */
+/** What of an `EventSource` this uses: the browser's, or one on `node:http` in Node. */
 export interface EventSourceLike {
   addEventListener(
     type: "message" | "ready" | "end" | "error",
@@ -23,7 +23,7 @@ export type EventSourceConstructor = new (
 export interface SseFollowOptions {
   /** Default: the global `EventSource` (browsers; Node 20 has none). */
   EventSource?: EventSourceConstructor;
-  /** Passed to the constructor (e.g. the `eventsource` package's `fetch`, for a bearer token). */
+  /** Passed to the constructor (e.g. headers with a bearer token, in Node). */
   init?: unknown;
 }
 
@@ -86,7 +86,7 @@ function globalEventSource(): EventSourceConstructor {
     .EventSource;
   if (!Source)
     throw new Error(
-      "no EventSource here: pass one (the `eventsource` package in Node)",
+      "no EventSource here: pass one (in Node, @repo/collab/testing's NodeEventSource)",
     );
   return Source;
 }
