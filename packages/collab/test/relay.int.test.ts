@@ -6,6 +6,7 @@
  * shape again while its stream is down. (Without a feed: relay-partial.int.test.ts.)
  */
 import type { Row, ShapeStreamOptions } from "@electric-sql/client";
+import type * as Y from "yjs";
 import { ShapeStream } from "@electric-sql/client";
 import { afterAll, describe, expect } from "vitest";
 
@@ -201,20 +202,12 @@ describe("a provider that follows the complete relay", () => {
       });
       const writer = stack.provider(project.member, rowId);
       await Promise.all([reader.whenSynced(), writer.whenSynced()]);
-      await waitFor(() => shapes.open === 0, {
-        describe: () => "shape stopped",
-      });
+      await shapes.openAre(0, "shape stopped");
 
       writer.text.insert(5, " world");
       await waitFor(() => reader.text.toJSON() === "Hello world");
       // Another api process (no relay of its own followed): only the feed can bring it.
-      await withOtherProcess((other) =>
-        other.collab.edit(owner(), {
-          field: FIELD,
-          rowId,
-          edit: (text) => text.insert(0, ">> "),
-        }),
-      );
+      await editElsewhere(rowId, (text) => text.insert(0, ">> "));
       await waitFor(() => reader.text.toJSON() === ">> Hello world");
       expect(shapes.opened).toBe(1);
       expect(shapes.open).toBe(0);
@@ -234,34 +227,16 @@ describe("a provider that follows the complete relay", () => {
         follow: relay.follow,
       });
       await reader.whenSynced();
-      await waitFor(() => shapes.open === 0, {
-        describe: () => "shape stopped",
-      });
+      await shapes.openAre(0, "shape stopped");
 
       relay.cut();
-      await waitFor(() => shapes.open === 1, {
-        describe: () => "shape reopened",
-      });
-      await withOtherProcess((other) =>
-        other.collab.edit(owner(), {
-          field: FIELD,
-          rowId,
-          edit: (text) => text.insert(5, " world"),
-        }),
-      );
+      await shapes.openAre(1, "shape reopened");
+      await editElsewhere(rowId, (text) => text.insert(5, " world"));
       await waitFor(() => reader.text.toJSON() === "Hello world");
 
       relay.restore();
-      await waitFor(() => shapes.open === 0, {
-        describe: () => "shape stopped again",
-      });
-      await withOtherProcess((other) =>
-        other.collab.edit(owner(), {
-          field: FIELD,
-          rowId,
-          edit: (text) => text.insert(0, ">> "),
-        }),
-      );
+      await shapes.openAre(0, "shape stopped again");
+      await editElsewhere(rowId, (text) => text.insert(0, ">> "));
       await waitFor(() => reader.text.toJSON() === ">> Hello world");
       expect(reader.status).toBe("synced");
     },
@@ -283,30 +258,14 @@ describe("the relay's feed of the log", () => {
         createStream: shapes.create,
       });
       await reader.whenSynced();
-      await waitFor(() => shapes.open === 0, {
-        describe: () => "shape stopped",
-      });
+      await shapes.openAre(0, "shape stopped");
 
       await stack.restartSync({ shapesKept });
-      await withOtherProcess((other) =>
-        other.collab.edit(owner(), {
-          field: FIELD,
-          rowId,
-          edit: (text) => text.insert(5, " world"),
-        }),
-      );
+      await editElsewhere(rowId, (text) => text.insert(5, " world"));
       await waitFor(() => reader.text.toJSON() === "Hello world");
-      await withOtherProcess((other) =>
-        other.collab.edit(owner(), {
-          field: FIELD,
-          rowId,
-          edit: (text) => text.insert(0, ">> "),
-        }),
-      );
+      await editElsewhere(rowId, (text) => text.insert(0, ">> "));
       await waitFor(() => reader.text.toJSON() === ">> Hello world");
-      await waitFor(() => shapes.open === 0, {
-        describe: () => "shape stopped again",
-      });
+      await shapes.openAre(0, "shape stopped again");
       expect(shapes.opened).toBe(1 + reopens);
       expect(reader.status).toBe("synced");
     },
@@ -319,13 +278,14 @@ const owner = () => ({
   email: `${project.owner.id}@example.com`,
 });
 
-/** Runs `work` on a second api runtime of the same database (another api process). */
-async function withOtherProcess<T>(
-  work: (other: ReturnType<typeof createApiRuntime>) => Promise<T>,
-): Promise<T> {
+/**
+ * Edits the row's description from a second api runtime of the same database (another api
+ * process, with no followers): only the relay's feed brings it to this process' followers.
+ */
+async function editElsewhere(rowId: string, edit: (text: Y.Text) => void) {
   const other = createApiRuntime({ databaseUrl: testDatabase.url });
   try {
-    return await work(other);
+    await other.collab.edit(owner(), { field: FIELD, rowId, edit });
   } finally {
     await other.close();
   }
@@ -345,6 +305,8 @@ function countedShapes() {
     get open() {
       return open;
     },
+    openAre: (count: number, what: string) =>
+      waitFor(() => open === count, { describe: () => what }),
     get opened() {
       return opened;
     },
