@@ -16,6 +16,7 @@ import {
 import type { CollabFieldKey, RelayedDocUpdate } from "@repo/schema";
 
 import type { ElectricOptions } from "../shapes/proxy";
+import { docUpdatesSpec } from "../shapes/catalog";
 import { electricShapeUrl } from "../shapes/proxy";
 
 export interface LogFeedHandlers {
@@ -41,15 +42,16 @@ export function electricLogFeed(electric: ElectricOptions): LogFeed {
   const url = electricShapeUrl(electric.url).href;
   return (key, rowId, handlers) => {
     const aborter = new AbortController();
+    const { table, where, params, columns } = docUpdatesSpec(key, rowId);
     const options: ShapeStreamOptions<unknown> = {
       url,
       params: {
         secret: electric.secret,
         ...(electric.sourceId && { source_id: electric.sourceId }),
-        table: "doc_updates",
-        where: "field = $1 AND row_id = $2",
-        params: [key, rowId],
-        columns: ["id", "update", "client_id"],
+        table,
+        ...(where !== undefined && { where }),
+        ...(params && { params }),
+        columns: [...columns],
       },
       // bytea comes as `\x<hex>`; the relay sends base64, so the hex is converted, not parsed.
       parser: { bytea: (value) => String(value) },

@@ -182,7 +182,7 @@ export const SHAPES = {
     args: z.object({ field: collabField(), row: uuid }),
     resolve: (db, user, { field, row }) =>
       allowedIf(canReadRow(db, user, field, row), () =>
-        fieldRows("doc_updates", field, row, COLUMNS.docUpdates),
+        docUpdatesSpec(field, row),
       ),
   }),
   /** Who is editing one collaborative field of one row. */
@@ -194,6 +194,14 @@ export const SHAPES = {
       ),
   }),
 };
+
+/**
+ * One document's update log, as clients read it through the proxy and the relay's feed reads
+ * it from Electric: one definition, so both are the same shape there.
+ */
+export function docUpdatesSpec(field: CollabFieldKey, row: string): ShapeSpec {
+  return fieldRows("doc_updates", field, row, COLUMNS.docUpdates);
+}
 
 /** The rows of a collaborative field's table that belong to one document. */
 function fieldRows(
