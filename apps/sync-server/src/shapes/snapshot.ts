@@ -19,7 +19,15 @@ export async function takeSnapshot(
   shape: Shape,
   chunkBytes: number,
 ): Promise<void> {
-  const client = await pool.connect();
+  let client: pg.PoolClient;
+  try {
+    client = await pool.connect();
+  } catch (error) {
+    // Postgres away, or the server stopping (its pool ended): the shape fails like any other
+    // snapshot, and nothing rejects unheard (the caller does not await it).
+    shape.failSnapshot(asError(error));
+    return;
+  }
   let failed = false;
   try {
     await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
