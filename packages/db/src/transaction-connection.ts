@@ -49,9 +49,11 @@ export class TransactionSlot {
   beginDeferred = false;
   /**
    * A statement to send with Prisma's `COMMIT` in one round trip: `<commitWith>; COMMIT`. If it
-   * fails, nothing commits (see `commit` below).
+   * fails, nothing commits (see `commit` below); once committed, its rows go to `onRows`.
    */
-  commitWith: Statement | undefined;
+  commitWith:
+    | (Statement & { onRows?: (rows: Record<string, unknown>[]) => void })
+    | undefined;
   /** The error of the `COMMIT` round trip, as pg reported it (Prisma wraps what it rethrows). */
   commitFailure: unknown;
 
@@ -254,6 +256,10 @@ async function commit(
     const all = Array.isArray(results) ? results : [results];
     if (beginDeferred && slot.beginWith)
       slot.beginWith.onRows((all[1]?.rows ?? []) as Record<string, unknown>[]);
+    if (withCommit !== undefined)
+      slot.commitWith?.onRows?.(
+        (all[all.length - 2]?.rows ?? []) as Record<string, unknown>[],
+      );
     return all[all.length - 1] ?? notSent("COMMIT");
   } catch (error) {
     slot.commitFailure = error;

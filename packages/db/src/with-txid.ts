@@ -53,12 +53,14 @@ export type TxQuery = <R extends Record<string, unknown>>(
  * transaction (simple protocol: `$n` values travel as literals, so text, numbers, booleans or
  * null; with a `name` the statement is prepared once per connection by SQL `PREPARE` and sent
  * as `EXECUTE`). If it fails, nothing commits and the transaction's promise rejects with its
- * error. Only on the direct path (`createDb` clients).
+ * error. `onRows` gets its rows once the transaction has committed. Only on the direct path
+ * (`createDb` clients).
  */
 export type AtCommit = (
   sql: string,
   values?: readonly unknown[],
   name?: string,
+  onRows?: (rows: Record<string, unknown>[]) => void,
 ) => void;
 
 /**
@@ -126,7 +128,8 @@ export async function runWithTxid<T>(
                 ? undefined
                 : (await query<{ txid: string }>(txidSql, []))[0]?.txid;
             const atCommit: AtCommit | undefined = slot.isOpen
-              ? (sql, values, name) => (slot.commitWith = { sql, values, name })
+              ? (sql, values, name, onRows) =>
+                  (slot.commitWith = { sql, values, name, onRows })
               : undefined;
             const data = await fn(tx, query, atCommit);
             return { data, txidRead };
@@ -189,7 +192,8 @@ export async function runDirectWithTxid<T>(
     try {
       const data = await fn(
         (sql, values, name) => slot.query(sql, values, name),
-        (sql, values, name) => (slot.commitWith = { sql, values, name }),
+        (sql, values, name, onRows) =>
+          (slot.commitWith = { sql, values, name, onRows }),
       );
       await connection.query("COMMIT");
       const id = Number(txid);

@@ -431,6 +431,37 @@ describe("runDirectWithTxid (no Prisma transaction)", () => {
     }
   });
 
+  it("hands a commit statement's rows to onRows once committed, the statement under the lock and in the transaction", async () => {
+    const seen: Record<string, unknown>[][] = [];
+    const { txid } = await runDirectWithTxid(
+      db,
+      async (_query, atCommit) => {
+        atCommit?.(
+          `INSERT INTO projects (id, name, owner_id) VALUES (gen_random_uuid(), $1, $2::uuid)
+           RETURNING id::text AS id, pg_current_xact_id()::xid::text AS xid,
+                     (SELECT count(*)::int FROM pg_locks
+                       WHERE locktype = 'advisory' AND pid = pg_backend_pid()) AS locks`,
+          ["rows at commit", ownerId],
+          "test_rows_at_commit",
+          (rows) => seen.push(rows),
+        );
+      },
+      { lockKey: "rows-at-commit" },
+    );
+    expect(seen).toHaveLength(1);
+    const [row] = seen[0] ?? [];
+    expect(row).toMatchObject({ xid: String(txid), locks: 1 });
+    expect(txid).toBe(await xminOf(String(row?.id)));
+    // A commit that fails delivers nothing.
+    const failed = await runDirectWithTxid(db, async (_query, atCommit) => {
+      atCommit?.(`SELECT 1 / 0 AS never`, [], undefined, (rows) =>
+        seen.push(rows),
+      );
+    }).catch((error: unknown) => error);
+    expect(sqlStateOf(failed)).toBe("22012");
+    expect(seen).toHaveLength(1);
+  });
+
   it("is runWithTxid on a client not made by createDb", async () => {
     const { data, txid } = await runDirectWithTxid(plainDb, async (query) =>
       write(query, "direct via Prisma"),
