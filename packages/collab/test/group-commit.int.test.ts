@@ -5,6 +5,7 @@
  * is the one its row carries in the shape.
  */
 import { randomBytes, randomUUID } from "node:crypto";
+import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,8 +15,10 @@ import pg from "pg";
 import { describe, expect } from "vitest";
 import * as Y from "yjs";
 
+import type { BatchTiming } from "@repo/api";
 import type { TestUser } from "@repo/api/testing";
 import type { Db } from "@repo/db";
+import { batchTimings } from "@repo/api";
 import { apiTest } from "@repo/api/testing";
 import { LOCK_NAMESPACE } from "@repo/db";
 import { DOC_TEXT_NAME } from "@repo/schema";
@@ -325,6 +328,135 @@ describe("docs.update group commit", () => {
         await sync.stopAndDropSlot();
         await rm(storageDir, { recursive: true, force: true });
       }
+    },
+  );
+});
+
+describe("docs.update group commit on a warm document", () => {
+  /** A document written once (its copy warm), and the batches of what `run` sends after. */
+  async function warmBatches<T>(
+    rowId: string,
+    warmer: Writer,
+    run: () => Promise<T>,
+  ): Promise<{ result: T; batches: BatchTiming[] }> {
+    await send(warmer, rowId, typed(warmer, "w"));
+    const batches: BatchTiming[] = [];
+    const onBatch = (message: unknown) => batches.push(message as BatchTiming);
+    subscribe(batchTimings.name, onBatch);
+    try {
+      return { result: await run(), batches };
+    } finally {
+      unsubscribe(batchTimings.name, onBatch);
+    }
+  }
+
+  apiTest(
+    "writes a batch in one round trip, each call answered, logged and replayed as alone",
+    async () => {
+      const rowId = await project.newIssue("");
+      const [warmer, ...writers] = await writersOf(rowId, [
+        project.member,
+        project.member,
+        project.owner,
+        project.member,
+      ]);
+      if (!warmer) throw new Error("writers");
+      const updates = writers.map((writer, i) => typed(writer, `${i}`));
+      const { result, batches } = await warmBatches(rowId, warmer, () =>
+        Promise.all(
+          writers.map((writer, i) => send(writer, rowId, updates[i] ?? EMPTY)),
+        ),
+      );
+      expect(batches.length).toBeGreaterThan(0);
+      expect(batches.every((batch) => batch.oneTrip && !batch.rebuilt)).toBe(
+        true,
+      );
+      const rows = await logRows(rowId);
+      for (const answer of result)
+        expect(rows.find((row) => row.id === answer.data.id)?.xid).toBe(
+          String(answer.txid),
+        );
+      // Ids in the order of the calls of each batch (here one), after the warming row.
+      expect(rows.map((row) => row.client_id)).toEqual([
+        warmer.clientId,
+        ...writers.map((writer) => writer.clientId),
+      ]);
+      // The mutation log's data is what the single path records: a replay answers the same.
+      const replayed = await Promise.all(
+        writers.map((writer, i) =>
+          send(writer, rowId, updates[i] ?? EMPTY, writer.mutationId - 1),
+        ),
+      );
+      expect(replayed).toEqual(result);
+      expect(await logRows(rowId)).toHaveLength(writers.length + 1);
+      expect([...(await serverText(rowId))].sort().join("")).toBe("012w");
+    },
+  );
+
+  apiTest(
+    "refuses the call of a user who may not edit alone: the others of its batch are written",
+    async () => {
+      const rowId = await project.newIssue("");
+      const [warmer, good1, reader, good2] = await writersOf(rowId, [
+        project.member,
+        project.member,
+        project.viewer,
+        project.owner,
+      ]);
+      if (!warmer || !good1 || !reader || !good2) throw new Error("writers");
+      const { result: outcomes } = await warmBatches(rowId, warmer, () =>
+        Promise.allSettled([
+          send(good1, rowId, typed(good1, "a")),
+          send(reader, rowId, typed(reader, "r")),
+          send(good2, rowId, typed(good2, "b")),
+        ]),
+      );
+      const [first, forbidden, second] = outcomes;
+      expect(forbidden.status === "rejected" && codeOf(forbidden.reason)).toBe(
+        "FORBIDDEN",
+      );
+      expect(first.status === "fulfilled" && first.value.txid).toBe(
+        second.status === "fulfilled" && second.value.txid,
+      );
+      expect((await logRows(rowId)).map((row) => row.client_id)).toEqual([
+        warmer.clientId,
+        good1.clientId,
+        good2.clientId,
+      ]);
+      expect([...(await serverText(rowId))].sort().join("")).toBe("abw");
+    },
+  );
+
+  apiTest(
+    "catches its copy up with what another process appended, in the same round trip",
+    async () => {
+      const rowId = await project.newIssue("");
+      const [warmer, writer, elsewhere] = await writersOf(rowId, [
+        project.member,
+        project.owner,
+        project.member,
+      ]);
+      if (!warmer || !writer || !elsewhere) throw new Error("writers");
+      const { batches } = await warmBatches(rowId, warmer, async () => {
+        // Another process' row, appended behind this one's back.
+        await db.$executeRawUnsafe(
+          `INSERT INTO doc_updates (field, row_id, update, client_id)
+           VALUES ($1, $2::uuid, $3, $4::uuid)`,
+          FIELD,
+          rowId,
+          Buffer.from(typed(elsewhere, "e")),
+          elsewhere.clientId,
+        );
+        await send(writer, rowId, typed(writer, "1"));
+        // Builds on the other process' row: the copy must have it to accept this call.
+        Y.applyUpdate(writer.doc, Y.encodeStateAsUpdate(elsewhere.doc));
+        await send(writer, rowId, typed(writer, "2"));
+      });
+      expect(batches.map((batch) => [batch.oneTrip, batch.rebuilt])).toEqual([
+        [true, false],
+        [true, false],
+      ]);
+      expect([...(await serverText(rowId))].sort().join("")).toBe("12ew");
     },
   );
 });

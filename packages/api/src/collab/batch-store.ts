@@ -1,8 +1,10 @@
 /**
- * The two statements of a coalesced `docs.update` transaction (group-commit.ts): one read after
- * `BEGIN` and the document's lock, one write with `COMMIT`. Each is prepared once per
- * connection and travels as simple-protocol literals, so the whole transaction is two round
- * trips however many calls it carries.
+ * The statements of a coalesced `docs.update` transaction (group-commit.ts). On a warm document
+ * the whole transaction is one round trip: `BEGIN`, its locks, the commit statement and
+ * `COMMIT` travel together, and the statement checks in SQL what the read would have told.
+ * Otherwise a read comes first (after `BEGIN` and the locks, in that round trip), then the
+ * commit statement with `COMMIT`. Each is prepared once per connection and travels as
+ * simple-protocol literals.
  */
 import type { TxQuery } from "@repo/db";
 import type { CollabFieldKey, ProjectRole } from "@repo/schema";
@@ -14,17 +16,15 @@ import { ACCESS_LOCKS, storedDocOf } from "./store";
 export interface BatchContext extends StoredDoc {
   /** Role of each user of the batch on the document's row (absent: may not see it). */
   roles: Map<string, ProjectRole>;
-  /** `doc_updates` ids reserved for the batch's rows, ascending (under the document's lock). */
-  ids: bigint[];
   /** Database and server port: the key of the process's warm documents. */
   database: string;
 }
 
 /**
  * Under the batch's locks (`batchLockKeys`, taken with `BEGIN`): the state (if `withState`),
- * log rows from `fromId`, the users' roles (their rows locked to commit: `ACCESS_LOCKS`), and
- * `count` ids for the new rows. The log's ordering check runs in the commit statement, which
- * sees every call the clients' locks waited for.
+ * log rows from `fromId` and the users' roles (their rows locked to commit: `ACCESS_LOCKS`).
+ * The log's ordering check runs in the commit statement, which sees every call the clients'
+ * locks waited for.
  */
 export async function readBatchContext(
   query: TxQuery,
@@ -34,7 +34,6 @@ export async function readBatchContext(
     withState: boolean;
     fromId: bigint;
     userIds: string[];
-    count: number;
   },
 ): Promise<BatchContext> {
   const field = serverField(key);
@@ -55,9 +54,8 @@ export async function readBatchContext(
        FROM doc_updates u WHERE u.field = $1 AND u.row_id = $2::uuid AND u.id >= $4::bigint
      UNION ALL SELECT 2, NULL, role, 0, user_id FROM access
      UNION ALL
-     SELECT 3, NULL, nextval('doc_updates_id_seq')::text, g,
+     SELECT 3, NULL, NULL, 0,
             current_database() || ':' || coalesce(inet_server_port()::text, '')
-       FROM generate_series(1, $6::int) g
      ORDER BY kind, seq`,
     [
       key,
@@ -65,14 +63,13 @@ export async function readBatchContext(
       batch.withState,
       batch.fromId.toString(),
       pgArray(batch.userIds),
-      batch.count,
     ],
-    `collab_batch_read_${key}`,
+    // Named by a plain identifier: as the transaction's first statement it travels with BEGIN
+    // as `EXECUTE`.
+    `collab_batch_read_${sqlName(key)}`,
   );
-  const reserved = rows.filter((row) => row.kind === 3);
-  const database = reserved[0]?.extra;
-  if (reserved.length !== batch.count || !database)
-    throw new Error("collab batch: ids not reserved");
+  const database = rows.find((row) => row.kind === 3)?.extra;
+  if (!database) throw new Error("collab batch: no database name");
   return {
     ...storedDocOf(rows),
     roles: new Map(
@@ -80,9 +77,6 @@ export async function readBatchContext(
         .filter((row) => row.kind === 2 && row.extra !== null)
         .map((row) => [row.extra ?? "", row.ord as ProjectRole]),
     ),
-    ids: reserved
-      .map((row) => BigInt(row.ord))
-      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)),
     database,
   };
 }
@@ -104,63 +98,135 @@ export function batchLockKeys(
 
 /** One accepted call as the commit statement writes it. */
 export interface BatchRow {
-  id: bigint;
   clientId: string;
   mutationId: number;
   userId: string;
   /** The update, base64 (as the call carried it). */
   update: string;
-  /** The call's data as the mutation log keeps it. */
-  result: unknown;
   digest: string;
 }
 
 /**
- * The statement that travels with `COMMIT`: the batch's log rows and its calls' mutation-log
- * rows. Like the single path's log insert, it refuses by failing (a NULL mutation id, SQLSTATE
- * 23502) when a client has a row with this or a later id, or one of another user; Postgres
- * then skips the `COMMIT` and nothing of the batch is written.
+ * The statement that travels with `COMMIT`: the batch's log rows (ids drawn in batch order,
+ * under the document's lock, so they increase in commit order) and its calls' mutation-log
+ * rows, whose data is `{ id }` as `encodeResult` writes it. Like the single path's log insert,
+ * it refuses by failing (a NULL mutation id, SQLSTATE 23502) when a client has a row with this
+ * or a later id, or one of another user, or when a call's user may not edit the document (its
+ * membership share-locked to commit, `ACCESS_LOCKS`); Postgres then skips the `COMMIT` and
+ * nothing of the batch is written.
+ *
+ * It returns the new rows' ids (kind 3, in batch order) and what a warm copy needs to catch
+ * up: `folded_through` (kind 0) and the log rows from `$4` on (kind 1; bytes from after `$4`),
+ * as `storedDocOf` reads them. Its snapshot follows the locks: nothing of the document is
+ * committed meanwhile.
  */
-export const BATCH_COMMIT_SQL = `
+function batchCommitSql(key: CollabFieldKey): string {
+  const field = serverField(key);
+  const writers = field.writerRoles.map((role) => `'${role}'`).join(", ");
+  return `
   WITH calls AS (
     SELECT * FROM jsonb_to_recordset($1::jsonb) AS c(
-      id bigint, client_id uuid, mutation_id int, user_id uuid, "update" text, result jsonb,
-      digest text)),
+      ord int, client_id uuid, mutation_id int, user_id uuid, "update" text, digest text)),
+  access AS MATERIALIZED (
+    SELECT m.user_id, m.role::text AS role
+    ${field.scope("$3", "IN (SELECT user_id FROM calls)")} ${ACCESS_LOCKS}),
+  ids AS MATERIALIZED (
+    SELECT ord, nextval('doc_updates_id_seq') AS id FROM calls ORDER BY ord),
   appended AS (
     INSERT INTO doc_updates (id, field, row_id, update, client_id)
-    SELECT id, $2::text, $3::uuid, decode("update", 'base64'), client_id FROM calls)
-  INSERT INTO mutation_log (client_id, mutation_id, user_id, name, txid, outcome, result,
-                            args_digest)
-  SELECT c.client_id,
-         CASE WHEN NOT EXISTS (
-           SELECT 1 FROM (SELECT mutation_id, user_id FROM mutation_log
-                           WHERE client_id = c.client_id
-                           ORDER BY mutation_id DESC LIMIT 1) latest
-            WHERE latest.mutation_id >= c.mutation_id OR latest.user_id <> c.user_id)
-         THEN c.mutation_id END,
-         c.user_id, 'docs.update', pg_current_xact_id()::xid::text::bigint, 'ok', c.result,
-         c.digest
-    FROM calls c`;
+    SELECT i.id, $2::text, $3::uuid, decode(c."update", 'base64'), c.client_id
+      FROM calls c JOIN ids i USING (ord)),
+  logged AS (
+    INSERT INTO mutation_log (client_id, mutation_id, user_id, name, txid, outcome, result,
+                              args_digest)
+    SELECT c.client_id,
+           CASE WHEN EXISTS (
+                  SELECT 1 FROM access a WHERE a.user_id = c.user_id AND a.role IN (${writers}))
+                AND NOT EXISTS (
+                  SELECT 1 FROM (SELECT mutation_id, user_id FROM mutation_log
+                                  WHERE client_id = c.client_id
+                                  ORDER BY mutation_id DESC LIMIT 1) latest
+                   WHERE latest.mutation_id >= c.mutation_id OR latest.user_id <> c.user_id)
+           THEN c.mutation_id END,
+           c.user_id, 'docs.update', pg_current_xact_id()::xid::text::bigint, 'ok',
+           jsonb_build_object('json', jsonb_build_object('id', i.id::text)), c.digest
+      FROM calls c JOIN ids i USING (ord))
+  SELECT 0 AS kind, NULL::bytea AS bytes, s.folded_through::text AS ord, s.folded_through AS seq
+    FROM doc_states s WHERE s.field = $2 AND s.row_id = $3::uuid
+  UNION ALL
+  SELECT 1, CASE WHEN u.id > $4::bigint THEN u.update ELSE ''::bytea END, u.id::text, u.id
+    FROM doc_updates u WHERE u.field = $2 AND u.row_id = $3::uuid AND u.id >= $4::bigint
+  UNION ALL
+  SELECT 3, NULL, id::text, ord FROM ids
+  ORDER BY kind, seq`;
+}
 
-export const batchCommitValues = (
-  key: CollabFieldKey,
-  rowId: string,
-  rows: readonly BatchRow[],
-): [string, string, string] => [
-  JSON.stringify(
-    rows.map((row) => ({
-      id: row.id.toString(),
-      client_id: row.clientId,
-      mutation_id: row.mutationId,
-      user_id: row.userId,
-      update: row.update,
-      result: row.result,
-      digest: row.digest,
-    })),
-  ),
-  key,
-  rowId,
-];
+/** What the commit statement tells: the new rows' ids in batch order, and the log's tail. */
+export interface BatchCommitted {
+  ids: bigint[];
+  /** `folded_through` and the rows from the warm copy's `upTo` on (its own row's bytes empty). */
+  log: Pick<StoredDoc, "foldedThrough" | "updates">;
+}
+
+/**
+ * The commit statement of `rows`, for `atCommit`; `upTo`: the log row the warm copy has applied
+ * last (the tail comes from there). `onCommitted` gets what it returned once committed.
+ */
+export function batchCommit(
+  {
+    key,
+    rowId,
+    rows,
+    upTo,
+  }: {
+    key: CollabFieldKey;
+    rowId: string;
+    rows: readonly BatchRow[];
+    upTo: bigint;
+  },
+  onCommitted: (committed: BatchCommitted) => void,
+): [
+  sql: string,
+  values: unknown[],
+  name: string,
+  onRows: (rows: Record<string, unknown>[]) => void,
+] {
+  return [
+    batchCommitSql(key),
+    [
+      JSON.stringify(
+        rows.map((row, ord) => ({
+          ord,
+          client_id: row.clientId,
+          mutation_id: row.mutationId,
+          user_id: row.userId,
+          update: row.update,
+          digest: row.digest,
+        })),
+      ),
+      key,
+      rowId,
+      upTo.toString(),
+    ],
+    `collab_batch_commit_${sqlName(key)}`,
+    (returned) => {
+      const typed = returned as { kind: number; bytes: unknown; ord: string }[];
+      const { foldedThrough, updates } = storedDocOf(
+        // storedDocOf reads a state row first; this one carries no state.
+        typed.filter((row) => row.kind !== 3),
+      );
+      onCommitted({
+        ids: typed
+          .filter((row) => row.kind === 3)
+          .map((row) => BigInt(row.ord)),
+        log: { foldedThrough, updates },
+      });
+    },
+  ];
+}
+
+/** A field key as part of a statement name (a plain identifier: no dot). */
+const sqlName = (key: CollabFieldKey) => key.replace(/\W/g, "_");
 
 /** A Postgres array literal of uuids or keys (no quotes, commas or braces in them). */
 function pgArray(values: readonly string[]): string {
