@@ -36,6 +36,7 @@ import { createCollabServer, startCompaction } from "./collab";
 import { followResponse } from "./collab/follow-http";
 import { FOLLOW_PATH, serveFollow } from "./collab/follow-node";
 import { electricLogFeed } from "./collab/log-feed";
+import { originOf } from "./collab/origin";
 import { feedRelay } from "./collab/relay";
 import { limitBody } from "./http/limit-body";
 import { toHeaders } from "./http/node-headers";
@@ -131,7 +132,8 @@ export interface ApiRuntime {
 export function createApiRuntime(options: ApiRuntimeOptions): ApiRuntime {
   const db = createDb(options.databaseUrl, { max: options.pool });
   // Followers of a collaborative field then get every commit, this process' or not.
-  if (options.electric) feedRelay(db, electricLogFeed(options.electric));
+  if (options.electric)
+    feedRelay(db, electricLogFeed(options.electric, originOf(db)));
   const resolveSession = createBearerSessionResolver(db, {
     cacheMs: options.sessionCacheMs,
     secret: options.auth?.secret,

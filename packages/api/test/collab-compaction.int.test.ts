@@ -99,6 +99,7 @@ apiTest(
           update: client.typed("a "),
           userId: project.member.id,
           clientId: randomUUID(),
+          origin: null,
         }),
       );
       expect(await unlessBlockedBy(db, holder, alone)).toBe("done");

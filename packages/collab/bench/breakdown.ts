@@ -90,14 +90,14 @@ export function printBreakdown(label: string, b: Breakdown): void {
   const slow = calls.filter((c) => c.total >= p99);
   const sizes = b.batches.map((batch) => batch.calls.length);
   console.log(
-    `\n${label}: ${calls.length} calls in ${b.batches.length} batches (calls per batch p50 ${quantile(sizes, 0.5)}, p99 ${quantile(sizes, 0.99)}, max ${Math.max(...sizes)}); warm copy rebuilt in ${b.batches.filter((batch) => batch.rebuilt).length}; ${calls.filter((c) => !c.stages).length} calls ran alone`,
+    `\n${label}: ${calls.length} calls in ${b.batches.length} batches (calls per batch p50 ${quantile(sizes, 0.5)}, p99 ${quantile(sizes, 0.99)}, max ${Math.max(...sizes)}); one round trip in ${b.batches.filter((batch) => batch.oneTrip).length}; warm copy rebuilt in ${b.batches.filter((batch) => batch.rebuilt).length}; ${calls.filter((c) => !c.stages).length} calls ran alone`,
   );
   const names = [
     "queue wait (call → its batch starts)",
     "open (Prisma transaction, pool)",
-    "round trip 1 (BEGIN, locks, read)",
+    "round trip 1 (BEGIN, locks, read; 0: one)",
     "catch up, apply, rows",
-    "round trip 2 (rows, COMMIT, WAL flush)",
+    "last round trip (rows, COMMIT, WAL flush)",
     "answer (commit → call resolves)",
   ];
   console.log(

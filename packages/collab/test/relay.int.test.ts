@@ -244,6 +244,32 @@ describe("a provider that follows the complete relay", () => {
 });
 
 describe("the relay's feed of the log", () => {
+  apiTest(
+    "leaves out this runtime's own rows: each update reaches a follower once, own ones at commit",
+    async () => {
+      const rowId = await project.newIssue("Hello");
+      const viewer = await follow(project.viewer.token, rowId);
+      await waitFor(() => viewer.ready.length === 1);
+      const writer = stack.provider(project.member, rowId, {
+        follow: undefined,
+      });
+      await writer.whenSynced();
+      for (const word of [" one", " two"]) {
+        writer.text.insert(writer.text.length, word);
+        await writer.whenSynced();
+      }
+      // Committed after the writer's rows: once the feed brought them, it had passed those.
+      await editElsewhere(rowId, (text) => text.insert(0, "> "));
+      await waitFor(() => viewer.received.length >= 3);
+      await editElsewhere(rowId, (text) => text.insert(0, ">"));
+      await waitFor(() => viewer.received.length >= 4);
+      const ids = viewer.received.map((update) => update.id);
+      expect(new Set(ids).size).toBe(ids.length);
+      expect(ids).toHaveLength(4);
+      viewer.stop();
+    },
+  );
+
   apiTest.for([
     { shapesKept: true, reopens: 0 },
     // Its shapes gone, the sync server answers the feed with must-refetch: the relay ends

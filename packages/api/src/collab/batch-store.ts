@@ -133,8 +133,8 @@ function batchCommitSql(key: CollabFieldKey): string {
   ids AS MATERIALIZED (
     SELECT ord, nextval('doc_updates_id_seq') AS id FROM calls ORDER BY ord),
   appended AS (
-    INSERT INTO doc_updates (id, field, row_id, update, client_id)
-    SELECT i.id, $2::text, $3::uuid, decode(c."update", 'base64'), c.client_id
+    INSERT INTO doc_updates (id, field, row_id, update, client_id, origin)
+    SELECT i.id, $2::text, $3::uuid, decode(c."update", 'base64'), c.client_id, $5::uuid
       FROM calls c JOIN ids i USING (ord)),
   logged AS (
     INSERT INTO mutation_log (client_id, mutation_id, user_id, name, txid, outcome, result,
@@ -170,7 +170,8 @@ export interface BatchCommitted {
 
 /**
  * The commit statement of `rows`, for `atCommit`; `upTo`: the log row the warm copy has applied
- * last (the tail comes from there). `onCommitted` gets what it returned once committed.
+ * last (the tail comes from there); `origin`: the writing runtime's (origin.ts). `onCommitted`
+ * gets what it returned once committed.
  */
 export function batchCommit(
   {
@@ -178,11 +179,13 @@ export function batchCommit(
     rowId,
     rows,
     upTo,
+    origin,
   }: {
     key: CollabFieldKey;
     rowId: string;
     rows: readonly BatchRow[];
     upTo: bigint;
+    origin: string;
   },
   onCommitted: (committed: BatchCommitted) => void,
 ): [
@@ -207,6 +210,7 @@ export function batchCommit(
       key,
       rowId,
       upTo.toString(),
+      origin,
     ],
     `collab_batch_commit_${sqlName(key)}`,
     (returned) => {

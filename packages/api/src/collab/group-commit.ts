@@ -30,6 +30,7 @@ import type { StoredDoc } from "./store";
 import type { WarmDoc } from "./warm-docs";
 import { batchCommit, batchLockKeys, readBatchContext } from "./batch-store";
 import { serverField } from "./fields";
+import { originOf } from "./origin";
 import { insertSeed, readProjection, readStoredDoc } from "./store";
 import { catchUp, warmDocsOf } from "./warm-docs";
 import { applyCheckedUpdate, docFromStorage, seedState } from "./ydoc";
@@ -172,7 +173,7 @@ async function writeOnWarm(
         if (rows.length > 0)
           atCommit(
             ...batchCommit(
-              { key, rowId, rows, upTo },
+              { key, rowId, rows, upTo, origin: originOf(db) },
               (done) => (committed = done),
             ),
           );
@@ -257,10 +258,13 @@ async function writeAfterRead(
       const copy = warm;
       // If the commit fails, the copy stays UNCOMMITTED and the next write loads it again.
       atCommit(
-        ...batchCommit({ key, rowId, rows, upTo }, (done) => {
-          box.committed = done;
-          copy.upTo = done.ids.at(-1) ?? upTo;
-        }),
+        ...batchCommit(
+          { key, rowId, rows, upTo, origin: originOf(db) },
+          (done) => {
+            box.committed = done;
+            copy.upTo = done.ids.at(-1) ?? upTo;
+          },
+        ),
       );
       return { accepted, box };
     },

@@ -1,10 +1,12 @@
 /**
- * The relay's view of writes made anywhere: one `ShapeStream` of a document's log
+ * The relay's view of writes made elsewhere: one `ShapeStream` of a document's log
  * (`doc_updates`), read by this api process from Electric (or the kit's sync server) while the
- * document has followers here. With it the relay is complete: an edit committed by another api
- * process, a worker or a script reaches this process' followers too, a few milliseconds after
- * the WAL has it, and a follower needs no shape of its own while it follows (one parse of each
- * update per process instead of one per client).
+ * document has followers here, without the rows this runtime wrote (their `origin` is its own:
+ * the relay has them at commit, and Electric need not send them nor this process parse them
+ * again). With it the relay is complete: an edit committed by another api process, a worker or
+ * a script reaches this process' followers too, a few milliseconds after the WAL has it, and a
+ * follower needs no shape of its own while it follows (one parse of each update per process
+ * instead of one per client).
  */
 import type { Row, ShapeStreamOptions } from "@electric-sql/client";
 import {
@@ -37,12 +39,22 @@ export type LogFeed = (
   handlers: LogFeedHandlers,
 ) => { stop: () => void };
 
-/** A `LogFeed` reading the log's shape from Electric with the server's own secret. */
-export function electricLogFeed(electric: ElectricOptions): LogFeed {
+/**
+ * A `LogFeed` reading the log's shape from Electric with the server's own secret, without the
+ * rows written with `origin` (the runtime's own: its relay hands them over at commit).
+ */
+export function electricLogFeed(
+  electric: ElectricOptions,
+  origin: string,
+): LogFeed {
   const url = electricShapeUrl(electric.url).href;
   return (key, rowId, handlers) => {
     const aborter = new AbortController();
-    const { table, where, params, columns } = docUpdatesSpec(key, rowId);
+    const { table, where, params, columns } = docUpdatesSpec(
+      key,
+      rowId,
+      origin,
+    );
     const options: ShapeStreamOptions<unknown> = {
       url,
       params: {

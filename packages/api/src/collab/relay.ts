@@ -4,10 +4,10 @@
  * reaching them only through logical replication, the sync server and the log's shape. Nothing
  * is relayed before COMMIT returns, so a peer never sees an edit Postgres could still lose.
  *
- * With a feed (log-feed.ts: this process reading the document's log shape from Electric), the
- * relay also carries what other processes and scripts commit, whichever of the two paths brings
- * an update first, once: followers are then told the relay is complete (`ready`), and need no
- * shape of their own while they follow. Without one, the relay is a shortcut and followers keep
+ * With a feed (log-feed.ts: this process reading the document's log shape from Electric,
+ * without its own rows), the relay also carries what other processes and scripts commit:
+ * followers are then told the relay is complete (`ready`), and need no shape of their own while
+ * they follow. Without one, the relay is a shortcut and followers keep
  * the shape, the record (a client applying an update twice is a no-op in Yjs). Why in memory
  * and not LISTEN/NOTIFY: a notification carries at most 8,000 bytes and takes a database-wide
  * lock at commit.
@@ -57,9 +57,6 @@ interface EncodedUpdate {
   event: string;
 }
 
-/** Ids the relay delivered recently, by when: an update comes from its commit and the feed. */
-const SEEN_MS = 60_000;
-
 /** One document followed on this process. */
 interface Followed {
   followers: Set<Follower>;
@@ -67,8 +64,6 @@ interface Followed {
   waiting: Set<() => void>;
   feed: { stop: () => void } | null;
   live: boolean;
-  /** Delivered update ids → when, oldest first: the second of the two paths skips them. */
-  seen: Map<string, number>;
 }
 
 export class DocRelay {
@@ -175,7 +170,6 @@ export class DocRelay {
       waiting: new Set(),
       feed: null,
       live: false,
-      seen: new Map(),
     };
     this.documents.set(relayKey(key, rowId), followed);
     followed.feed =
@@ -198,27 +192,13 @@ export class DocRelay {
   }
 }
 
-/** Writes the updates not delivered yet (by the other path) to every follower. */
+/** Writes the updates to every follower (each skips its own client's). */
 function deliver(followed: Followed, updates: readonly RelayedDocUpdate[]) {
-  const now = Date.now();
-  const events: EncodedUpdate[] = [];
-  // Without a feed, each update has one path: nothing to remember.
-  const twoPaths = followed.feed !== null;
-  for (const update of updates) {
-    if (twoPaths && followed.seen.delete(update.id)) continue;
-    if (twoPaths) followed.seen.set(update.id, now);
-    events.push({
-      clientId: update.clientId,
-      event: `data: ${JSON.stringify(update)}\n\n`,
-    });
-  }
-  // Oldest first: what one path delivered and the other never will (written elsewhere, or
-  // no feed) is forgotten after a minute.
-  for (const [id, at] of followed.seen) {
-    if (now - at < SEEN_MS) break;
-    followed.seen.delete(id);
-  }
-  if (events.length === 0) return;
+  if (updates.length === 0) return;
+  const events = updates.map((update) => ({
+    clientId: update.clientId,
+    event: `data: ${JSON.stringify(update)}\n\n`,
+  }));
   for (const follower of followed.followers) follower(events);
 }
 

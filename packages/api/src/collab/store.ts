@@ -193,12 +193,14 @@ export async function appendUpdate(
     rowId: string;
     update: Uint8Array;
     clientId: string;
+    /** The writing runtime's, when its relay hands the row to followers (origin.ts). */
+    origin: string | null;
   },
 ): Promise<bigint> {
   const [row] = await query<{ id: string }>(
-    `INSERT INTO doc_updates (field, row_id, update, client_id)
-     VALUES ($1, $2::uuid, $3, $4::uuid) RETURNING id::text AS id`,
-    [entry.key, entry.rowId, entry.update, entry.clientId],
+    `INSERT INTO doc_updates (field, row_id, update, client_id, origin)
+     VALUES ($1, $2::uuid, $3, $4::uuid, $5::uuid) RETURNING id::text AS id`,
+    [entry.key, entry.rowId, entry.update, entry.clientId, entry.origin],
     "collab_append",
   );
   if (!row) throw new Error("INSERT … RETURNING returned no row");

@@ -19,6 +19,7 @@ import { BatchQueue } from "./batch-queue";
 import { checkTextUpdate } from "./check-update";
 import { docLockKey } from "./fields";
 import { writeBatch } from "./group-commit";
+import { originOf } from "./origin";
 import { relayOf } from "./relay";
 import { writeDocUpdate } from "./write";
 import { fromBase64 } from "./ydoc";
@@ -154,6 +155,7 @@ function runAlone(ctx: Context, input: Envelope): Promise<Result> {
         update: fromBase64(args.update),
         userId: user.id,
         clientId,
+        origin: originOf(ctx.db),
       });
       return { id: id.toString() };
     },

@@ -32,6 +32,8 @@ export interface DocWrite {
   update: Uint8Array;
   userId: string;
   clientId: string;
+  /** The writing runtime's, when its relay hands the row to followers (origin.ts). */
+  origin: string | null;
 }
 
 /** Returns the id of the appended log row. */

@@ -196,12 +196,25 @@ export const SHAPES = {
 };
 
 /**
- * One document's update log, as clients read it through the proxy and the relay's feed reads
- * it from Electric: one definition, so both are the same shape there.
+ * One document's update log, as clients read it through the proxy. The relay's feed reads it
+ * from Electric without the rows of its own runtime (`notFrom`: its origin, collab/origin.ts),
+ * which it relays at commit.
  */
-export function docUpdatesSpec(field: CollabFieldKey, row: string): ShapeSpec {
-  return fieldRows("doc_updates", field, row, COLUMNS.docUpdates);
+export function docUpdatesSpec(
+  field: CollabFieldKey,
+  row: string,
+  notFrom?: string,
+): ShapeSpec {
+  const rows = fieldRows("doc_updates", field, row, COLUMNS.docUpdates);
+  if (notFrom === undefined) return rows;
+  return {
+    ...rows,
+    where: `${FIELD_ROWS} AND (origin IS NULL OR origin <> $3)`,
+    params: [field, row, notFrom],
+  };
 }
+
+const FIELD_ROWS = "field = $1 AND row_id = $2";
 
 /** The rows of a collaborative field's table that belong to one document. */
 function fieldRows(
@@ -212,7 +225,7 @@ function fieldRows(
 ): ShapeSpec {
   return {
     table,
-    where: "field = $1 AND row_id = $2",
+    where: FIELD_ROWS,
     params: [field, row],
     columns,
   };
