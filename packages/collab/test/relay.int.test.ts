@@ -243,6 +243,33 @@ describe("a provider that follows the complete relay", () => {
   );
 });
 
+describe("a provider that applies what the relay brings", () => {
+  apiTest(
+    "sends an edit that an observer makes in reply, with no load or send of its own pending",
+    async () => {
+      const rowId = await project.newIssue("Hello");
+      const shapes = countedShapes();
+      const a = stack.provider(project.member, rowId, {
+        createStream: shapes.create,
+      });
+      const b = stack.provider(project.owner, rowId);
+      await Promise.all([a.whenSynced(), b.whenSynced()]);
+      await shapes.openAre(0, "a's shape stopped");
+      await waitFor(() => a.status === "synced");
+      // Run inside the provider's own transaction of the relayed update.
+      a.text.observe((event) => {
+        if (event.transaction.origin === a && !a.text.toJSON().endsWith("!"))
+          a.text.insert(a.text.length, "!");
+      });
+      b.text.insert(5, " world");
+      await waitFor(() => b.text.toJSON() === "Hello world!", {
+        describe: () => `a: ${a.text.toJSON()}, b: ${b.text.toJSON()}`,
+      });
+      await a.whenSynced();
+    },
+  );
+});
+
 describe("the relay's feed of the log", () => {
   apiTest(
     "leaves out this runtime's own rows: each update reaches a follower once, own ones at commit",
