@@ -580,7 +580,8 @@ class Provider implements CollabProvider {
    * encoding was a sixth of a client's CPU (bench/README.md, session 9).
    */
   private applyFromServer(updates: readonly Uint8Array[]): void {
-    let editedMeanwhile = false;
+    // Set in the listener, which TypeScript's narrowing does not see.
+    let editedMeanwhile = false as boolean;
     const watch = (transaction: Y.Transaction) => {
       if (transaction.origin !== this) editedMeanwhile = true;
     };
