@@ -137,5 +137,5 @@ export async function runMutationCall<
 }
 
 /** A call's data as the mutation log keeps it: superjson keeps dates (and bigints) through jsonb. */
-export const encodeResult = (value: unknown): JsonValue =>
+const encodeResult = (value: unknown): JsonValue =>
   superjson.serialize(value) as unknown as JsonValue;
