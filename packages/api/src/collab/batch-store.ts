@@ -116,9 +116,9 @@ export interface BatchRow {
  * nothing of the batch is written.
  *
  * It returns the new rows' ids (kind 3, in batch order) and what a warm copy needs to catch
- * up: `folded_through` (kind 0) and the log rows from `$4` on (kind 1; bytes from after `$4`),
- * as `storedDocOf` reads them. Its snapshot follows the locks: nothing of the document is
- * committed meanwhile.
+ * up: `folded_through` (kind 0) and the log rows from `$4` on (kind 1; bytes from after `$4`;
+ * none when `$4` is null), as `storedDocOf` reads them. Its snapshot follows the locks: nothing
+ * of the document is committed meanwhile.
  */
 function batchCommitSql(key: CollabFieldKey): string {
   const field = serverField(key);
@@ -155,7 +155,8 @@ function batchCommitSql(key: CollabFieldKey): string {
     FROM doc_states s WHERE s.field = $2 AND s.row_id = $3::uuid
   UNION ALL
   SELECT 1, CASE WHEN u.id > $4::bigint THEN u.update ELSE ''::bytea END, u.id::text, u.id
-    FROM doc_updates u WHERE u.field = $2 AND u.row_id = $3::uuid AND u.id >= $4::bigint
+    FROM doc_updates u
+   WHERE u.field = $2 AND u.row_id = $3::uuid AND u.id >= $4::bigint
   UNION ALL
   SELECT 3, NULL, id::text, ord FROM ids
   ORDER BY kind, seq`;
@@ -170,7 +171,7 @@ export interface BatchCommitted {
 
 /**
  * The commit statement of `rows`, for `atCommit`; `upTo`: the log row the warm copy has applied
- * last (the tail comes from there); `origin`: the writing runtime's (origin.ts). `onCommitted`
+ * last (the tail comes from there; null: no tail, the copy read it under the locks); `origin`: the writing runtime's (origin.ts). `onCommitted`
  * gets what it returned once committed.
  */
 export function batchCommit(
@@ -184,7 +185,7 @@ export function batchCommit(
     key: CollabFieldKey;
     rowId: string;
     rows: readonly BatchRow[];
-    upTo: bigint;
+    upTo: bigint | null;
     origin: string;
   },
   onCommitted: (committed: BatchCommitted) => void,
@@ -209,7 +210,7 @@ export function batchCommit(
       ),
       key,
       rowId,
-      upTo.toString(),
+      upTo?.toString() ?? null,
       origin,
     ],
     `collab_batch_commit_${sqlName(key)}`,

@@ -259,7 +259,7 @@ async function writeAfterRead(
       // If the commit fails, the copy stays UNCOMMITTED and the next write loads it again.
       atCommit(
         ...batchCommit(
-          { key, rowId, rows, upTo, origin: originOf(db) },
+          { key, rowId, rows, upTo: null, origin: originOf(db) },
           (done) => {
             box.committed = done;
             copy.upTo = done.ids.at(-1) ?? upTo;
