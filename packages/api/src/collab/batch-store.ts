@@ -121,9 +121,11 @@ export interface BatchRow {
  * of the document is committed meanwhile.
  */
 function batchCommitSql(key: CollabFieldKey): string {
+  const known = commitSqlOf.get(key);
+  if (known) return known;
   const field = serverField(key);
   const writers = field.writerRoles.map((role) => `'${role}'`).join(", ");
-  return `
+  const sql = `
   WITH calls AS (
     SELECT * FROM jsonb_to_recordset($1::jsonb) AS c(
       ord int, client_id uuid, mutation_id int, user_id uuid, "update" text, digest text)),
@@ -160,7 +162,11 @@ function batchCommitSql(key: CollabFieldKey): string {
   UNION ALL
   SELECT 3, NULL, id::text, ord FROM ids
   ORDER BY kind, seq`;
+  commitSqlOf.set(key, sql);
+  return sql;
 }
+
+const commitSqlOf = new Map<CollabFieldKey, string>();
 
 /** What the commit statement tells: the new rows' ids in batch order, and the log's tail. */
 export interface BatchCommitted {
