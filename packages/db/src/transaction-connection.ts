@@ -19,6 +19,7 @@
  * run outside the transaction or on a connection returned to the pool.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
+import { createHash } from "node:crypto";
 import pg, { escapeLiteral } from "pg";
 
 /** A statement `withTxid` sends together with `BEGIN` (no parameters: simple query protocol). */
@@ -270,12 +271,29 @@ async function commit(
   }
 }
 
+/**
+ * The SQL name a statement is prepared under: `kit_<name>` (apart from pg's protocol-level
+ * names, which share the namespace and never start so). A name that is not a plain lower-case
+ * identifier (e.g. `…_issues.description`) is made one, with a digest of the name so that two
+ * names never meet.
+ */
+function preparedNameOf(name: string): string {
+  if (/^[a-z_][a-z0-9_]*$/.test(name) && name.length <= 59)
+    return `kit_${name}`;
+  const plain = name
+    .toLowerCase()
+    .replace(/[^a-z0-9_]/g, "_")
+    .slice(0, 40);
+  const digest = createHash("sha1").update(name).digest("hex").slice(0, 12);
+  return `kit_${plain}_${digest}`;
+}
+
 /** Statements each connection has prepared by SQL `PREPARE` (kept for the session). */
 const preparedNames = new WeakMap<pg.Client, Set<string>>();
 
 /**
  * `statement` as text for a simple-protocol query: `EXECUTE kit_<name>(<literals>)` when it
- * has a name (preparing it first, in a round trip of its own, the first time on this
+ * has a name (`preparedNameOf`) (preparing it first, in a round trip of its own, the first time on this
  * connection: a prepared statement outlives a rolled-back transaction, so it is known to exist
  * afterwards), else its text with literals. `undefined` if its values cannot be literals, or
  * (without a name) its text cannot take them safely.
@@ -284,12 +302,11 @@ async function simpleText(
   connection: pg.Client,
   { sql, values = [], name }: Statement,
 ): Promise<string | undefined> {
-  if (name === undefined || !/^[a-z_][a-z0-9_]*$/i.test(name))
+  if (name === undefined)
     return values.length === 0 ? sql : inlineParameters(sql, values);
   const literals = values.map(toLiteral);
   if (literals.some((literal) => literal === undefined)) return undefined;
-  // Apart from pg's protocol-level names (the same namespace): those are never `kit_…`.
-  const prepared = `kit_${name}`;
+  const prepared = preparedNameOf(name);
   let names = preparedNames.get(connection);
   if (!names?.has(prepared)) {
     await send(connection, `PREPARE ${prepared} AS ${sql}`);

@@ -431,6 +431,22 @@ describe("runDirectWithTxid (no Prisma transaction)", () => {
     }
   });
 
+  it("sends a first statement whose name is no plain identifier with BEGIN too, prepared by SQL", async () => {
+    const name = "test_first.Statement's";
+    const { data } = await runDirectWithTxid(db, async (query) => {
+      await query(`SELECT $1::text AS echo`, ["dotted"], name);
+      return query<{ name: string; from_sql: boolean }>(
+        `SELECT name, from_sql FROM pg_prepared_statements
+          WHERE name LIKE 'kit_test_first_statement_s_%' OR name = $1`,
+        [name],
+      );
+    });
+    // Not left to pg's protocol-level preparing under the raw name (a round trip of its own).
+    expect(data).toHaveLength(1);
+    expect(data[0]?.from_sql).toBe(true);
+    expect(data[0]?.name).toMatch(/^kit_test_first_statement_s_[0-9a-f]{12}$/);
+  });
+
   it("hands a commit statement's rows to onRows once committed, the statement under the lock and in the transaction", async () => {
     const seen: Record<string, unknown>[][] = [];
     const { txid } = await runDirectWithTxid(

@@ -64,9 +64,7 @@ export async function readBatchContext(
       batch.fromId.toString(),
       pgArray(batch.userIds),
     ],
-    // Named by a plain identifier: as the transaction's first statement it travels with BEGIN
-    // as `EXECUTE`.
-    `collab_batch_read_${sqlName(key)}`,
+    `collab_batch_read_${key}`,
   );
   const database = rows.find((row) => row.kind === 3)?.extra;
   if (!database) throw new Error("collab batch: no database name");
@@ -177,8 +175,8 @@ export interface BatchCommitted {
 
 /**
  * The commit statement of `rows`, for `atCommit`; `upTo`: the log row the warm copy has applied
- * last (the tail comes from there; null: no tail, the copy read it under the locks); `origin`: the writing runtime's (origin.ts). `onCommitted`
- * gets what it returned once committed.
+ * last (the tail comes from there; null: no tail, the copy read it under the locks); `origin`:
+ * the writing runtime's (origin.ts). `onCommitted` gets what it returned once committed.
  */
 export function batchCommit(
   {
@@ -219,7 +217,7 @@ export function batchCommit(
       upTo?.toString() ?? null,
       origin,
     ],
-    `collab_batch_commit_${sqlName(key)}`,
+    `collab_batch_commit_${key}`,
     (returned) => {
       const typed = returned as { kind: number; bytes: unknown; ord: string }[];
       const { foldedThrough, updates } = storedDocOf(
@@ -235,9 +233,6 @@ export function batchCommit(
     },
   ];
 }
-
-/** A field key as part of a statement name (a plain identifier: no dot). */
-const sqlName = (key: CollabFieldKey) => key.replace(/\W/g, "_");
 
 /** A Postgres array literal of uuids or keys (no quotes, commas or braces in them). */
 function pgArray(values: readonly string[]): string {
