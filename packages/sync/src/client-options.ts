@@ -38,6 +38,11 @@ export interface SyncClientOptions {
   txidTimeoutMs?: number;
   /** Backoff of retries after transient failures (default 250 ms doubling up to 30 s). */
   retry?: { initialMs?: number; maxMs?: number };
+  /**
+   * How long one send may go unanswered before it is retried (default 30 s): a request on a
+   * connection that died without closing never settles, and would hold the queue.
+   */
+  sendTimeoutMs?: number;
   /** Creates the stream of a shape (tests pass a fake); default `new ShapeStream(options)`. */
   createStream?: CreateStream;
   /** How long a shape nobody holds keeps its stream open (default 1 s). */

@@ -46,7 +46,9 @@ function setup(options: Partial<SyncClientOptions> = {}) {
     shapeUrl: "http://sync.test/v1/shape",
     createStream: backend.createStream,
     transport: (request) => {
-      sent.push(request);
+      // What went over the wire; the abort signal is the runtime's own, new on every send.
+      const { signal: _signal, ...wire } = request;
+      sent.push(wire);
       return new Promise((resolve, reject) =>
         calls.push({ request, resolve, reject }),
       );
@@ -250,6 +252,29 @@ describe("rollback and retries", () => {
     await synced;
     expect(new Set(sent.map((request) => request.mutationId)).size).toBe(1);
     expect(sent).toHaveLength(3);
+  });
+  it("a send left unanswered is given up and sent again under the same id", async () => {
+    const { client, calls, sent, answer } = setup({
+      sendTimeoutMs: 50,
+      retry: { initialMs: 10, maxMs: 10 },
+    });
+    cleanups.push(() => client.close());
+    await client.ready;
+    const synced = client.mutate(mutations.issues.create, createIssue());
+    await until(() => sent.length === 1);
+    const stalled = calls.shift();
+    // The stalled request is told to let go, and the write goes again once the timeout passes.
+    await until(() => sent.length === 2);
+    expect(stalled?.request.signal?.aborted).toBe(true);
+    expect(stalled?.request.signal?.reason).toMatchObject({
+      name: "SendTimeoutError",
+    });
+    await answer();
+    await expect(synced).resolves.toMatchObject({ data: { ok: true } });
+    expect(sent.map((request) => request.mutationId)).toEqual([
+      sent[0]?.mutationId,
+      sent[0]?.mutationId,
+    ]);
   });
 });
 

@@ -136,6 +136,7 @@ export class SyncClient {
       storage: this.storage,
       transport: options.transport,
       retry: options.retry,
+      sendTimeoutMs: options.sendTimeoutMs,
       clientId: () => this.id,
       writeFor: (entry) =>
         this.pending.find((write) => write.mutationId === entry.mutationId) ??

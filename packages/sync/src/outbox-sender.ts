@@ -27,6 +27,13 @@ export interface OutboxSenderOptions {
   onIdle: () => void;
   onError: (error: unknown) => void;
   retry?: { initialMs?: number; maxMs?: number };
+  /** How long one send may go unanswered before it counts as failed on the network. */
+  sendTimeoutMs?: number;
+}
+
+/** A send the api left unanswered (a stalled connection): retried like a network failure. */
+class SendTimeoutError extends Error {
+  override name = "SendTimeoutError";
 }
 
 export class OutboxSender {
@@ -100,12 +107,7 @@ export class OutboxSender {
     let result: MutationResult | undefined;
     let failure: SendFailure | undefined;
     try {
-      result = await options.transport({
-        name: write.definition.name,
-        clientId: options.clientId(),
-        mutationId: write.mutationId,
-        args: write.entry.input,
-      });
+      result = await this.send(write);
     } catch (error) {
       failure = classifyFailure(error);
     }
@@ -126,6 +128,43 @@ export class OutboxSender {
     this.sending = false;
     this.pump();
     if (!this.isSending) options.onIdle();
+  }
+
+  /**
+   * One send, given up after `sendTimeoutMs`: a request on a connection that died without
+   * closing (a laptop's network switched, a proxy's stalled stream) never settles, and would
+   * hold the whole queue. The same mutation id goes again; the api's log answers a second
+   * delivery with the first one's result.
+   */
+  private async send(write: PendingWrite): Promise<MutationResult> {
+    const { options } = this;
+    const timeoutMs = options.sendTimeoutMs ?? 30_000;
+    const abort = new AbortController();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const error = new SendTimeoutError(
+          `${write.definition.name} (${write.mutationId}) unanswered after ${timeoutMs} ms`,
+        );
+        abort.abort(error);
+        reject(error);
+      }, timeoutMs);
+    });
+    try {
+      // Raced as well as aborted: a transport that ignores the signal still lets go.
+      return await Promise.race([
+        options.transport({
+          name: write.definition.name,
+          clientId: options.clientId(),
+          mutationId: write.mutationId,
+          args: write.entry.input,
+          signal: abort.signal,
+        }),
+        timedOut,
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private scheduleRetry(): void {

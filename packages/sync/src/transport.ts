@@ -11,6 +11,8 @@ export interface MutationRequest {
   clientId: string;
   mutationId: number;
   args: unknown;
+  /** Aborted when the runtime gives up waiting for the answer (it will send again). */
+  signal?: AbortSignal;
 }
 
 export type MutationTransport = (
@@ -79,11 +81,10 @@ function isFieldErrors(value: unknown): value is Record<string, string[]> {
 }
 
 interface MutateProcedure {
-  mutate: (input: {
-    clientId: string;
-    mutationId: number;
-    args: never;
-  }) => Promise<MutationResult>;
+  mutate: (
+    input: { clientId: string; mutationId: number; args: never },
+    options: { signal?: AbortSignal },
+  ) => Promise<MutationResult>;
 }
 
 /**
@@ -94,14 +95,13 @@ interface MutateProcedure {
  * const client = createSyncClient({ transport: trpcTransport(trpc), … });
  */
 export function trpcTransport(client: object): MutationTransport {
-  return ({ name, clientId, mutationId, args }) => {
+  return ({ name, clientId, mutationId, args, signal }) => {
     let target: unknown = client;
     for (const part of name.split("."))
       target = (target as Record<string, unknown>)[part];
-    return (target as MutateProcedure).mutate({
-      clientId,
-      mutationId,
-      args: args as never,
-    });
+    return (target as MutateProcedure).mutate(
+      { clientId, mutationId, args: args as never },
+      { signal },
+    );
   };
 }

@@ -25,6 +25,8 @@ export function createBrowserSyncClient(userId: string): SyncClient {
     tabs: browserTabs(outbox),
     // Back online quickly after a short outage; the default backoff grows to 30 s.
     retry: { initialMs: 250, maxMs: 5_000 },
+    // A write takes milliseconds; one unanswered for 10 s sits on a dead connection.
+    sendTimeoutMs: 10_000,
     // Every live shape holds one of the six connections a browser opens to a server over
     // HTTP/1.1 (writes need one too): a page's old shapes let go soon after it is left.
     shapeLingerMs: 200,

@@ -138,6 +138,16 @@ async function typeInDescription(
   await page.keyboard.type(text, options);
 }
 
+/** The shapes the sync server holds live requests of for a user's session (diagnostics). */
+async function liveShapesOf({ context }: SignedInUser): Promise<unknown> {
+  const session = (await context.cookies()).find((cookie) =>
+    cookie.name.endsWith("session_token"),
+  )?.value;
+  return session
+    ? (await stack.liveShapes(session, 1_000)).shapes
+    : "no session";
+}
+
 /** `waiting`, or its failure with the presence rows of the moment added to the message. */
 async function withPresenceRows<T>(waiting: Promise<T>): Promise<T> {
   try {
@@ -149,16 +159,7 @@ async function withPresenceRows<T>(waiting: Promise<T>): Promise<T> {
               round(extract(epoch FROM now() - p.updated_at), 1) AS age_s
          FROM presence p JOIN users u ON u.id = p.user_id ORDER BY u.name`,
     );
-    const followed = await Promise.all(
-      [alice, bob].map(async ({ context }) => {
-        const session = (await context.cookies()).find((cookie) =>
-          cookie.name.endsWith("session_token"),
-        )?.value;
-        return session
-          ? (await stack.liveShapes(session, 1_000)).shapes
-          : "no session";
-      }),
-    );
+    const followed = await Promise.all([alice, bob].map(liveShapesOf));
     throw new Error(
       [
         String(error),
@@ -167,6 +168,39 @@ async function withPresenceRows<T>(waiting: Promise<T>): Promise<T> {
         `live shapes of B: ${JSON.stringify(followed[1])}`,
         `A's page logged: ${JSON.stringify(alice.problems)}`,
         `B's page logged: ${JSON.stringify(bob.problems)}`,
+      ].join("\n"),
+      { cause: error },
+    );
+  }
+}
+
+/**
+ * `waiting`, or its failure with what the page's runtime and the database say at that moment:
+ * whether the write was sent (status), committed (its rows), and who holds the tab lock.
+ */
+async function withSyncState<T>(page: Page, waiting: Promise<T>): Promise<T> {
+  try {
+    return await waiting;
+  } catch (error) {
+    const status = await page
+      .getByTestId("sync-status")
+      .evaluate((element) => ({ ...(element as HTMLElement).dataset }))
+      .catch((reason: unknown) => String(reason));
+    const locks = await page
+      .evaluate(() => navigator.locks.query())
+      .catch((reason: unknown) => String(reason));
+    const log = await stack.query(
+      `SELECT name, mutation_id, outcome, txid, created_at FROM mutation_log
+        ORDER BY created_at DESC LIMIT 5`,
+    );
+    throw new Error(
+      [
+        String(error),
+        `sync status: ${JSON.stringify(status)}`,
+        `web locks: ${JSON.stringify(locks)}`,
+        `latest mutations: ${JSON.stringify(log)}`,
+        `live shapes: ${JSON.stringify(await liveShapesOf(alice))}`,
+        `the page logged: ${JSON.stringify(alice.problems.slice(-20))}`,
       ].join("\n"),
       { cause: error },
     );
@@ -479,10 +513,14 @@ describe("the tracker in two browsers", { timeout: 60_000 }, () => {
     await context.unroute("**/api/trpc/**");
 
     // The retry after the api came back (backoff ≤ 5 s), then its txid: over HTTP/2 the write
-    // never queues behind the page's live shapes for a connection.
-    await issueRow(page, "Written while offline")
-      .and(page.locator(":not([data-pending])"))
-      .waitFor({ timeout: 15_000 });
+    // never queues behind the page's live shapes for a connection. A send stalled on a dead
+    // connection is given up after 10 s and sent again.
+    await withSyncState(
+      page,
+      issueRow(page, "Written while offline")
+        .and(page.locator(":not([data-pending])"))
+        .waitFor({ timeout: 30_000 }),
+    );
     await page.locator('[data-testid=sync-status][data-pending="0"]').waitFor();
     await openProject(bob.page);
     await issueRow(bob.page, "Written while offline").waitFor({
