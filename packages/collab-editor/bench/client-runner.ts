@@ -6,6 +6,7 @@
  */
 import type { Peer } from "./peer";
 import type { ChildMessage, ParentMessage } from "./protocol";
+import { connectFloor } from "./floor-client";
 import { connectHocuspocus } from "./hocuspocus-client";
 import { typeAndRecord } from "./keystrokes";
 import { connectOurs } from "./our-client";
@@ -27,7 +28,9 @@ async function handle(message: ParentMessage): Promise<void> {
       peers =
         config.kind === "ours"
           ? await connectOurs(config, document, count)
-          : await connectHocuspocus(config.url, document, count);
+          : config.kind === "floor"
+            ? await connectFloor(config.url, document, count)
+            : await connectHocuspocus(config.url, document, count);
       await reply({
         type: "connected",
         clientIds: peers.map((peer) => peer.doc.clientID),

@@ -25,7 +25,8 @@ export type ClientConfig =
       /** Receive committed updates through `/docs/follow` besides the log's shape. */
       relay: boolean;
     }
-  | { kind: "hocuspocus"; url: string };
+  | { kind: "hocuspocus"; url: string }
+  | { kind: "floor"; url: string };
 
 export interface TypingPlan {
   /** `now()` of the first keystroke of writer 0. */

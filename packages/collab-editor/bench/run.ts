@@ -17,7 +17,8 @@
  * Flags: `--clients=2,20`; `--pace-ms=100,10` (ms between one writer's keystrokes: 100 is a
  * fast typist, ~120 words a minute, the headline; 10 is a stress row no person types);
  * `--seconds=20` (typing time per row, keystrokes per writer = seconds / pace) or `--keys=n`;
- * `--processes=4`; `--systems=ours,hocuspocus`; `--relay=on,off` (ours with the api's
+ * `--processes=4`; `--systems=ours,hocuspocus,floor` (floor: the least a server that commits each
+ * edit before a peer sees it must do, floor-server.ts); `--relay=on,off` (ours with the api's
  * `/docs/follow` relay of committed updates, and with the log's shape alone);
  * `--drain-ms=60000`; `--fsync=off` (the
  * settings of runs before 2026-11-30 17:00: fsync off, synchronous_commit on; for comparing
@@ -37,6 +38,7 @@ import type { BenchSystem } from "./system";
 import type { Row } from "./table";
 import { treeCpuSeconds } from "./cpu";
 import { startFleet } from "./fleet";
+import { startFloor } from "./floor";
 import { startHocuspocus } from "./hocuspocus";
 import { rowFigures } from "./latency";
 import { startOurStack } from "./our-stack";
@@ -51,7 +53,7 @@ const { values: flags } = parseArgs({
     seconds: { type: "string", default: "20" },
     keys: { type: "string" },
     processes: { type: "string", default: "4" },
-    systems: { type: "string", default: "ours,hocuspocus" },
+    systems: { type: "string", default: "ours,hocuspocus,floor" },
     relay: { type: "string", default: "on,off" },
     "drain-ms": { type: "string", default: "60000" },
     fsync: { type: "string", default: "on" },
@@ -185,6 +187,24 @@ async function measure({
   }
 }
 
+function startSystem(name: string, databaseUrl: string): Promise<BenchSystem> {
+  switch (name) {
+    case "ours":
+      return startOurStack(databaseUrl, {
+        profileDir: flags.profile,
+        apiWorkers: Number(flags["api-workers"]),
+      });
+    case "hocuspocus":
+      return startHocuspocus(databaseUrl, flags.profile);
+    case "floor":
+      return startFloor(databaseUrl, flags.profile);
+    default:
+      throw new Error(
+        `--systems: no system "${name}" (ours, hocuspocus, floor)`,
+      );
+  }
+}
+
 async function main(): Promise<Row[]> {
   console.log(
     `collab-editor bench: ${clientCounts.join(" and ")} clients all typing at ${paces.join(" and ")} ms a key, ${processes} client processes, ours with relay ${flags.relay}; load average before ${loadavg()
@@ -217,17 +237,11 @@ async function main(): Promise<Row[]> {
     );
     await runMigrations({ databaseUrl: url, migrationsDir });
     for (const name of systems) {
-      const system =
-        name === "hocuspocus"
-          ? await startHocuspocus(url, flags.profile)
-          : await startOurStack(url, {
-              profileDir: flags.profile,
-              apiWorkers: Number(flags["api-workers"]),
-            });
+      const system = await startSystem(name, url);
       const stopSystem = tracked(() => stopBounded(system));
       try {
-        // The relay is ours' only: Hocuspocus gets one row per pace and count.
-        const variants = name === "hocuspocus" ? [undefined] : relays;
+        // The relay is ours' only: the others get one row per pace and count.
+        const variants = name === "ours" ? relays : [undefined];
         for (const paceMs of paces)
           for (const clients of clientCounts)
             for (const relay of variants) {

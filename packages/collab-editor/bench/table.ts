@@ -97,6 +97,8 @@ export function printTables(rows: readonly Row[]): void {
   group-committed Postgres transaction flushed to the WAL, then logical decoding, the sync
   server's shape log and SSE to each peer (or the relay, when on). Hocuspocus includes a
   WebSocket hop, an in-memory apply and the broadcast; it stores the document 2–10 s later.
+  The floor includes a WebSocket hop, one INSERT committed and flushed to the WAL, and the
+  broadcast: what any server that commits each edit before a peer sees it must do, and no more.
 - typed in s: first to last keystroke; above the plan, the client processes could not keep
   the pace (driver late p99: how late against schedule a keystroke was typed).
 - server CPU: the system's server processes (ours: api + sync server; Hocuspocus: its server);

@@ -6,17 +6,23 @@
  */
 import { afterAll, expect, test } from "vitest";
 
+import { withClient } from "@repo/dev-postgres";
 import { dbTest } from "@repo/test-support";
 
 import type { ProcessReport, TypingPlan } from "../bench/protocol";
 import type { BenchSystem } from "../bench/system";
 import { startFleet } from "../bench/fleet";
+import { startFloor } from "../bench/floor";
 import { startHocuspocus } from "../bench/hocuspocus";
 import { rowFigures } from "../bench/latency";
 import { now } from "../bench/protocol";
 
 let system: BenchSystem | undefined;
-afterAll(() => system?.stop());
+let floor: BenchSystem | undefined;
+afterAll(async () => {
+  await system?.stop();
+  await floor?.stop();
+});
 
 const alive = (pid: number) => {
   try {
@@ -64,6 +70,47 @@ dbTest(
       await fleet.stop();
     }
     expect(fleet.pids.filter(alive)).toEqual([]);
+  },
+  60_000,
+);
+
+dbTest(
+  "the commit-first floor stores every keystroke's update, and its clients converge",
+  async ({ database }) => {
+    floor = await startFloor(database.url);
+    const fleet = startFleet(2);
+    try {
+      const document = await floor.newDocument();
+      const writerIds = await fleet.connect(
+        floor.clientConfig({ relay: false }),
+        document,
+        3,
+      );
+      const plan: TypingPlan = {
+        startAt: now() + 100,
+        paceMs: 5,
+        keys: 30,
+        writerIds,
+        drainMs: 10_000,
+      };
+      const figures = rowFigures(plan, await fleet.type(plan));
+      expect(figures).toMatchObject({
+        keystrokes: 90,
+        missing: 0,
+        converged: true,
+        textLength: 90,
+      });
+      // Every update the peers got is stored (the server sends one only once it committed).
+      const stored = await withClient(database.url, (client) =>
+        client.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM bench_floor_updates WHERE doc = $1",
+          [document],
+        ),
+      );
+      expect(stored.rows[0]?.n).toBe(90);
+    } finally {
+      await fleet.stop();
+    }
   },
   60_000,
 );
