@@ -10,6 +10,7 @@ import { connectFloor } from "./floor-client";
 import { connectHocuspocus } from "./hocuspocus-client";
 import { typeAndRecord } from "./keystrokes";
 import { connectOurs } from "./our-client";
+import { connectInTurn } from "./peer";
 import { now } from "./protocol";
 
 let peers: Peer[] = [];
@@ -29,8 +30,12 @@ async function handle(message: ParentMessage): Promise<void> {
         config.kind === "ours"
           ? await connectOurs(config, document, count)
           : config.kind === "floor"
-            ? await connectFloor(config.url, document, count)
-            : await connectHocuspocus(config.url, document, count);
+            ? await connectInTurn(count, () =>
+                connectFloor(config.url, document),
+              )
+            : await connectInTurn(count, () =>
+                connectHocuspocus(config.url, document),
+              );
       await reply({
         type: "connected",
         clientIds: peers.map((peer) => peer.doc.clientID),

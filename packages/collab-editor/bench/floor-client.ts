@@ -7,17 +7,8 @@ import type { Peer } from "./peer";
 /** The origin of updates that came from the server (not sent back). */
 const FROM_SERVER = Symbol("floor server");
 
-export async function connectFloor(
-  url: string,
-  name: string,
-  count: number,
-): Promise<Peer[]> {
-  const peers: Peer[] = [];
-  for (let i = 0; i < count; i++) peers.push(await connect(url, name));
-  return peers;
-}
-
-function connect(url: string, name: string): Promise<Peer> {
+/** One client on document `name`, resolved once it holds the document's updates so far. */
+export function connectFloor(url: string, name: string): Promise<Peer> {
   const doc = new Y.Doc();
   const socket = new WebSocket(`${url}/${encodeURIComponent(name)}`);
   doc.on("update", (update: Uint8Array, origin: unknown) => {

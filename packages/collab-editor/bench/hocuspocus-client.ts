@@ -8,17 +8,8 @@ import * as Y from "yjs";
 
 import type { Peer } from "./peer";
 
-export async function connectHocuspocus(
-  url: string,
-  name: string,
-  count: number,
-): Promise<Peer[]> {
-  const peers: Peer[] = [];
-  for (let i = 0; i < count; i++) peers.push(await connect(url, name));
-  return peers;
-}
-
-function connect(url: string, name: string): Promise<Peer> {
+/** One client on document `name`, resolved once it holds the document's updates so far. */
+export function connectHocuspocus(url: string, name: string): Promise<Peer> {
   const doc = new Y.Doc();
   const websocketProvider = new HocuspocusProviderWebsocket({
     url,

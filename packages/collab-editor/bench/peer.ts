@@ -20,3 +20,13 @@ export interface SendLog {
   /** ms of each answered call (attempts that failed are not counted). */
   calls: number[];
 }
+
+/** `count` clients connected one after another (each loaded before the next connects). */
+export async function connectInTurn(
+  count: number,
+  connect: () => Promise<Peer>,
+): Promise<Peer[]> {
+  const peers: Peer[] = [];
+  for (let i = 0; i < count; i++) peers.push(await connect());
+  return peers;
+}

@@ -38,12 +38,11 @@ import type { BenchSystem } from "./system";
 import type { Row } from "./table";
 import { treeCpuSeconds } from "./cpu";
 import { startFleet } from "./fleet";
-import { startFloor } from "./floor";
-import { startHocuspocus } from "./hocuspocus";
 import { rowFigures } from "./latency";
 import { startOurStack } from "./our-stack";
 import { now } from "./protocol";
 import { printTables, systemLabel } from "./table";
+import { startFloor, startHocuspocus } from "./websocket-systems";
 
 const { values: flags } = parseArgs({
   args: process.argv.slice(2).filter((arg) => arg !== "--"),

@@ -2,7 +2,7 @@
  * The keystroke bench (bench/) measures what it claims: with its clients in forked processes,
  * every keystroke is counted once for every other client, on one clock, and every process it
  * started is gone after; a row that misses a delivery or ends with different texts says so.
- * Hocuspocus is the system here: the quickest to start of the two the bench drives.
+ * Hocuspocus is the system here (quicker to start than ours); the floor also stores every keystroke.
  */
 import { afterAll, expect, test } from "vitest";
 
@@ -12,10 +12,9 @@ import { dbTest } from "@repo/test-support";
 import type { ProcessReport, TypingPlan } from "../bench/protocol";
 import type { BenchSystem } from "../bench/system";
 import { startFleet } from "../bench/fleet";
-import { startFloor } from "../bench/floor";
-import { startHocuspocus } from "../bench/hocuspocus";
 import { rowFigures } from "../bench/latency";
 import { now } from "../bench/protocol";
+import { startFloor, startHocuspocus } from "../bench/websocket-systems";
 
 let system: BenchSystem | undefined;
 let floor: BenchSystem | undefined;
@@ -33,43 +32,52 @@ const alive = (pid: number) => {
   }
 };
 
+/**
+ * Three writers in two client processes type 30 keystrokes each, 5 ms apart, on a new document
+ * of `system`; the row's figures, the document, and the fleet's processes.
+ */
+async function typeThreeWriters(system: BenchSystem) {
+  const fleet = startFleet(2);
+  try {
+    const document = await system.newDocument();
+    const writerIds = await fleet.connect(
+      system.clientConfig({ relay: false }),
+      document,
+      3,
+    );
+    expect(new Set(writerIds).size).toBe(3);
+    const clock = await fleet.checkClock();
+    expect(clock.maxOffsetMs).toBeLessThan(1);
+    const plan: TypingPlan = {
+      startAt: now() + 100,
+      paceMs: 5,
+      keys: 30,
+      writerIds,
+      drainMs: 10_000,
+    };
+    const figures = rowFigures(plan, await fleet.type(plan));
+    expect(figures).toMatchObject({
+      keystrokes: 90,
+      missing: 0,
+      converged: true,
+      textLength: 90,
+    });
+    return { figures, document, pids: fleet.pids };
+  } finally {
+    await fleet.stop();
+  }
+}
+
 dbTest(
   "every keystroke is counted once per other client across client processes, and the processes end",
   async ({ database }) => {
     system = await startHocuspocus(database.url);
-    const fleet = startFleet(2);
-    try {
-      const writerIds = await fleet.connect(
-        system.clientConfig({ relay: false }),
-        await system.newDocument(),
-        3,
-      );
-      expect(new Set(writerIds).size).toBe(3);
-      const clock = await fleet.checkClock();
-      expect(clock.maxOffsetMs).toBeLessThan(1);
-
-      const plan: TypingPlan = {
-        startAt: now() + 100,
-        paceMs: 5,
-        keys: 30,
-        writerIds,
-        drainMs: 10_000,
-      };
-      const figures = rowFigures(plan, await fleet.type(plan));
-      expect(figures).toMatchObject({
-        keystrokes: 90,
-        missing: 0,
-        converged: true,
-        textLength: 90,
-      });
-      // 90 keystrokes, each applied by the 2 other clients.
-      expect(figures.latency.count).toBe(180);
-      // One clock: nothing arrives before it was typed.
-      expect(figures.latency.p50).toBeGreaterThan(0);
-    } finally {
-      await fleet.stop();
-    }
-    expect(fleet.pids.filter(alive)).toEqual([]);
+    const { figures, pids } = await typeThreeWriters(system);
+    // 90 keystrokes, each applied by the 2 other clients.
+    expect(figures.latency.count).toBe(180);
+    // One clock: nothing arrives before it was typed.
+    expect(figures.latency.p50).toBeGreaterThan(0);
+    expect(pids.filter(alive)).toEqual([]);
   },
   60_000,
 );
@@ -78,39 +86,15 @@ dbTest(
   "the commit-first floor stores every keystroke's update, and its clients converge",
   async ({ database }) => {
     floor = await startFloor(database.url);
-    const fleet = startFleet(2);
-    try {
-      const document = await floor.newDocument();
-      const writerIds = await fleet.connect(
-        floor.clientConfig({ relay: false }),
-        document,
-        3,
-      );
-      const plan: TypingPlan = {
-        startAt: now() + 100,
-        paceMs: 5,
-        keys: 30,
-        writerIds,
-        drainMs: 10_000,
-      };
-      const figures = rowFigures(plan, await fleet.type(plan));
-      expect(figures).toMatchObject({
-        keystrokes: 90,
-        missing: 0,
-        converged: true,
-        textLength: 90,
-      });
-      // Every update the peers got is stored (the server sends one only once it committed).
-      const stored = await withClient(database.url, (client) =>
-        client.query<{ n: number }>(
-          "SELECT count(*)::int AS n FROM bench_floor_updates WHERE doc = $1",
-          [document],
-        ),
-      );
-      expect(stored.rows[0]?.n).toBe(90);
-    } finally {
-      await fleet.stop();
-    }
+    const { document } = await typeThreeWriters(floor);
+    // Every update the peers got is stored (the server sends one only once it committed).
+    const stored = await withClient(database.url, (client) =>
+      client.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM bench_floor_updates WHERE doc = $1",
+        [document],
+      ),
+    );
+    expect(stored.rows[0]?.n).toBe(90);
   },
   60_000,
 );
