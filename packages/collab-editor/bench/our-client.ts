@@ -49,7 +49,7 @@ export async function connectOurs(
           sends.ackedAt[c] ??= answered;
         return result;
       },
-      load: (input) => trpc.docs.load.query(input),
+      load: (input, options) => trpc.docs.load.query(input, options),
       ...(config.relay && {
         follow: (input, handlers) =>
           relay(input, {

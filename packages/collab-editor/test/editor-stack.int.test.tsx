@@ -38,7 +38,7 @@ async function openTab(s: PresenceStack, user: TestUser) {
     field: "issues.description",
     rowId: s.issueId,
     transport: trpcTransport(trpc),
-    load: (input) => trpc.docs.load.query(input),
+    load: (input, options) => trpc.docs.load.query(input, options),
     shape: directLogShape({ url: s.shapeUrl, params: { secret: s.secret } }),
   });
   closers.push(() => provider.destroy());

@@ -45,7 +45,7 @@ import type {
 import type { MutationTransport } from "@repo/sync";
 import { docMutations } from "@repo/mutations";
 import { DOC_LIMITS, DOC_TEXT_NAME } from "@repo/schema";
-import { classifyFailure } from "@repo/sync";
+import { classifyFailure, withDeadline } from "@repo/sync";
 
 import type { LogShape } from "./log-shape";
 import { fromBase64, parseByteaHex, toBase64 } from "./bytes";
@@ -64,12 +64,14 @@ export interface LoadAnswer {
   stateVector: string;
 }
 
-/** Calls `docs.load` (e.g. `(input) => trpc.docs.load.query(input)`). */
-export type LoadDoc = (input: {
-  field: CollabFieldKey;
-  rowId: string;
-  stateVector: string;
-}) => Promise<LoadAnswer>;
+/**
+ * Calls `docs.load` (e.g. `(input, options) => trpc.docs.load.query(input, options)`); the
+ * signal aborts a load the provider gave up on.
+ */
+export type LoadDoc = (
+  input: { field: CollabFieldKey; rowId: string; stateVector: string },
+  options: { signal: AbortSignal },
+) => Promise<LoadAnswer>;
 
 /**
  * Follows the api's relay of a document's committed updates, but for those of `clientId` (the
@@ -116,6 +118,11 @@ export interface CollabProviderOptions {
   clientId?: string;
   /** Backoff of retried sends and loads: doubling from `initialMs` to `maxMs`, jittered. */
   retry?: { initialMs?: number; maxMs?: number };
+  /**
+   * How long a send or a load may go unanswered before it is tried again (default 30 s): one on
+   * a connection that died without closing never settles, and the edits after it would wait.
+   */
+  requestTimeoutMs?: number;
   /** Failures worth logging (a send retried, a stream reopened). */
   onError?: (error: unknown) => void;
   /**
@@ -173,6 +180,7 @@ class Provider implements CollabProvider {
   error: Error | null = null;
 
   private readonly clientId: string;
+  private readonly requestTimeoutMs: number;
   /** What the server has (each client's clock): the base of the next diff. */
   private readonly serverClocks = new Map<number, number>();
   private loaded = false;
@@ -213,6 +221,7 @@ class Provider implements CollabProvider {
     this.doc = options.doc ?? new Y.Doc();
     this.text = this.doc.getText(DOC_TEXT_NAME);
     this.clientId = options.clientId ?? crypto.randomUUID();
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
     this.doc.on("update", this.onDocUpdate);
     void this.start();
   }
@@ -354,11 +363,19 @@ class Provider implements CollabProvider {
   private async loadWithRetries(): Promise<void> {
     for (let attempt = 0; !this.destroyed; attempt++) {
       try {
-        const answer = await this.options.load({
-          field: this.options.field,
-          rowId: this.options.rowId,
-          stateVector: toBase64(Y.encodeStateVector(this.doc)),
-        });
+        const answer = await withDeadline(
+          this.requestTimeoutMs,
+          "docs.load",
+          (signal) =>
+            this.options.load(
+              {
+                field: this.options.field,
+                rowId: this.options.rowId,
+                stateVector: toBase64(Y.encodeStateVector(this.doc)),
+              },
+              { signal },
+            ),
+        );
         if (this.stopped()) return;
         const update = fromBase64(answer.update);
         this.applyFromServer([update]);
@@ -456,7 +473,11 @@ class Provider implements CollabProvider {
     for (let attempt = 0; this.inflight && !this.destroyed; attempt++) {
       const sent = this.inflight;
       try {
-        await this.options.transport(sent.envelope);
+        await withDeadline(
+          this.requestTimeoutMs,
+          `docs.update (${sent.envelope.mutationId})`,
+          (signal) => this.options.transport({ ...sent.envelope, signal }),
+        );
         mergeClocks(this.serverClocks, sent.to);
         this.inflight = null;
         this.rejections = 0;

@@ -13,6 +13,7 @@ import { waitFor } from "@repo/test-support";
 import type { CollabProvider } from "../src";
 import type { CollabProject } from "./support/project";
 import type { CollabStack } from "./support/stack";
+import { apiClient } from "./support/api-client";
 import { createCollabProject } from "./support/project";
 import { startCollabStack } from "./support/stack";
 
@@ -83,6 +84,41 @@ describe("a provider", () => {
       network.offline = false;
       await after.whenSynced();
       await waitFor(() => reader.text.toJSON() === "one three");
+    },
+  );
+
+  apiTest(
+    "gives up a load or a send left unanswered and tries it again",
+    async () => {
+      const rowId = await project.newIssue("steady");
+      const trpc = apiClient(stack.apiUrl, project.member.token);
+      // The first load and the first send hang as on a dead connection: never answered.
+      const abandoned: (AbortSignal | undefined)[] = [];
+      const hang = (signal: AbortSignal | undefined) => {
+        abandoned.push(signal);
+        return new Promise<never>(() => undefined);
+      };
+      let loads = 0;
+      let sends = 0;
+      const a = stack.provider(project.member, rowId, {
+        requestTimeoutMs: 200,
+        load: (input, options) =>
+          ++loads === 1
+            ? hang(options.signal)
+            : trpc.docs.load.query(input, options),
+        wrapTransport: (transport) => (request) =>
+          ++sends === 1 ? hang(request.signal) : transport(request),
+      });
+      await a.whenSynced();
+      a.text.insert(6, " on");
+      await a.whenSynced();
+      // Loads: the abandoned one, its retry, and one more when the relay is ready.
+      expect(loads).toBeGreaterThanOrEqual(2);
+      expect(sends).toBe(2);
+      expect(abandoned.map((signal) => signal?.aborted)).toEqual([true, true]);
+      const b = stack.provider(project.owner, rowId);
+      await b.whenSynced();
+      expect(b.text.toJSON()).toBe("steady on");
     },
   );
 

@@ -267,7 +267,7 @@ describe("rollback and retries", () => {
     await until(() => sent.length === 2);
     expect(stalled?.request.signal?.aborted).toBe(true);
     expect(stalled?.request.signal?.reason).toMatchObject({
-      name: "SendTimeoutError",
+      name: "DeadlineError",
     });
     await answer();
     await expect(synced).resolves.toMatchObject({ data: { ok: true } });

@@ -24,6 +24,7 @@ export {
   SyncError,
   TxidTimeoutError,
 } from "./errors";
+export { DeadlineError, withDeadline } from "./deadline";
 export { memoryOutbox } from "./outbox/storage";
 export { loadShape } from "./ssr";
 export type { InitialShape } from "./ssr";

@@ -9,6 +9,7 @@ import type { OutboxStorage } from "./outbox/storage";
 import type { PendingWrite } from "./pending-write";
 import type { MutationTransport, SendFailure } from "./transport";
 import type { MutationResult, OutboxEntry } from "./types";
+import { withDeadline } from "./deadline";
 import { classifyFailure } from "./transport";
 
 export interface OutboxSenderOptions {
@@ -29,11 +30,6 @@ export interface OutboxSenderOptions {
   retry?: { initialMs?: number; maxMs?: number };
   /** How long one send may go unanswered before it counts as failed on the network. */
   sendTimeoutMs?: number;
-}
-
-/** A send the api left unanswered (a stalled connection): retried like a network failure. */
-class SendTimeoutError extends Error {
-  override name = "SendTimeoutError";
 }
 
 export class OutboxSender {
@@ -130,41 +126,21 @@ export class OutboxSender {
     if (!this.isSending) options.onIdle();
   }
 
-  /**
-   * One send, given up after `sendTimeoutMs`: a request on a connection that died without
-   * closing (a laptop's network switched, a proxy's stalled stream) never settles, and would
-   * hold the whole queue. The same mutation id goes again; the api's log answers a second
-   * delivery with the first one's result.
-   */
-  private async send(write: PendingWrite): Promise<MutationResult> {
+  /** One send, given up after `sendTimeoutMs` (deadline.ts); the same id goes again. */
+  private send(write: PendingWrite): Promise<MutationResult> {
     const { options } = this;
-    const timeoutMs = options.sendTimeoutMs ?? 30_000;
-    const abort = new AbortController();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timedOut = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        const error = new SendTimeoutError(
-          `${write.definition.name} (${write.mutationId}) unanswered after ${timeoutMs} ms`,
-        );
-        abort.abort(error);
-        reject(error);
-      }, timeoutMs);
-    });
-    try {
-      // Raced as well as aborted: a transport that ignores the signal still lets go.
-      return await Promise.race([
+    return withDeadline(
+      options.sendTimeoutMs ?? 30_000,
+      `${write.definition.name} (${write.mutationId})`,
+      (signal) =>
         options.transport({
           name: write.definition.name,
           clientId: options.clientId(),
           mutationId: write.mutationId,
           args: write.entry.input,
-          signal: abort.signal,
+          signal,
         }),
-        timedOut,
-      ]);
-    } finally {
-      clearTimeout(timer);
-    }
+    );
   }
 
   private scheduleRetry(): void {

@@ -116,7 +116,7 @@ export async function startCollabStack(
         transport: (wrapTransport ?? ((transport) => transport))(
           trpcTransport(trpc),
         ),
-        load: (input) => trpc.docs.load.query(input),
+        load: (input, options) => trpc.docs.load.query(input, options),
         follow: apiFollow(apiUrl, user.token),
         shape: directLogShape({
           url: `${sync.url}/v1/shape`,

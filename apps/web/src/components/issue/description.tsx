@@ -118,7 +118,9 @@ function useCollabProvider(issueId: string): CollabProvider | null {
       field: FIELD,
       rowId: issueId,
       transport: trpcTransport(trpc),
-      load: (input) => trpc.docs.load.query(input),
+      load: (input, options) => trpc.docs.load.query(input, options),
+      // As the write queue's: a call unanswered for 10 s sits on a dead connection.
+      requestTimeoutMs: 10_000,
       // Others' edits from the api as they commit, without the shape's hop through the sync
       // service and the proxy: the page's sixth live stream, which only a multiplexed
       // connection has room for.
