@@ -253,6 +253,7 @@ describe("rollback and retries", () => {
     expect(new Set(sent.map((request) => request.mutationId)).size).toBe(1);
     expect(sent).toHaveLength(3);
   });
+
   it("a send left unanswered is given up and sent again under the same id", async () => {
     const { client, calls, sent, answer } = setup({
       sendTimeoutMs: 50,
