@@ -9,7 +9,7 @@ import type { FollowDoc } from "./provider";
 /** What of an `EventSource` this uses: the browser's, or one on `node:http` in Node. */
 export interface EventSourceLike {
   addEventListener(
-    type: "message" | "ready" | "end" | "error",
+    type: "message" | "ready" | "ping" | "end" | "error",
     listener: (event: { data?: unknown }) => void,
   ): void;
   close(): void;
@@ -48,14 +48,32 @@ export function sseFollow(
     target.searchParams.set("client", input.clientId);
     const source = new Source(target.href, options.init as never);
     let done = false;
+    // Set by `ready` when the relay says how often it pings: silence for longer means the
+    // connection died without closing (a proxy stalled, a laptop's network switched), and
+    // nothing else would tell. The provider then follows again, its shape filling in.
+    let silentMs = 0;
+    let watchdog: ReturnType<typeof setTimeout> | undefined;
+    const heard = () => {
+      if (done || silentMs === 0) return;
+      clearTimeout(watchdog);
+      watchdog = setTimeout(
+        () => finish(new Error(`the relay went silent for ${silentMs} ms`)),
+        silentMs,
+      );
+    };
+    const close = () => {
+      done = true;
+      clearTimeout(watchdog);
+      source.close();
+    };
     const finish = (error: unknown) => {
       if (done) return;
-      done = true;
-      source.close();
+      close();
       handlers.onError(error);
     };
     source.addEventListener("message", (event) => {
       if (done) return;
+      heard();
       const update = parseRelayed(event.data);
       if (update) handlers.onData([update]);
       else finish(new Error("the relay sent an event that is not an update"));
@@ -63,21 +81,21 @@ export function sseFollow(
     source.addEventListener("ready", (event) => {
       if (done) return;
       const ready = parseReady(event.data);
-      if (ready) handlers.onReady?.(ready);
-      else finish(new Error("the relay sent a malformed ready event"));
+      if (!ready)
+        return finish(new Error("the relay sent a malformed ready event"));
+      // Two pings missed, and a margin for a busy server.
+      if (ready.pingMs !== undefined) silentMs = 2 * ready.pingMs + 5_000;
+      heard();
+      handlers.onReady?.({ complete: ready.complete });
     });
+    source.addEventListener("ping", heard);
     source.addEventListener("end", (event) =>
       finish(new Error(`the relay ended the stream: ${String(event.data)}`)),
     );
     source.addEventListener("error", (event) =>
       finish(new Error("the relay's stream failed", { cause: event })),
     );
-    return {
-      unsubscribe: () => {
-        done = true;
-        source.close();
-      },
-    };
+    return { unsubscribe: close };
   };
 }
 
@@ -91,12 +109,26 @@ function globalEventSource(): EventSourceConstructor {
   return Source;
 }
 
-function parseReady(data: unknown): { complete: boolean } | null {
+function parseReady(
+  data: unknown,
+): { complete: boolean; pingMs: number | undefined } | null {
   if (typeof data !== "string") return null;
   try {
-    const value: unknown = JSON.parse(data);
-    const complete = (value as { complete?: unknown } | null)?.complete;
-    return typeof complete === "boolean" ? { complete } : null;
+    const value = JSON.parse(data) as {
+      complete?: unknown;
+      pingMs?: unknown;
+    } | null;
+    const complete = value?.complete;
+    const pingMs = value?.pingMs;
+    if (typeof complete !== "boolean") return null;
+    // An older relay says nothing of its pings: no watchdog then.
+    return {
+      complete,
+      pingMs:
+        typeof pingMs === "number" && Number.isFinite(pingMs) && pingMs > 0
+          ? pingMs
+          : undefined,
+    };
   } catch {
     return null;
   }

@@ -193,7 +193,7 @@ describe("a provider that follows the complete relay", () => {
       const rowId = await project.newIssue("Hello");
       const raw = await follow(project.viewer.token, rowId);
       await waitFor(() => raw.ready.length === 1);
-      expect(raw.ready).toEqual([{ complete: true }]);
+      expect(raw.ready).toEqual([{ complete: true, pingMs: 15_000 }]);
       raw.stop();
 
       const shapes = countedShapes();

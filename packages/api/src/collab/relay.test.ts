@@ -105,7 +105,7 @@ describe("DocRelay", () => {
       recheckMs: 10,
       mayRead: () => Promise.resolve(member),
     });
-    await waitFor(() => sink.writes.includes(": ping\n\n"));
+    await waitFor(() => sink.writes.includes("event: ping\ndata: {}\n\n"));
     expect(sink.ended).toBe(false);
     member = false;
     await waitFor(() => sink.ended);
@@ -117,7 +117,9 @@ describe("DocRelay", () => {
 
   it("says it is not complete at once when it has no feed", () => {
     const { sink } = start(new DocRelay());
-    expect(sink.ready).toEqual([`event: ready\ndata: {"complete":false}\n\n`]);
+    expect(sink.ready).toEqual([
+      `event: ready\ndata: {"complete":false,"pingMs":60000}\n\n`,
+    ]);
   });
 });
 
@@ -140,7 +142,7 @@ describe("DocRelay with a feed of the log", () => {
     expect(feeds).toHaveLength(1);
     expect(first.sink.ready).toEqual([]);
     feeds[0]?.handlers.onLive();
-    const ready = `event: ready\ndata: {"complete":true}\n\n`;
+    const ready = `event: ready\ndata: {"complete":true,"pingMs":60000}\n\n`;
     expect(first.sink.ready).toEqual([ready]);
     expect(second.sink.ready).toEqual([ready]);
     expect(start(relay).sink.ready).toEqual([ready]);

@@ -57,6 +57,9 @@ interface EncodedUpdate {
   event: string;
 }
 
+/** EventSource dispatches no event without data. */
+const PING = "event: ping\ndata: {}\n\n";
+
 /** One document followed on this process. */
 interface Followed {
   followers: Set<Follower>;
@@ -120,30 +123,29 @@ export class DocRelay {
       if (text !== "" && sink.write(text) > options.maxBufferedBytes)
         end("overflow");
     };
+    // A ping (an event, not a comment, so that a client sees it) at least this often: a
+    // follower that hears nothing for longer knows its connection died without closing.
+    const pingMs = Math.min(options.pingMs, options.recheckMs);
     const ready = () =>
       sink.write(
-        `event: ready\ndata: ${JSON.stringify({ complete: this.feed !== undefined })}\n\n`,
+        `event: ready\ndata: ${JSON.stringify({ complete: this.feed !== undefined, pingMs })}\n\n`,
       );
     followed.followers.add(follower);
     if (!this.feed || followed.live) ready();
     else followed.waiting.add(ready);
     let recheckAt = Date.now() + options.recheckMs;
-    const timer = setInterval(
-      () => {
-        if (sink.write(": ping\n\n") > options.maxBufferedBytes)
-          return end("overflow");
-        if (Date.now() < recheckAt) return;
-        recheckAt = Date.now() + options.recheckMs;
-        options.mayRead().then(
-          (may) => {
-            if (!may) end("revoked");
-          },
-          // The database is away: keep the stream; the next round asks again.
-          () => undefined,
-        );
-      },
-      Math.min(options.pingMs, options.recheckMs),
-    );
+    const timer = setInterval(() => {
+      if (sink.write(PING) > options.maxBufferedBytes) return end("overflow");
+      if (Date.now() < recheckAt) return;
+      recheckAt = Date.now() + options.recheckMs;
+      options.mayRead().then(
+        (may) => {
+          if (!may) end("revoked");
+        },
+        // The database is away: keep the stream; the next round asks again.
+        () => undefined,
+      );
+    }, pingMs);
     // The timer alone must not keep a process alive that is otherwise done.
     timer.unref();
     return stop;
