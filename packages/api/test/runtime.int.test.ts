@@ -179,7 +179,7 @@ test("handleFollow streams a document's committed edits to a member, but not the
   const first = await edit(writer, "relayed");
   const second = await edit(newId(), "also ");
   // First `ready` (not complete: this runtime has no Electric to read the log from).
-  const ready = `event: ready\ndata: ${JSON.stringify({ complete: false })}`;
+  const ready = `event: ready\ndata: ${JSON.stringify({ complete: false, pingMs: 15_000 })}`;
   expect(await readEvents(other, 4)).toEqual([ready, ": open", first, second]);
   // The writer's own update is not sent back: the next event after the open is the other's.
   expect(await readEvents(own, 3)).toEqual([ready, ": open", second]);
