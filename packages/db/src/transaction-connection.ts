@@ -275,9 +275,18 @@ async function commit(
  * The SQL name a statement is prepared under: `kit_<name>` (apart from pg's protocol-level
  * names, which share the namespace and never start so). A name that is not a plain lower-case
  * identifier (e.g. `…_issues.description`) is made one, with a digest of the name so that two
- * names never meet.
+ * names never meet. Derived once per name: a statement is executed by name on every call.
  */
 function preparedNameOf(name: string): string {
+  let prepared = preparedNameCache.get(name);
+  if (prepared === undefined) {
+    prepared = derivePreparedName(name);
+    preparedNameCache.set(name, prepared);
+  }
+  return prepared;
+}
+
+function derivePreparedName(name: string): string {
   if (/^[a-z_][a-z0-9_]*$/.test(name) && name.length <= 59)
     return `kit_${name}`;
   const plain = name
@@ -288,14 +297,17 @@ function preparedNameOf(name: string): string {
   return `kit_${plain}_${digest}`;
 }
 
+/** Statement names are the program's own (a few dozen), not data: the map stays small. */
+const preparedNameCache = new Map<string, string>();
+
 /** Statements each connection has prepared by SQL `PREPARE` (kept for the session). */
 const preparedNames = new WeakMap<pg.Client, Set<string>>();
 
 /**
- * `statement` as text for a simple-protocol query: `EXECUTE kit_<name>(<literals>)` when it
- * has a name (`preparedNameOf`) (preparing it first, in a round trip of its own, the first time on this
- * connection: a prepared statement outlives a rolled-back transaction, so it is known to exist
- * afterwards), else its text with literals. `undefined` if its values cannot be literals, or
+ * `statement` as text for a simple-protocol query: `EXECUTE <prepared name>(<literals>)` when
+ * it has a name (`preparedNameOf`; preparing it first, in a round trip of its own, the first
+ * time on this connection: a prepared statement outlives a rolled-back transaction, so it is
+ * known to exist afterwards), else its text with literals. `undefined` if its values cannot be literals, or
  * (without a name) its text cannot take them safely.
  */
 async function simpleText(
