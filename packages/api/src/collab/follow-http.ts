@@ -2,10 +2,10 @@
  * The relay over HTTP: `GET …/docs/follow?field=<key>&row=<id>[&client=<id>]` answers
  * `text/event-stream`: first `event: ready` (`{ complete, pingMs }`, relay.ts), then one `data:`
  * event per committed update (a `RelayedDocUpdate` as JSON), `event: ping` at least every
- * `pingMs`, and `event: end`
- * (`{ reason: "overflow" | "revoked" | "lost" }`) before the relay ends a stream. Refusals are
- * JSON `{ message }`: 401 without a session, 400 for a malformed query, 404 when the user may
- * not read the row (the same answer as for a row that does not exist). @repo/collab's `sseFollow` is its client; the web app serves it at
+ * `pingMs`, and `event: end` (`{ reason: "overflow" | "revoked" | "lost" }`) before the relay
+ * ends a stream. Refusals are JSON `{ message }`: 401 without a session, 400 for a malformed
+ * query, 404 when the user may not read the row (the same answer as for a row that does not
+ * exist). @repo/collab's `sseFollow` is its client; the web app serves it at
  * `/api/docs/follow`, the api server at `/docs/follow`.
  *
  * Not a tRPC subscription: tRPC serialises and streams every event once per follower, and the

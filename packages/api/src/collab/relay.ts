@@ -8,9 +8,8 @@
  * without its own rows), the relay also carries what other processes and scripts commit:
  * followers are then told the relay is complete (`ready`), and need no shape of their own while
  * they follow. Without one, the relay is a shortcut and followers keep the shape, the record
- * (a client applying an update twice is a no-op in Yjs). Why in memory
- * and not LISTEN/NOTIFY: a notification carries at most 8,000 bytes and takes a database-wide
- * lock at commit.
+ * (a client applying an update twice is a no-op in Yjs). Why in memory and not LISTEN/NOTIFY:
+ * a notification carries at most 8,000 bytes and takes a database-wide lock at commit.
  *
  * Each update is encoded once, as its SSE event, and the same text is written to every
  * follower but its writer (who has it already): per follower a relayed transaction costs one
