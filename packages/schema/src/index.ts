@@ -2,6 +2,7 @@
  * @repo/schema: the one description of the data the kit syncs and writes. Isomorphic: imports
  * zod only, so browsers, Node apps and the server share it.
  */
+export * from "./doc-socket";
 export * from "./docs";
 export * from "./enums";
 export * from "./inputs";
