@@ -50,6 +50,7 @@ export { DEFAULT_COMPACTION } from "./collab";
 export { batchTimings, type BatchTiming } from "./collab/group-commit";
 export { compactionTimings, type CompactionTiming } from "./collab/compaction";
 export { FOLLOW_PATH } from "./collab/follow-node";
+export { DOC_SOCKET_PATH } from "@repo/schema";
 export { toHeaders } from "./http/node-headers";
 export type {
   CollabServer,

@@ -12,9 +12,11 @@
  */
 import type { TRPCError } from "@trpc/server";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 
 import { createDb, pruneMutationLog } from "@repo/db";
+import { DOC_SOCKET_PATH } from "@repo/schema";
 
 import type { AuthHandler, AuthOptions } from "./auth/better-auth";
 import type { BearerSessionResolver } from "./auth/session";
@@ -33,6 +35,7 @@ import type { Context } from "./trpc";
 import { createAuthHandler } from "./auth/better-auth";
 import { createBearerSessionResolver } from "./auth/session";
 import { createCollabServer, startCompaction } from "./collab";
+import { createDocSocketServer } from "./collab/doc-socket";
 import { followResponse } from "./collab/follow-http";
 import { FOLLOW_PATH, serveFollow } from "./collab/follow-node";
 import { electricLogFeed } from "./collab/log-feed";
@@ -108,6 +111,11 @@ export interface ApiRuntime {
   handleFollow(request: Request): Promise<Response>;
   /** The same on a Node server (`FOLLOW_PATH`: the api server, Node test servers). */
   serveFollow(req: IncomingMessage, res: ServerResponse): Promise<void>;
+  /**
+   * The collaborative-field socket (`DOC_SOCKET_PATH`, collab/doc-socket.ts): a Node server's
+   * `upgrade` event for that path. Browsers may open it from the sign-in's origins only.
+   */
+  handleDocSocket(req: IncomingMessage, socket: Duplex, head: Buffer): void;
   /** Logs internal failures through `onInternalError`; for adapters of other servers. */
   onError: ApiErrorHandler;
   /**
@@ -162,6 +170,15 @@ export function createApiRuntime(options: ApiRuntimeOptions): ApiRuntime {
   const createContext = (headers: Headers) =>
     createTRPCContext({ db, headers, resolveSession });
   let jobs: BackgroundJobs | undefined;
+  const docSockets = createDocSocketServer({
+    db,
+    resolveSession,
+    allowedOrigins: [
+      ...(options.auth?.baseURL ? [new URL(options.auth.baseURL).origin] : []),
+      ...(options.auth?.trustedOrigins ?? []),
+    ],
+    onInternalError: (error) => onInternalError(DOC_SOCKET_PATH, error),
+  });
   const collab = createCollabServer(db, (user, envelope) =>
     createCaller({ db, user }).docs.update(envelope),
   );
@@ -189,6 +206,8 @@ export function createApiRuntime(options: ApiRuntimeOptions): ApiRuntime {
           if (res.headersSent) res.destroy();
           else res.writeHead(503).end();
         }),
+    handleDocSocket: (req, socket, head) =>
+      docSockets.handleUpgrade(req, socket, head),
     handleFetch: async (request, { endpoint }) => {
       // Next does not cap route-handler bodies and tRPC's fetch adapter has no maxBodySize.
       const req = await limitBody(request, MAX_REQUEST_BYTES);
@@ -211,6 +230,7 @@ export function createApiRuntime(options: ApiRuntimeOptions): ApiRuntime {
     pruneMutationLog: (pruneOptions) => pruneMutationLog(db, pruneOptions),
     cleanUpPresence: () => cleanUpPresence(db),
     close: async () => {
+      docSockets.close();
       await jobs?.pruning.stop();
       await jobs?.compaction.stop();
       await jobs?.presence.stop();

@@ -2,15 +2,22 @@
  * The API over plain Node HTTP. JSON calls with a body of known length go through
  * `lean-handler.ts` (tRPC's `resolveResponse` without web streams); anything else (chunked or
  * oversized bodies, other content types) through tRPC's standalone adapter; the relay of
- * collaborative edits (`FOLLOW_PATH`) through `runtime.serveFollow`. Next.js serves the
- * same router through `runtime.handleFetch` (apps/web), with the same context.
+ * collaborative edits (`FOLLOW_PATH`) through `runtime.serveFollow`; upgrades to the
+ * collaborative-field socket (`DOC_SOCKET_PATH`) through `runtime.handleDocSocket`. Next.js
+ * serves the same router through `runtime.handleFetch` (apps/web), with the same context.
  */
 import { createServer } from "node:http";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 
 import type { ApiRuntime } from "@repo/api";
-import { FOLLOW_PATH, MAX_REQUEST_BYTES, toHeaders } from "@repo/api";
+import {
+  DOC_SOCKET_PATH,
+  FOLLOW_PATH,
+  MAX_REQUEST_BYTES,
+  toHeaders,
+} from "@repo/api";
 
 import { createLeanHandler, isLeanRequest } from "./lean-handler";
 
@@ -46,7 +53,7 @@ export function createApiHttpServer(
       if (res.headersSent) res.destroy();
       else res.writeHead(400).end();
     });
-  return createServer((req, res) => {
+  const server = createServer((req, res) => {
     if (req.method === "GET" && req.url?.startsWith(`${FOLLOW_PATH}?`)) {
       void runtime.serveFollow(req, res);
       return;
@@ -80,6 +87,12 @@ export function createApiHttpServer(
       () => res.destroy(),
     );
   });
+  server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (req.url?.startsWith(`${DOC_SOCKET_PATH}?`))
+      runtime.handleDocSocket(req, socket, head);
+    else socket.destroy();
+  });
+  return server;
 }
 
 function readBody(req: IncomingMessage): Promise<string> {

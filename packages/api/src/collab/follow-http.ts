@@ -19,7 +19,7 @@ import { relayOf } from "./relay";
 import { dbQuery, readAccess } from "./store";
 
 /** A follower may leave 1 MiB unread; pings every 15 s; access checked every 30 s. */
-const FOLLOW = {
+export const FOLLOW = {
   maxBufferedBytes: 1 << 20,
   pingMs: 15_000,
   recheckMs: 30_000,
@@ -31,6 +31,30 @@ export const FOLLOW_HEADERS = {
   // nginx would otherwise hold the events back until its buffer fills.
   "x-accel-buffering": "no",
 } as const;
+
+/**
+ * The relay's events as SSE text, written by `write` (which returns the bytes the client has
+ * not taken yet); `close` ends the response.
+ */
+export function sseSink(
+  write: (text: string) => number,
+  close: () => void,
+): FollowSink {
+  return {
+    ready: (ready) => write(`event: ready\ndata: ${JSON.stringify(ready)}\n\n`),
+    updates: (events) => {
+      let text = "";
+      for (const event of events) text += event.sse;
+      return write(text);
+    },
+    // EventSource dispatches no event without data.
+    ping: () => write("event: ping\ndata: {}\n\n"),
+    end: (reason) => {
+      write(`event: end\ndata: ${JSON.stringify({ reason })}\n\n`);
+      close();
+    },
+  };
+}
 
 export interface FollowRefusal {
   status: 400 | 401 | 404;
@@ -92,18 +116,17 @@ export async function followResponse(
     // Counted in bytes, nothing wanted ahead: `-desiredSize` is what the client has not read.
     { highWaterMark: 0, size: (chunk) => chunk.byteLength },
   );
-  const sink: FollowSink = {
-    write: (text) => {
-      if (state.closed) return 0;
-      controller.enqueue(encoder.encode(text));
-      return -(controller.desiredSize ?? 0);
-    },
-    end: () => {
-      if (state.closed) return;
-      state.closed = true;
-      controller.close();
-    },
+  const write = (text: string) => {
+    if (state.closed) return 0;
+    controller.enqueue(encoder.encode(text));
+    return -(controller.desiredSize ?? 0);
   };
+  const close = () => {
+    if (state.closed) return;
+    state.closed = true;
+    controller.close();
+  };
+  const sink = sseSink(write, close);
   const opened = await openFollow(ctx, new URL(request.url), sink);
   if ("status" in opened)
     return Response.json(
@@ -113,12 +136,12 @@ export async function followResponse(
   state.stop = opened.stop;
   const gone = () => {
     opened.stop();
-    sink.end();
+    close();
   };
   // The client may have gone while its access was checked.
   if (request.signal.aborted) gone();
   else request.signal.addEventListener("abort", gone);
   // The first bytes: a client sees the stream open before the first edit.
-  sink.write(": open\n\n");
+  write(": open\n\n");
   return new Response(body, { headers: FOLLOW_HEADERS });
 }

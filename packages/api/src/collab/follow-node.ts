@@ -6,7 +6,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 
 import type { Context } from "../trpc";
-import { FOLLOW_HEADERS, openFollow } from "./follow-http";
+import { FOLLOW_HEADERS, openFollow, sseSink } from "./follow-http";
 
 /** Where a Node server serves the relay (the web app: `/api/docs/follow`). */
 export const FOLLOW_PATH = "/docs/follow";
@@ -21,14 +21,18 @@ export async function serveFollow(
   const head = () => {
     if (!res.headersSent) res.writeHead(200, FOLLOW_HEADERS);
   };
-  const opened = await openFollow(ctx, url, {
-    write: (text) => {
-      head();
-      res.write(text);
-      return res.writableLength;
-    },
-    end: () => res.end(),
-  });
+  const opened = await openFollow(
+    ctx,
+    url,
+    sseSink(
+      (text) => {
+        head();
+        res.write(text);
+        return res.writableLength;
+      },
+      () => res.end(),
+    ),
+  );
   if ("status" in opened) {
     res.writeHead(opened.status, { "content-type": "application/json" });
     res.end(JSON.stringify({ message: opened.message }));

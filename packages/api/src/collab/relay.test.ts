@@ -5,6 +5,7 @@ import { waitFor } from "@repo/test-support";
 
 import type { LogFeedHandlers } from "./log-feed";
 import type { FollowOptions } from "./relay";
+import { sseSink } from "./follow-http";
 import { DocRelay } from "./relay";
 
 const FIELD = "issues.description" as const;
@@ -31,16 +32,16 @@ function start(relay: DocRelay, options: Partial<FollowOptions> = {}) {
   const stop = relay.follow(
     FIELD,
     ROW,
-    {
-      write: (text) => {
+    sseSink(
+      (text) => {
         if (text.startsWith("event: ready\n")) sink.ready.push(text);
         else sink.writes.push(text);
         return sink.unread;
       },
-      end: () => {
+      () => {
         sink.ended = true;
       },
-    },
+    ),
     {
       clientId: undefined,
       maxBufferedBytes: 1_000,

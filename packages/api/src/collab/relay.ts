@@ -11,23 +11,59 @@
  * (a client applying an update twice is a no-op in Yjs). Why in memory and not LISTEN/NOTIFY:
  * a notification carries at most 8,000 bytes and takes a database-wide lock at commit.
  *
- * Each update is encoded once, as its SSE event, and the same text is written to every
- * follower but its writer (who has it already): per follower a relayed transaction costs one
- * write, which is what a document with many editors needs (tRPC's subscription pipeline
- * serialised and streamed each event per follower: 20 followers slowed the api's calls 2.7×,
- * bench/README.md).
+ * Each update is encoded once per encoding (its SSE event, its socket record), and the same
+ * bytes are written to every follower but its writer (who has it already): per follower a
+ * relayed transaction costs one write, which is what a document with many editors needs
+ * (tRPC's subscription pipeline serialised and streamed each event per follower: 20 followers
+ * slowed the api's calls 2.7×, bench/README.md).
  */
 import type { Db } from "@repo/db";
 import type { CollabFieldKey, RelayedDocUpdate } from "@repo/schema";
+import { encodeUpdateRecord } from "@repo/schema";
 
 import type { LogFeed } from "./log-feed";
+import { fromBase64 } from "./ydoc";
 
-/** Where one follower's events go: its open HTTP response. */
+/**
+ * Where one follower's events go, in its own encoding (SSE text for `/docs/follow`, binary
+ * frames for the socket): each method returns the bytes this follower has not taken yet.
+ */
 export interface FollowSink {
-  /** Writes SSE text; returns the bytes this follower has not taken yet. */
-  write(text: string): number;
-  /** Ends the response. */
-  end(): void;
+  ready(ready: { complete: boolean; pingMs: number }): number;
+  /** Committed updates of other clients, in commit order. */
+  updates(updates: readonly RelayedEvent[]): number;
+  ping(): number;
+  /** The relay's last word before it stops following (then the sink should close). */
+  end(reason: FollowEnd): void;
+}
+
+/**
+ * One committed update, encoded at most once per encoding however many follow it: per
+ * follower a relayed transaction then costs one write.
+ */
+class RelayedEvent {
+  private sseText: string | undefined;
+  private record: Uint8Array | undefined;
+
+  constructor(readonly update: RelayedDocUpdate) {}
+
+  get clientId(): string {
+    return this.update.clientId;
+  }
+
+  /** Its SSE event (`data: <json>`). */
+  get sse(): string {
+    return (this.sseText ??= `data: ${JSON.stringify(this.update)}\n\n`);
+  }
+
+  /** Its record in a socket's `updates` frame. */
+  get socketRecord(): Uint8Array {
+    return (this.record ??= encodeUpdateRecord({
+      id: this.update.id,
+      clientId: this.update.clientId,
+      update: fromBase64(this.update.update),
+    }));
+  }
 }
 
 export interface FollowOptions {
@@ -49,15 +85,7 @@ export interface FollowOptions {
  */
 type FollowEnd = "overflow" | "revoked" | "lost";
 
-type Follower = (events: readonly EncodedUpdate[] | "lost") => void;
-
-interface EncodedUpdate {
-  clientId: string;
-  event: string;
-}
-
-/** EventSource dispatches no event without data. */
-const PING = "event: ping\ndata: {}\n\n";
+type Follower = (events: readonly RelayedEvent[] | "lost") => void;
 
 /** One document followed on this process. */
 interface Followed {
@@ -111,30 +139,27 @@ export class DocRelay {
     const end = (reason: FollowEnd) => {
       if (stopped) return;
       stop();
-      sink.write(`event: end\ndata: ${JSON.stringify({ reason })}\n\n`);
-      sink.end();
+      sink.end(reason);
     };
     const follower: Follower = (events) => {
       if (events === "lost") return end("lost");
-      let text = "";
-      for (const event of events)
-        if (event.clientId !== options.clientId) text += event.event;
-      if (text !== "" && sink.write(text) > options.maxBufferedBytes)
+      const others = events.filter(
+        (event) => event.clientId !== options.clientId,
+      );
+      if (others.length > 0 && sink.updates(others) > options.maxBufferedBytes)
         end("overflow");
     };
     // A ping (an event, not a comment, so that a client sees it) at least this often: a
     // follower that hears nothing for longer knows its connection died without closing.
     const pingMs = Math.min(options.pingMs, options.recheckMs);
     const ready = () =>
-      sink.write(
-        `event: ready\ndata: ${JSON.stringify({ complete: this.feed !== undefined, pingMs })}\n\n`,
-      );
+      sink.ready({ complete: this.feed !== undefined, pingMs });
     followed.followers.add(follower);
     if (!this.feed || followed.live) ready();
     else followed.waiting.add(ready);
     let recheckAt = Date.now() + options.recheckMs;
     const timer = setInterval(() => {
-      if (sink.write(PING) > options.maxBufferedBytes) return end("overflow");
+      if (sink.ping() > options.maxBufferedBytes) return end("overflow");
       if (Date.now() < recheckAt) return;
       recheckAt = Date.now() + options.recheckMs;
       options.mayRead().then(
@@ -196,10 +221,7 @@ export class DocRelay {
 /** Writes the updates to every follower (each skips its own client's). */
 function deliver(followed: Followed, updates: readonly RelayedDocUpdate[]) {
   if (updates.length === 0) return;
-  const events = updates.map((update) => ({
-    clientId: update.clientId,
-    event: `data: ${JSON.stringify(update)}\n\n`,
-  }));
+  const events = updates.map((update) => new RelayedEvent(update));
   for (const follower of followed.followers) follower(events);
 }
 
