@@ -2,9 +2,10 @@
  * The client of the api's relay of committed edits (`/api/docs/follow` in the web app,
  * `<api>/docs/follow` on the api server): a provider's `follow` over server-sent events.
  */
-import type { RelayedDocUpdate } from "@repo/schema";
+import type { RelayedUpdate } from "@repo/schema";
 
 import type { FollowDoc } from "./provider";
+import { fromBase64 } from "./bytes";
 
 /** What of an `EventSource` this uses: the browser's, or one on `node:http` in Node. */
 export interface EventSourceLike {
@@ -134,7 +135,7 @@ function parseReady(
   }
 }
 
-function parseRelayed(data: unknown): RelayedDocUpdate | null {
+function parseRelayed(data: unknown): RelayedUpdate | null {
   if (typeof data !== "string") return null;
   try {
     const value: unknown = JSON.parse(data);
@@ -143,7 +144,7 @@ function parseRelayed(data: unknown): RelayedDocUpdate | null {
     return typeof id === "string" &&
       typeof clientId === "string" &&
       typeof update === "string"
-      ? { id, clientId, update }
+      ? { id, clientId, update: fromBase64(update) }
       : null;
   } catch {
     return null;

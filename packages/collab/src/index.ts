@@ -14,6 +14,8 @@ export type {
   LogStream,
 } from "./provider";
 export { directLogShape, proxiedLogShape } from "./log-shape";
+export { DocSocketError, docSocket } from "./doc-socket";
+export type { DocChannel, DocSocketOptions, WebSocketLike } from "./doc-socket";
 export { sseFollow } from "./follow";
 export type {
   EventSourceConstructor,
@@ -22,5 +24,5 @@ export type {
 } from "./follow";
 export type { LogShape, LogShapeRequest } from "./log-shape";
 export { fromBase64, parseByteaHex, toBase64 } from "./bytes";
-export { COLLAB_FIELDS, DOC_TEXT_NAME } from "@repo/schema";
+export { COLLAB_FIELDS, DOC_SOCKET_PATH, DOC_TEXT_NAME } from "@repo/schema";
 export type { CollabFieldKey } from "@repo/schema";

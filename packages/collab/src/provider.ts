@@ -7,9 +7,9 @@
  *    anything the shape no longer holds. Shape first, load second: a row is then either in
  *    the shape (committed after its snapshot) or in the load (committed before, folded or
  *    not), so a compaction between the two opens no gap.
- * 3. Send local edits through `docs.update`, one call in flight at a time, retried with backoff
- *    under the same mutation id until answered (the api's mutation log makes a retry write
- *    once). Online, a call carries the few updates made since the last (merged once, never
+ * 3. Send local edits through `docs.update`, one call in flight at a time (up to `pipeline`
+ *    over a transport that keeps their order: `docSocket`), retried with backoff under the
+ *    same mutation id until answered (the api's mutation log makes a retry write once). Online, a call carries the few updates made since the last (merged once, never
  *    pairwise); after a reload, a refusal or a long offline stretch it carries
  *    `encodeStateAsUpdate(doc, serverStateVector)`: everything the server lacks, one update
  *    however many edits.
@@ -40,7 +40,7 @@ import * as Y from "yjs";
 import type {
   CollabFieldKey,
   DocUpdateInput,
-  RelayedDocUpdate,
+  RelayedUpdate,
 } from "@repo/schema";
 import type { MutationTransport } from "@repo/sync";
 import { docMutations } from "@repo/mutations";
@@ -85,7 +85,7 @@ export type FollowDoc = (
      * so the provider loads once more and stops its shape while following.
      */
     onReady?: (ready: { complete: boolean }) => void;
-    onData: (updates: readonly RelayedDocUpdate[]) => void;
+    onData: (updates: readonly RelayedUpdate[]) => void;
     onError: (error: unknown) => void;
     onComplete: () => void;
   },
@@ -123,6 +123,11 @@ export interface CollabProviderOptions {
    * a connection that died without closing never settles, and the edits after it would wait.
    */
   requestTimeoutMs?: number;
+  /**
+   * Calls in flight at once (default 1). More only with a transport that delivers a client's
+   * calls in the order sent (`docSocket`'s): over HTTP, a later call could arrive first.
+   */
+  pipeline?: number;
   /** Failures worth logging (a send retried, a stream reopened). */
   onError?: (error: unknown) => void;
   /**
@@ -143,6 +148,12 @@ export interface CollabProviderOptions {
 }
 
 type LogRow = Row<unknown>;
+
+/** A `docs.update` call sent, and the clocks the server has once it is answered. */
+interface Sent {
+  envelope: Parameters<MutationTransport>[0];
+  to: Map<number, number>;
+}
 export type LogStream = ShapeStreamInterface<LogRow>;
 
 export interface CollabProvider {
@@ -181,6 +192,7 @@ class Provider implements CollabProvider {
 
   private readonly clientId: string;
   private readonly requestTimeoutMs: number;
+  private readonly pipeline: number;
   /** What the server has (each client's clock): the base of the next diff. */
   private readonly serverClocks = new Map<number, number>();
   private loaded = false;
@@ -191,10 +203,16 @@ class Provider implements CollabProvider {
    * ahead of the server (edits kept offline), after a refusal, or once `local` grew long.
    */
   private fullDiff = false;
-  private inflight: {
-    envelope: Parameters<MutationTransport>[0];
-    to: Map<number, number>;
-  } | null = null;
+  /** Calls sent and not answered, in the order sent. */
+  private inflight: Sent[] = [];
+  /**
+   * Bumped when the calls in flight are given up (a transient failure: sent again, in order;
+   * a refusal: dropped): a later answer from an older round changes nothing but the clocks.
+   */
+  private round = 0;
+  /** A transient failure's pause: nothing is sent until the calls in flight go again. */
+  private retrying = false;
+  private retryAttempt = 0;
   private nextMutationId = 1;
   private rejections = 0;
   private loading: Promise<void> | null = null;
@@ -222,6 +240,7 @@ class Provider implements CollabProvider {
     this.text = this.doc.getText(DOC_TEXT_NAME);
     this.clientId = options.clientId ?? crypto.randomUUID();
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
+    this.pipeline = Math.max(1, options.pipeline ?? 1);
     this.doc.on("update", this.onDocUpdate);
     void this.start();
   }
@@ -429,12 +448,17 @@ class Provider implements CollabProvider {
   private flush(): void {
     this.updateStatus();
     // While a load is out, what the server has is being learnt again.
-    if (!this.loaded || this.inflight || this.loading || this.destroyed) return;
-    if (this.status === "failed") return;
+    if (!this.loaded || this.loading || this.retrying || this.destroyed) return;
+    if (this.status === "failed" || this.inflight.length >= this.pipeline)
+      return;
     if (this.local.length === 0 && !this.fullDiff) {
-      if (!isAhead(this.doc, this.serverClocks)) return;
+      if (this.inflight.length > 0 || !isAhead(this.doc, this.serverClocks))
+        return;
       this.fullDiff = true;
     }
+    // The difference is taken from what the server has: with calls in flight it would repeat
+    // them, so it waits for their answers.
+    if (this.fullDiff && this.inflight.length > 0) return;
     // Online, a send carries the few edits made since the last one (a state-vector diff would
     // carry the document's whole delete set every time); otherwise the difference.
     const diff = this.fullDiff
@@ -456,7 +480,7 @@ class Provider implements CollabProvider {
       update: toBase64(diff),
       at: new Date(),
     };
-    this.inflight = {
+    const sent: Sent = {
       envelope: {
         name: docMutations.update.name,
         clientId: this.clientId,
@@ -465,48 +489,58 @@ class Provider implements CollabProvider {
       },
       to: Y.parseUpdateMeta(diff).to,
     };
+    this.inflight.push(sent);
     this.updateStatus();
-    void this.send();
+    void this.send(sent, this.round);
   }
 
-  private async send(): Promise<void> {
-    for (let attempt = 0; this.inflight && !this.destroyed; attempt++) {
-      const sent = this.inflight;
-      try {
-        await withDeadline(
-          this.requestTimeoutMs,
-          `docs.update (${sent.envelope.mutationId})`,
-          (signal) => this.options.transport({ ...sent.envelope, signal }),
-        );
-        mergeClocks(this.serverClocks, sent.to);
-        this.inflight = null;
-        this.rejections = 0;
-      } catch (error) {
-        if (this.stopped()) return;
-        const failure = classifyFailure(error);
-        if (failure.kind === "transient") {
-          // The same envelope again: the mutation log answers a retry of a committed call.
-          this.options.onError?.(error);
-          await this.pause(attempt);
-          continue;
-        }
-        this.inflight = null;
-        if (
-          failure.code !== "BAD_REQUEST" ||
-          ++this.rejections >= MAX_REJECTIONS
-        )
-          return this.fail(error);
-        // The server lacks what the diff builds on (it lost track, or we did): learn its
-        // state vector again and send the difference from there.
-        this.options.onError?.(error);
-        this.serverClocks.clear();
-        this.fullDiff = true;
-        this.local = [];
-        await this.loadNow();
-        return;
-      }
+  private async send(sent: Sent, round: number): Promise<void> {
+    try {
+      await withDeadline(
+        this.requestTimeoutMs,
+        `docs.update (${sent.envelope.mutationId})`,
+        (signal) => this.options.transport({ ...sent.envelope, signal }),
+      );
+    } catch (error) {
+      if (this.stopped() || round !== this.round) return;
+      return this.sendFailed(error);
     }
+    // Committed, whichever round sent it.
+    mergeClocks(this.serverClocks, sent.to);
+    const index = this.inflight.indexOf(sent);
+    if (index === -1) return this.updateStatus();
+    this.inflight.splice(index, 1);
+    this.rejections = 0;
+    this.retryAttempt = 0;
     this.flush();
+  }
+
+  private async sendFailed(error: unknown): Promise<void> {
+    this.round++;
+    const failure = classifyFailure(error);
+    if (failure.kind === "transient") {
+      // The same envelopes again, in order: the mutation log answers a retry of a committed
+      // call, and the calls after it may build on it.
+      this.options.onError?.(error);
+      this.retrying = true;
+      await this.pause(this.retryAttempt++);
+      if (this.stopped()) return;
+      this.retrying = false;
+      for (const sent of this.inflight) void this.send(sent, this.round);
+      return this.flush();
+    }
+    // The calls after a refused one may build on it: all are dropped, and what the server
+    // lacks goes again as one difference.
+    this.inflight = [];
+    if (failure.code !== "BAD_REQUEST" || ++this.rejections >= MAX_REJECTIONS)
+      return this.fail(error);
+    // The server lacks what the diff builds on (it lost track, or we did): learn its state
+    // vector again and send the difference from there.
+    this.options.onError?.(error);
+    this.serverClocks.clear();
+    this.fullDiff = true;
+    this.local = [];
+    await this.loadNow();
   }
 
   // --- 5. the relay ----------------------------------------------------------------------
@@ -560,16 +594,15 @@ class Provider implements CollabProvider {
     this.loadFresh();
   }
 
-  private receiveRelayed(updates: readonly RelayedDocUpdate[]): void {
+  private receiveRelayed(updates: readonly RelayedUpdate[]): void {
     if (this.destroyed) return;
     const applicable: Uint8Array[] = [];
     for (const relayed of updates) {
       // Our own edits are in the document already.
       if (relayed.clientId === this.clientId) continue;
-      let update: Uint8Array;
+      const update = relayed.update;
       let meta: ReturnType<typeof Y.parseUpdateMeta>;
       try {
-        update = fromBase64(relayed.update);
         meta = Y.parseUpdateMeta(update);
       } catch (error) {
         this.options.onError?.(error);
@@ -655,7 +688,7 @@ class Provider implements CollabProvider {
     if (this.status === "failed" || this.destroyed) return;
     const status: CollabStatus = !this.loaded
       ? "loading"
-      : this.inflight ||
+      : this.inflight.length > 0 ||
           this.local.length > 0 ||
           this.fullDiff ||
           isAhead(this.doc, this.serverClocks)

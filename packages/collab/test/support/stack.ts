@@ -1,7 +1,8 @@
 /**
  * The real stack for providers: the api over HTTP (tRPC's standalone adapter on an api
- * runtime), the kit's sync server following PostgreSQL, and providers signed in as test users,
- * following the api's relay (`/docs/follow`) beside the log's shape unless told otherwise.
+ * runtime) with its collaborative-field socket, the kit's sync server following PostgreSQL,
+ * and providers signed in as test users, following the api's relay (`/docs/follow`, or the
+ * socket's) beside the log's shape unless told otherwise.
  * Everything started here is stopped by `stop()`.
  */
 import { randomBytes } from "node:crypto";
@@ -9,7 +10,9 @@ import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 
 import type { ApiRuntime } from "@repo/api";
@@ -23,7 +26,7 @@ import { createLogger, startSyncServer } from "@repo/sync-server";
 
 import type { CollabProvider, CollabProviderOptions } from "../../src";
 import { createCollabProvider, directLogShape } from "../../src";
-import { apiClient, apiFollow } from "./api-client";
+import { apiClient, apiFollow, apiSocket } from "./api-client";
 
 const SECRET = randomBytes(16).toString("hex");
 
@@ -36,8 +39,10 @@ export interface CollabStack {
     user: TestUser,
     rowId: string,
     options?: Partial<CollabProviderOptions> & {
-      /** Wraps the tRPC transport (e.g. to fail sends as if offline). */
+      /** Wraps the transport (e.g. to fail sends as if offline). */
       wrapTransport?: (transport: MutationTransport) => MutationTransport;
+      /** Calls and relay over the api's socket (`DOC_SOCKET_PATH`) rather than HTTP and SSE. */
+      socket?: boolean;
     },
   ) => CollabProvider;
   /**
@@ -77,7 +82,8 @@ export async function startCollabStack(
     ...(feed && { electric: { url: sync.url, secret: SECRET } }),
   };
   let runtime = createApiRuntime(runtimeOptions);
-  // tRPC, and the relay at FOLLOW_PATH, as the api server serves them.
+  // tRPC, the relay at FOLLOW_PATH and the socket, as the api server serves them.
+  const upgraded = new Set<Duplex>();
   const serve = () => {
     const trpc = createHTTPHandler({
       router: runtime.router,
@@ -91,6 +97,10 @@ export async function startCollabStack(
       if (req.url?.startsWith(`${FOLLOW_PATH}?`))
         void runtime.serveFollow(req, res);
       else trpc(req, res);
+    }).on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      upgraded.add(socket);
+      socket.once("close", () => upgraded.delete(socket));
+      runtime.handleDocSocket(req, socket, head);
     });
   };
   let server = serve();
@@ -99,6 +109,8 @@ export async function startCollabStack(
   const stopApi = async () => {
     await new Promise<void>((resolve) => {
       server.closeAllConnections();
+      // Upgraded connections are not the server's to close, but its close waits for them.
+      for (const socket of upgraded) socket.destroy();
       server.close(() => resolve());
     });
     await runtime.close();
@@ -108,16 +120,22 @@ export async function startCollabStack(
   return {
     runtime: () => runtime,
     apiUrl,
-    provider: (user, rowId, { wrapTransport, ...options } = {}) => {
+    provider: (user, rowId, { wrapTransport, socket, ...options } = {}) => {
       const trpc = apiClient(apiUrl, user.token);
+      const channel = socket
+        ? apiSocket(apiUrl, user.token)
+        : {
+            transport: trpcTransport(trpc),
+            follow: apiFollow(apiUrl, user.token),
+          };
       const provider = createCollabProvider({
         field: "issues.description",
         rowId,
+        ...channel,
         transport: (wrapTransport ?? ((transport) => transport))(
-          trpcTransport(trpc),
+          channel.transport,
         ),
         load: (input, options) => trpc.docs.load.query(input, options),
-        follow: apiFollow(apiUrl, user.token),
         shape: directLogShape({
           url: `${sync.url}/v1/shape`,
           params: { secret: SECRET },
