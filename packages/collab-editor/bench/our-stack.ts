@@ -127,13 +127,13 @@ export async function startOurStack(
       });
       return id;
     },
-    clientConfig: ({ relay }) => ({
+    clientConfig: ({ channel }) => ({
       kind: "ours",
       apiUrl,
       shapeUrl,
       secret,
       token,
-      relay,
+      channel,
     }),
     stop: async () => {
       await api.stop();

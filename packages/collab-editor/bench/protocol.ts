@@ -14,6 +14,13 @@
  */
 export const now = (): number => Number(process.hrtime.bigint()) / 1e6;
 
+/**
+ * How ours' clients reach the api: `socket`, calls and relayed updates over the api server's
+ * collaborative-field socket; `relay`, calls over tRPC (HTTP) and the relay over SSE
+ * (`/docs/follow`); `shape`, calls over tRPC and others' edits from the log's shape alone.
+ */
+export type OurChannel = "socket" | "relay" | "shape";
+
 /** How a client process reaches the system under test (plain data: it crosses IPC). */
 export type ClientConfig =
   | {
@@ -22,8 +29,7 @@ export type ClientConfig =
       shapeUrl: string;
       secret: string;
       token: string;
-      /** Receive committed updates through `/docs/follow` besides the log's shape. */
-      relay: boolean;
+      channel: OurChannel;
     }
   | { kind: "hocuspocus"; url: string }
   | { kind: "floor"; url: string };
@@ -62,7 +68,7 @@ export interface ProcessReport {
     clientId: number;
     /** Per writer (not this peer), by clock: when this peer's `Y.Doc` applied the keystroke. */
     arrivals: Record<string, (number | null)[]>;
-    /** Ours with the relay: per writer, by clock, when `/docs/follow` brought it. */
+    /** Ours with a relay (SSE or socket): per writer, by clock, when it brought it. */
     relayed?: Record<string, (number | null)[]>;
     textLength: number;
     textDigest: string;

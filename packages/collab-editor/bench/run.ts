@@ -18,8 +18,8 @@
  * fast typist, ~120 words a minute, the headline; 10 is a stress row no person types);
  * `--seconds=20` (typing time per row, keystrokes per writer = seconds / pace) or `--keys=n`;
  * `--processes=4`; `--systems=ours,hocuspocus,floor` (floor: the least a server that commits each
- * edit before a peer sees it must do, floor-server.ts); `--relay=on,off` (ours with the api's
- * `/docs/follow` relay of committed updates, and with the log's shape alone);
+ * edit before a peer sees it must do, floor-server.ts); `--ours=socket,relay,shape` (how ours'
+ * clients reach the api: protocol.ts `OurChannel`);
  * `--drain-ms=60000`; `--fsync=off` (the
  * settings of runs before 2026-11-30 17:00: fsync off, synchronous_commit on; for comparing
  * with them only); `--profile=<dir>` (a V8 CPU profile of each server and client process, written as it exits);
@@ -34,6 +34,7 @@ import { parseArgs } from "node:util";
 import { startDevPostgres, withClient } from "@repo/dev-postgres";
 import { runMigrations } from "@repo/migrate";
 
+import type { OurChannel } from "./protocol";
 import type { BenchSystem } from "./system";
 import type { Row } from "./table";
 import { treeCpuSeconds } from "./cpu";
@@ -53,7 +54,7 @@ const { values: flags } = parseArgs({
     keys: { type: "string" },
     processes: { type: "string", default: "4" },
     systems: { type: "string", default: "ours,hocuspocus,floor" },
-    relay: { type: "string", default: "on,off" },
+    ours: { type: "string", default: "socket,relay,shape" },
     "drain-ms": { type: "string", default: "60000" },
     fsync: { type: "string", default: "on" },
     profile: { type: "string" },
@@ -67,7 +68,10 @@ const clientCounts = list(flags.clients).sort((a, b) => a - b);
 const paces = list(flags["pace-ms"]).sort((a, b) => b - a);
 const processes = Number(flags.processes);
 const systems = flags.systems.split(",");
-const relays = flags.relay.split(",").map((value) => value === "on");
+const channels = flags.ours.split(",") as OurChannel[];
+for (const channel of channels)
+  if (!["socket", "relay", "shape"].includes(channel))
+    throw new Error(`--ours: no channel "${channel}" (socket, relay, shape)`);
 const keysFor = (paceMs: number) =>
   flags.keys
     ? Number(flags.keys)
@@ -131,8 +135,8 @@ interface RowSpec {
   system: BenchSystem;
   clients: number;
   paceMs: number;
-  /** Ours: follow the relay too; undefined for a system without one. */
-  relay: boolean | undefined;
+  /** Ours: how its clients reach the api; undefined for the others. */
+  channel: OurChannel | undefined;
   postgresPid: number | undefined;
 }
 
@@ -140,7 +144,7 @@ async function measure({
   system,
   clients,
   paceMs,
-  relay,
+  channel,
   postgresPid,
 }: RowSpec): Promise<Row> {
   const document = await system.newDocument();
@@ -148,7 +152,7 @@ async function measure({
   const stopFleet = tracked(() => fleet.stop());
   try {
     const writerIds = await fleet.connect(
-      system.clientConfig({ relay: relay ?? false }),
+      system.clientConfig({ channel: channel ?? "shape" }),
       document,
       clients,
     );
@@ -170,7 +174,7 @@ async function measure({
     const reports = await fleet.type(plan);
     const row: Row = {
       system: system.name,
-      ...(relay !== undefined && { relay }),
+      ...(channel !== undefined && { channel }),
       paceMs,
       clients,
       figures: rowFigures(plan, reports),
@@ -206,7 +210,7 @@ function startSystem(name: string, databaseUrl: string): Promise<BenchSystem> {
 
 async function main(): Promise<Row[]> {
   console.log(
-    `collab-editor bench: ${clientCounts.join(" and ")} clients all typing at ${paces.join(" and ")} ms a key, ${processes} client processes, ours with relay ${flags.relay}; load average before ${loadavg()
+    `collab-editor bench: ${clientCounts.join(" and ")} clients all typing at ${paces.join(" and ")} ms a key, ${processes} client processes, ours over ${channels.join(", ")}; load average before ${loadavg()
       .map((l) => l.toFixed(1))
       .join(" ")}`,
   );
@@ -239,16 +243,16 @@ async function main(): Promise<Row[]> {
       const system = await startSystem(name, url);
       const stopSystem = tracked(() => stopBounded(system));
       try {
-        // The relay is ours' only: the others get one row per pace and count.
-        const variants = name === "ours" ? relays : [undefined];
+        // Channels are ours' only: the others get one row per pace and count.
+        const variants = name === "ours" ? channels : [undefined];
         for (const paceMs of paces)
           for (const clients of clientCounts)
-            for (const relay of variants) {
+            for (const channel of variants) {
               const row = await measure({
                 system,
                 clients,
                 paceMs,
-                relay,
+                channel,
                 postgresPid: postgres.pid,
               });
               rows.push(row);

@@ -1,4 +1,4 @@
-import type { ClientConfig } from "./protocol";
+import type { ClientConfig, OurChannel } from "./protocol";
 
 /** A system under test: its server side, started once in the parent, and how clients reach it. */
 export interface BenchSystem {
@@ -7,7 +7,7 @@ export interface BenchSystem {
   serverPids: (number | undefined)[];
   /** A new, empty document; its name for the clients. */
   newDocument(): Promise<string>;
-  /** What a client process needs to connect; `relay`: ours follows `/docs/follow` too. */
-  clientConfig(options: { relay: boolean }): ClientConfig;
+  /** What a client process needs to connect; `channel`: how ours reaches the api. */
+  clientConfig(options: { channel: OurChannel }): ClientConfig;
   stop(): Promise<void>;
 }

@@ -1,10 +1,11 @@
 /** The keystroke bench's side-by-side tables (markdown), and what each figure includes. */
 import type { Percentiles, RowFigures } from "./latency";
+import type { OurChannel } from "./protocol";
 
 export interface Row {
   system: string;
-  /** Ours: committed updates also relayed over `/docs/follow`. */
-  relay?: boolean;
+  /** Ours: how its clients reach the api. */
+  channel?: OurChannel;
   paceMs: number;
   clients: number;
   figures: RowFigures;
@@ -30,10 +31,16 @@ const paceLabel = (paceMs: number) =>
       ? `${paceMs}`
       : `${paceMs} (stress)`;
 
+const CHANNEL_LABELS: Record<OurChannel, string> = {
+  socket: "socket",
+  relay: "HTTP + relay",
+  shape: "HTTP + shape only",
+};
+
 export const systemLabel = (row: Row) =>
-  row.relay === undefined
+  row.channel === undefined
     ? row.system
-    : `${row.system}, relay ${row.relay ? "on" : "off"}`;
+    : `${row.system}, ${CHANNEL_LABELS[row.channel]}`;
 
 export function printTables(rows: readonly Row[]): void {
   const ordered = [...rows].sort(
@@ -136,7 +143,7 @@ export function printTables(rows: readonly Row[]): void {
         pair(f.call),
         pair(f.afterAnswer),
         pair(f.relayed),
-        row.relay
+        row.channel !== undefined && row.channel !== "shape"
           ? `${percent(f.firstByRelay)} / ${percent(f.relayed.count / f.latency.count)}`
           : "–",
       ];

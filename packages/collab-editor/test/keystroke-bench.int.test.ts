@@ -41,7 +41,7 @@ async function typeThreeWriters(system: BenchSystem) {
   try {
     const document = await system.newDocument();
     const writerIds = await fleet.connect(
-      system.clientConfig({ relay: false }),
+      system.clientConfig({ channel: "shape" }),
       document,
       3,
     );
