@@ -10,10 +10,13 @@ export function mergeClocks(
     if (clock > (into.get(client) ?? 0)) into.set(client, clock);
 }
 
-/** Whether `doc` has structs beyond `clocks` (what the server has). */
+/**
+ * Whether `doc` has structs beyond `clocks` (what the server has). Read from the struct store,
+ * not an encoded state vector: it runs on every status update, a few per keystroke.
+ */
 export function isAhead(doc: Y.Doc, clocks: Map<number, number>): boolean {
-  for (const [client, clock] of Y.decodeStateVector(Y.encodeStateVector(doc)))
-    if (clock > (clocks.get(client) ?? 0)) return true;
+  for (const client of doc.store.clients.keys())
+    if (Y.getState(doc.store, client) > (clocks.get(client) ?? 0)) return true;
   return false;
 }
 
