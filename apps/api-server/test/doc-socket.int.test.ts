@@ -17,7 +17,10 @@ import {
 
 import { serverTest } from "./support/fixture";
 
-/** Opens a socket at `path`; resolves with its first frame, or how it was refused. */
+/**
+ * Opens a socket at `url`; resolves with its first frame (after `ready`, the answer to `send`),
+ * or how it was refused (an HTTP status, or a close code).
+ */
 function firstFrame(
   url: string,
   headers: Record<string, string>,
@@ -39,6 +42,7 @@ function firstFrame(
       socket.terminate();
       resolve({ refused: res.statusCode ?? 0 });
     });
+    socket.on("close", (code) => resolve({ refused: code }));
     socket.on("error", (error) => resolve({ failed: error.message }));
   });
 }
@@ -81,7 +85,7 @@ serverTest(
     expect(rows[0]?.n).toBe(1);
 
     expect(await firstFrame(`${base}${DOC_SOCKET_PATH}${query}`, {})).toEqual({
-      refused: 401,
+      refused: 4401,
     });
     expect(await firstFrame(`${base}/elsewhere${query}`, auth)).toHaveProperty(
       "failed",

@@ -133,6 +133,29 @@ describe("docSocket", () => {
     expect(FakeSocket.all).toHaveLength(2);
   });
 
+  it("a socket the server refused fails calls with its code: 4404 for good, 4401 until a new session", async () => {
+    const { ch, socket } = channel();
+    socket.open();
+    const call = ch.transport(request(1));
+    socket.onclose?.({ code: 4404, reason: "Document not found" });
+    expect(
+      classifyFailure(await call.catch((error: unknown) => error)),
+    ).toMatchObject({
+      kind: "rejected",
+      code: "NOT_FOUND",
+      message: "Document not found",
+    });
+    const again = ch.transport(request(2));
+    FakeSocket.all.at(-1)?.onclose?.({ code: 4401, reason: "Sign in first" });
+    expect(
+      classifyFailure(await again.catch((error: unknown) => error)),
+    ).toEqual({
+      kind: "transient",
+      offline: false,
+      unauthorized: true,
+    });
+  });
+
   it("hands relayed updates on, and ends a socket that goes silent past two pings", () => {
     const { socket, events, data } = channel();
     socket.open();

@@ -13,10 +13,18 @@
  * log answers those that committed) and the follow ends (the provider's shape fills in, and it
  * follows again).
  */
-import type { CollabFieldKey, RefusalShape } from "@repo/schema";
+import type {
+  CollabFieldKey,
+  DocSocketRefusal,
+  RefusalShape,
+} from "@repo/schema";
 import type { MutationResult, MutationTransport } from "@repo/sync";
 import { docMutations } from "@repo/mutations";
-import { decodeServerFrame, encodeCall } from "@repo/schema";
+import {
+  decodeServerFrame,
+  DOC_SOCKET_REFUSALS,
+  encodeCall,
+} from "@repo/schema";
 
 import type { FollowDoc } from "./provider";
 import { fromBase64 } from "./bytes";
@@ -202,11 +210,22 @@ class SocketChannel {
       connection.waiting = [];
     };
     socket.onmessage = (event) => this.receive(connection, event.data);
-    socket.onclose = (event) =>
+    socket.onclose = (event) => {
+      const message = `the doc socket closed (${event.code} ${event.reason})`;
+      const code = refusalCode(event.code);
+      // The server refused the socket: calls in flight get its answer (a 4401 waits for a
+      // new session; a row the user may not read fails them for good).
       this.lost(
         connection,
-        new Error(`the doc socket closed (${event.code} ${event.reason})`),
+        new Error(message),
+        code === null
+          ? null
+          : new DocSocketError({
+              message: event.reason || message,
+              data: { code, httpStatus: event.code - 4000 },
+            }),
       );
+    };
     socket.onerror = () =>
       this.lost(connection, new Error("the doc socket failed"));
     return connection;
@@ -269,8 +288,15 @@ class SocketChannel {
     );
   }
 
-  /** Ends a socket: its calls fail as transient (sent again), its follow ends. */
-  private lost(connection: Connection, error: Error): void {
+  /**
+   * Ends a socket: its calls fail as transient (sent again) unless the server refused them
+   * (`refusal`), and its follow ends.
+   */
+  private lost(
+    connection: Connection,
+    error: Error,
+    refusal?: DocSocketError | null,
+  ): void {
     if (this.connection !== connection) return;
     this.connection = null;
     clearTimeout(connection.watchdog);
@@ -280,7 +306,7 @@ class SocketChannel {
     connection.socket.onerror = null;
     connection.socket.close();
     // No error `data`: `classifyFailure` takes it for the network.
-    const failed = new TypeError(error.message, { cause: error });
+    const failed = refusal ?? new TypeError(error.message, { cause: error });
     for (const call of [...this.calls.values()]) call.reject(failed);
     const follower = this.follower;
     this.follower = null;
@@ -293,6 +319,12 @@ class SocketChannel {
     if (connection && !this.follower && this.calls.size === 0)
       this.lost(connection, new Error("idle"));
   }
+}
+
+function refusalCode(code: number): string | null {
+  return code in DOC_SOCKET_REFUSALS
+    ? DOC_SOCKET_REFUSALS[code as DocSocketRefusal]
+    : null;
 }
 
 const keyOf = (document: Document) =>

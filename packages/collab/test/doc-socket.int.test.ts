@@ -114,17 +114,11 @@ const rowsOf = async (
 
 describe("the doc socket", () => {
   apiTest(
-    "refuses at the upgrade: no session 401, a bad query 400, a foreign origin 403, an outsider 404",
+    "refuses a foreign origin's upgrade (403), and closes a socket without a session (4401), with a bad query (4400) or for a row the user may not read (4404)",
     async () => {
       const rowId = await project.newIssue("private");
-      expect((await rawSocket(null, { rowId })).opened).toBe(401);
-      expect(
-        (await rawSocket(project.member, { rowId, clientId: "me" })).opened,
-      ).toBe(400);
-      expect(
-        (await rawSocket(project.member, { rowId, field: "issues.title" }))
-          .opened,
-      ).toBe(400);
+      const closedWith = async (...args: Parameters<typeof rawSocket>) =>
+        (await (await rawSocket(...args)).closed).code;
       expect(
         (
           await rawSocket(
@@ -134,11 +128,17 @@ describe("the doc socket", () => {
           )
         ).opened,
       ).toBe(403);
-      expect((await rawSocket(project.outsider, { rowId })).opened).toBe(404);
+      expect(await closedWith(null, { rowId })).toBe(4401);
+      expect(await closedWith(project.member, { rowId, clientId: "me" })).toBe(
+        4400,
+      );
       expect(
-        (await rawSocket(project.member, { rowId: crypto.randomUUID() }))
-          .opened,
-      ).toBe(404);
+        await closedWith(project.member, { rowId, field: "issues.title" }),
+      ).toBe(4400);
+      expect(await closedWith(project.outsider, { rowId })).toBe(4404);
+      expect(
+        await closedWith(project.member, { rowId: crypto.randomUUID() }),
+      ).toBe(4404);
     },
   );
 

@@ -20,6 +20,20 @@
 /** Where the api server takes the socket (the web app, on Next, has none: it uses HTTP). */
 export const DOC_SOCKET_PATH = "/docs/socket";
 
+/**
+ * Close codes of the server's refusals, with the tRPC code each stands for: a browser sees no
+ * HTTP status of a refused upgrade, only how the socket closed, so the socket opens and then
+ * closes with one of these. 4401 is transient (the client waits for a new session), the others
+ * final for calls in flight.
+ */
+export const DOC_SOCKET_REFUSALS = {
+  4400: "BAD_REQUEST",
+  4401: "UNAUTHORIZED",
+  4404: "NOT_FOUND",
+} as const;
+
+export type DocSocketRefusal = keyof typeof DOC_SOCKET_REFUSALS;
+
 const KIND = {
   call: 1,
   ready: 2,

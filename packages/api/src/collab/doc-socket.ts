@@ -12,6 +12,7 @@
  * again on every call), read access at the upgrade and every `recheckMs`, the same zod input,
  * then `updateDoc`: roles in the commit's SQL, the mutation log, the txid.
  */
+import { STATUS_CODES } from "node:http";
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import type { RawData, WebSocket } from "ws";
@@ -21,7 +22,12 @@ import { WebSocketServer } from "ws";
 import { z } from "zod";
 
 import type { Db } from "@repo/db";
-import type { CallFrame, CollabFieldKey, RefusalShape } from "@repo/schema";
+import type {
+  CallFrame,
+  CollabFieldKey,
+  DocSocketRefusal,
+  RefusalShape,
+} from "@repo/schema";
 import { docMutations } from "@repo/mutations";
 import {
   CollabFieldKeySchema,
@@ -90,10 +96,17 @@ export function createDocSocketServer(
   });
   const origins = new Set(options.allowedOrigins);
 
-  async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer) {
-    const origin = req.headers.origin;
-    if (origin !== undefined && !origins.has(origin))
-      return refuse(socket, 403, "Origin not allowed");
+  /**
+   * Checks a socket just opened; refusals close it with a code a browser can read
+   * (`DOC_SOCKET_REFUSALS`). Calls that come meanwhile are held, then handled in order.
+   */
+  async function admit(ws: WebSocket, req: IncomingMessage) {
+    const early: [RawData, boolean][] = [];
+    const hold = (data: RawData, isBinary: boolean) =>
+      early.push([data, isBinary]);
+    ws.on("message", hold);
+    const refuseWith = (code: DocSocketRefusal, reason: string) =>
+      ws.close(code, reason);
     const params = new URL(req.url ?? "/", "http://localhost").searchParams;
     const query = SocketQuery.safeParse({
       field: params.get("field") ?? undefined,
@@ -101,25 +114,22 @@ export function createDocSocketServer(
       clientId: params.get("client") ?? undefined,
     });
     if (!query.success)
-      return refuse(
-        socket,
-        400,
-        "Expected ?field=<field>&row=<id>&client=<id>",
-      );
+      return refuseWith(4400, "Expected ?field=<field>&row=<id>&client=<id>");
     const headers = toHeaders(req.headers);
     const user = await options.resolveSession(headers);
-    if (!user) return refuse(socket, 401, "Sign in first");
+    if (!user) return refuseWith(4401, "Sign in first");
     const { field, rowId, clientId } = query.data;
     const access = dbQuery(options.db);
     const mayRead = async () =>
       (await readAccess(access, field, rowId, user.id)) !== null;
-    if (!(await mayRead())) return refuse(socket, 404, "Document not found");
-    if (socket.destroyed) return;
-    server.handleUpgrade(req, socket, head, (ws) =>
-      serve(ws, { field, rowId, clientId, headers, mayRead }),
-    );
+    if (!(await mayRead())) return refuseWith(4404, "Document not found");
+    if (ws.readyState !== ws.OPEN) return;
+    ws.off("message", hold);
+    const receive = serve(ws, { field, rowId, clientId, headers, mayRead });
+    for (const [data, isBinary] of early) receive(data, isBinary);
   }
 
+  /** Serves an admitted socket; returns its message handler. */
   function serve(
     ws: WebSocket,
     doc: {
@@ -129,7 +139,7 @@ export function createDocSocketServer(
       headers: Headers;
       mayRead: () => Promise<boolean>;
     },
-  ) {
+  ): (data: RawData, isBinary: boolean) => void {
     const send = (frame: Uint8Array) => {
       if (ws.readyState === ws.OPEN) ws.send(frame);
       return ws.bufferedAmount;
@@ -167,7 +177,7 @@ export function createDocSocketServer(
       if (refusal.data.code === "UNAUTHORIZED") ws.close(4401, "Sign in first");
     };
 
-    ws.on("message", (data, isBinary) => {
+    const receive = (data: RawData, isBinary: boolean) => {
       const call = isBinary ? decodeCall(bytesOf(data)) : null;
       if (!call) return ws.close(1003, "Expected call frames");
       if (++unanswered > MAX_CALLS_IN_FLIGHT)
@@ -205,17 +215,25 @@ export function createDocSocketServer(
           );
         })
         .catch((error: unknown) => refuseCall(call.mutationId, error));
-    });
+    };
+    ws.on("message", receive);
+    return receive;
   }
 
   return {
     handleUpgrade: (req, socket, head) => {
-      upgrade(req, socket, head).catch((error: unknown) => {
-        // The database is away while the socket opens: the client tries again later.
-        options.onInternalError(
-          error instanceof Error ? error : new Error(String(error)),
-        );
-        refuse(socket, 503, "Try again later");
+      // A page of another site: refused before anything is read (its cookies came along).
+      const origin = req.headers.origin;
+      if (origin !== undefined && !origins.has(origin))
+        return refuse(socket, 403, "Origin not allowed");
+      server.handleUpgrade(req, socket, head, (ws) => {
+        admit(ws, req).catch((error: unknown) => {
+          // The database is away while the socket opens: the client tries again later.
+          options.onInternalError(
+            error instanceof Error ? error : new Error(String(error)),
+          );
+          ws.close(1011, "Try again later");
+        });
       });
     },
     close: () => {
@@ -264,21 +282,13 @@ function refuse(socket: Duplex, status: number, message: string): void {
   if (socket.destroyed) return;
   const body = JSON.stringify({ message });
   socket.end(
-    `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? "Error"}\r\n` +
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? "Error"}\r\n` +
       "Content-Type: application/json\r\n" +
       `Content-Length: ${Buffer.byteLength(body)}\r\n` +
       "Connection: close\r\n\r\n" +
       body,
   );
 }
-
-const STATUS_TEXT: Record<number, string> = {
-  400: "Bad Request",
-  401: "Unauthorized",
-  403: "Forbidden",
-  404: "Not Found",
-  503: "Service Unavailable",
-};
 
 function bytesOf(data: RawData): Uint8Array {
   if (Array.isArray(data)) return Buffer.concat(data);
