@@ -9,7 +9,8 @@
  *    not), so a compaction between the two opens no gap.
  * 3. Send local edits through `docs.update`, one call in flight at a time (up to `pipeline`
  *    over a transport that keeps their order: `docSocket`), retried with backoff under the
- *    same mutation id until answered (the api's mutation log makes a retry write once). Online, a call carries the few updates made since the last (merged once, never
+ *    same mutation id until answered (the api's mutation log makes a retry write once).
+ *    Online, a call carries the few updates made since the last (merged once, never
  *    pairwise); after a reload, a refusal or a long offline stretch it carries
  *    `encodeStateAsUpdate(doc, serverStateVector)`: everything the server lacks, one update
  *    however many edits.
@@ -148,13 +149,13 @@ export interface CollabProviderOptions {
 }
 
 type LogRow = Row<unknown>;
+export type LogStream = ShapeStreamInterface<LogRow>;
 
 /** A `docs.update` call sent, and the clocks the server has once it is answered. */
 interface Sent {
   envelope: Parameters<MutationTransport>[0];
   to: Map<number, number>;
 }
-export type LogStream = ShapeStreamInterface<LogRow>;
 
 export interface CollabProvider {
   readonly doc: Y.Doc;
