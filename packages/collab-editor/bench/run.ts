@@ -3,10 +3,11 @@
  * N clients all typing on one document, through the kit's stack and through Hocuspocus 3.4.4,
  * side by side in one run, same machine, same pacing, one table.
  *
- * Ours: a keystroke is a Yjs update the `@repo/collab` provider sends as `docs.update` (tRPC
- * over HTTP → the api process → one Postgres transaction with the mutation log), committed,
- * then read from the WAL by the sync server process and delivered through the `doc_updates`
- * shape to each other client's provider. Hocuspocus: a WebSocket message to its server
+ * Ours: a keystroke is a Yjs update the `@repo/collab` provider sends as `docs.update` (over the
+ * api server's socket, or tRPC over HTTP → the api process → one Postgres transaction with the
+ * mutation log), committed, then relayed by the api (socket or SSE) or read from the WAL by the
+ * sync server process and delivered through the `doc_updates` shape to each other client's
+ * provider (`--ours`). Hocuspocus: a WebSocket message to its server
  * process, applied to its in-memory document and broadcast; Postgres gets the whole state
  * later (debounced 2 s, at most 10 s), so its figures include no storage.
  *
