@@ -72,8 +72,19 @@ export type ServerFrame =
   | { kind: "ping" }
   | { kind: "end"; reason: string };
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder("utf-8", { fatal: true });
+/**
+ * The WHATWG Encoding API: in every runtime this package runs on (browsers, Node) but in no
+ * `lib` of the isomorphic config (ES only), so typed here rather than with DOM or Node types.
+ */
+const codecs = globalThis as unknown as {
+  TextEncoder: new () => { encode(text: string): Uint8Array };
+  TextDecoder: new (
+    label: string,
+    options: { fatal: boolean },
+  ) => { decode(bytes: Uint8Array): string };
+};
+const encoder = new codecs.TextEncoder();
+const decoder = new codecs.TextDecoder("utf-8", { fatal: true });
 
 export function encodeCall(call: CallFrame): Uint8Array {
   const frame = new Uint8Array(13 + call.update.byteLength);
