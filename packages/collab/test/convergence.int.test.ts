@@ -3,7 +3,7 @@
  * periods, reloads, api and sync server restarts and compactions in between; once everyone is
  * back online they all show the same text, that text is what merging every edit ever made gives
  * (no edit lost), and after a compaction the projection column holds it too. Real stack:
- * PostgreSQL, the sync server, the api over HTTP.
+ * PostgreSQL, the sync server, the api over HTTP and its socket.
  */
 import fc from "fast-check";
 import { afterAll, expect } from "vitest";
@@ -97,6 +97,8 @@ interface Client {
   doc: Y.Doc;
   provider: CollabProvider;
   offline: boolean;
+  /** Over the api's socket rather than HTTP and SSE. */
+  socket: boolean;
 }
 
 async function run(commands: Command[]): Promise<void> {
@@ -106,6 +108,7 @@ async function run(commands: Command[]): Promise<void> {
   const open = (c: Omit<Client, "provider">): CollabProvider =>
     stack.provider(c.user, rowId, {
       doc: c.doc,
+      socket: c.socket,
       wrapTransport:
         (transport: MutationTransport): MutationTransport =>
         (request) =>
@@ -114,13 +117,14 @@ async function run(commands: Command[]): Promise<void> {
             : transport(request),
     });
   const clients: Client[] = [];
-  for (const user of users) {
+  for (const [index, user] of users.entries()) {
     const doc = new Y.Doc();
     // Every edit a user makes, as Yjs emitted it: what "no edit lost" is checked against.
     doc.on("update", (update: Uint8Array, origin: unknown) => {
       if (origin === EDIT) edits.push(update);
     });
-    const partial = { user, doc, offline: false };
+    // The second client writes and follows over the api's socket, the others over HTTP.
+    const partial = { user, doc, offline: false, socket: index === 1 };
     clients.push({ ...partial, provider: open(partial) });
   }
   await Promise.all(clients.map((c) => c.provider.whenSynced()));
