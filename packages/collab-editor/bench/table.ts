@@ -100,7 +100,7 @@ export function printTables(rows: readonly Row[]): void {
 - latency: from the writer's \`text.insert\` to the moment each other client's document applied
   it, every keystroke × every other client once, clients spread over several processes (one
   clock; the largest offset measured between them: ${ms(Math.max(...rows.map((row) => row.clockOffsetMs)))} ms).
-- ours includes the provider's wait for its previous call (over HTTP; over the socket up to 16
+- ours includes the provider's wait for its previous call (over HTTP; over the socket up to 4
   calls are in flight), \`docs.update\` over HTTP or the socket, the group-committed Postgres
   transaction flushed to the WAL, then the api's relay (socket or SSE) or logical decoding, the
   sync server's shape log and SSE to each peer (shape only). Hocuspocus includes a
@@ -152,7 +152,7 @@ export function printTables(rows: readonly Row[]): void {
   );
   console.log(`
 - typed → its call sent: over HTTP the provider keeps one call in flight and a keystroke typed
-  meanwhile waits for it (over the socket, up to 16). Its call's round trip: per keystroke
+  meanwhile waits for it (over the socket, up to 4). Its call's round trip: per keystroke
   (HTTP or the socket, session, checks, the group commit, the answer). Answered → applied: per peer; negative when the peer had it before the writer's
   answer arrived (delivery from the commit races the answer). Relay brought it: when
   \`docs.follow\` delivered the keystroke to a peer, whether or not the shape had brought it

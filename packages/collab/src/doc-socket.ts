@@ -48,7 +48,11 @@ export interface DocSocketOptions {
    * `(url) => new WebSocket(url, { headers: { authorization: "Bearer …" } })`.
    */
   connect?: (url: string) => WebSocketLike;
-  /** Calls a provider keeps in flight (default 16). */
+  /**
+   * Calls a provider keeps in flight (default 4). At a typist's pace one is rarely out; at
+   * 100 keys a second more than 4 only split keystrokes into more calls (bench/README.md,
+   * session 11).
+   */
   pipeline?: number;
 }
 
@@ -84,7 +88,7 @@ export function docSocket(options: DocSocketOptions): DocChannel {
   return {
     transport: (request) => channel.call(request),
     follow: (input, handlers) => channel.follow(input, handlers),
-    pipeline: options.pipeline ?? 16,
+    pipeline: options.pipeline ?? 4,
   };
 }
 
