@@ -175,6 +175,43 @@ describe("docSocket", () => {
     expect(socket.closed).toBe(true);
   });
 
+  it("a call sent again under its id takes the answer; the earlier send's abort changes nothing", async () => {
+    const { ch, socket } = channel();
+    socket.open();
+    const aborter = new AbortController();
+    const first = ch.transport({ ...request(1), signal: aborter.signal });
+    const again = ch.transport(request(1));
+    expect(
+      classifyFailure(await first.catch((error: unknown) => error)),
+    ).toMatchObject({
+      kind: "transient",
+    });
+    aborter.abort(new Error("deadline"));
+    socket.receive(encodeAnswer(1, { id: "7", txid: 76 }));
+    await expect(again).resolves.toEqual({ data: { id: "7" }, txid: 76 });
+  });
+
+  it("a socket that cannot be made fails the call and the follow instead of throwing", async () => {
+    const ch = docSocket({
+      url: "ws://api.test/docs/socket",
+      connect: () => {
+        throw new SyntaxError("bad url");
+      },
+    });
+    await expect(ch.transport(request(1))).rejects.toThrow("bad url");
+    const errors: unknown[] = [];
+    ch.follow(
+      { field: "issues.description", rowId: ROW, clientId: CLIENT },
+      {
+        onData: () => undefined,
+        onError: (error) => errors.push(error),
+        onComplete: () => undefined,
+      },
+    );
+    await Promise.resolve();
+    expect(errors).toHaveLength(1);
+  });
+
   it("a malformed frame ends the socket", () => {
     const { socket, events } = channel();
     socket.open();

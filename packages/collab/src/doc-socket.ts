@@ -130,34 +130,45 @@ class SocketChannel {
           `the socket takes docs.update calls, not ${request.name}`,
         ),
       );
-    const connection = this.connect({
-      field: args.field,
-      rowId: args.rowId,
-      clientId: request.clientId,
-    });
+    let connection: Connection;
+    try {
+      connection = this.connect({
+        field: args.field,
+        rowId: args.rowId,
+        clientId: request.clientId,
+      });
+    } catch (error) {
+      return Promise.reject(asError(error));
+    }
     const { signal, mutationId } = request;
     return new Promise<MutationResult>((resolve, reject) => {
       if (signal?.aborted) return reject(abortReason(signal));
+      const forget = () => {
+        if (this.calls.get(mutationId) === entry) this.calls.delete(mutationId);
+      };
       const onAbort = () => {
-        this.calls.delete(mutationId);
+        forget();
         reject(abortReason(signal));
       };
-      signal?.addEventListener("abort", onAbort, { once: true });
       const settled = () => {
         signal?.removeEventListener("abort", onAbort);
-        this.calls.delete(mutationId);
+        forget();
         this.closeIfIdle();
       };
-      this.calls.set(mutationId, {
-        resolve: (result) => {
+      const entry = {
+        resolve: (result: MutationResult) => {
           settled();
           resolve(result);
         },
-        reject: (error) => {
+        reject: (error: Error) => {
           settled();
           reject(error);
         },
-      });
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      // The same call sent again (its earlier send given up): the answer is the new one's.
+      this.calls.get(mutationId)?.reject(new TypeError("sent again"));
+      this.calls.set(mutationId, entry);
       const frame = encodeCall({
         mutationId,
         at: args.at.getTime(),
@@ -169,8 +180,15 @@ class SocketChannel {
   }
 
   follow(input: Document, handlers: Handlers): { unsubscribe: () => void } {
+    let connection: Connection;
+    try {
+      connection = this.connect(input);
+    } catch (error) {
+      // As a stream that failed: the provider follows again later.
+      queueMicrotask(() => handlers.onError(asError(error)));
+      return { unsubscribe: () => undefined };
+    }
     this.follower = handlers;
-    const connection = this.connect(input);
     // The socket was open already (a call opened it): its relay is ready.
     if (connection.ready) handlers.onReady?.(connection.ready);
     return {
@@ -333,6 +351,9 @@ function refusalCode(code: number): string | null {
 
 const keyOf = (document: Document) =>
   `${document.field}\n${document.rowId}\n${document.clientId}`;
+
+const asError = (error: unknown): Error =>
+  error instanceof Error ? error : new Error(String(error));
 
 const abortReason = (signal: AbortSignal | undefined): Error =>
   signal?.reason instanceof Error
