@@ -28,6 +28,7 @@ import {
 
 import type { FollowDoc } from "./provider";
 import { fromBase64 } from "./bytes";
+import { documentUrl, silenceWatchdog } from "./relay-stream";
 
 /** What of a WebSocket this uses: the browser's, or `ws`'s in Node. */
 export interface WebSocketLike {
@@ -99,8 +100,8 @@ interface Connection {
   waiting: Uint8Array[];
   /** The relay's `ready`, for a follow that starts after it came. */
   ready: { complete: boolean } | null;
-  silentMs: number;
-  watchdog: ReturnType<typeof setTimeout> | undefined;
+  /** Ends a socket silent past two pings: it died without closing. */
+  watchdog: ReturnType<typeof silenceWatchdog>;
 }
 
 class SocketChannel {
@@ -208,22 +209,21 @@ class SocketChannel {
       throw new TypeError("a doc socket serves one document and client");
     this.document = document;
     if (this.connection) return this.connection;
-    const url = new URL(
-      this.options.url,
-      typeof location === "undefined" ? undefined : location.href,
+    const socket = (this.options.connect ?? globalWebSocket)(
+      documentUrl(this.options.url, document),
     );
-    url.searchParams.set("field", document.field);
-    url.searchParams.set("row", document.rowId);
-    url.searchParams.set("client", document.clientId);
-    const socket = (this.options.connect ?? globalWebSocket)(url.href);
     socket.binaryType = "arraybuffer";
     const connection: Connection = {
       socket,
       open: false,
       waiting: [],
       ready: null,
-      silentMs: 0,
-      watchdog: undefined,
+      watchdog: silenceWatchdog((silentMs) =>
+        this.lost(
+          connection,
+          new Error(`the doc socket went silent for ${silentMs} ms`),
+        ),
+      ),
     };
     this.connection = connection;
     socket.onopen = () => {
@@ -264,13 +264,11 @@ class SocketChannel {
         connection,
         new Error("the doc socket sent a malformed frame"),
       );
-    this.heard(connection);
+    connection.watchdog.heard();
     switch (frame.kind) {
       case "ready":
         connection.ready = { complete: frame.complete };
-        // Two pings missed, and a margin for a busy server.
-        connection.silentMs = 2 * frame.pingMs + 5_000;
-        this.heard(connection);
+        connection.watchdog.arm(frame.pingMs);
         this.follower?.onReady?.(connection.ready);
         return;
       case "updates":
@@ -296,20 +294,6 @@ class SocketChannel {
     }
   }
 
-  /** A socket that hears nothing for longer than two pings died without closing. */
-  private heard(connection: Connection): void {
-    if (connection.silentMs === 0) return;
-    clearTimeout(connection.watchdog);
-    connection.watchdog = setTimeout(
-      () =>
-        this.lost(
-          connection,
-          new Error(`the doc socket went silent for ${connection.silentMs} ms`),
-        ),
-      connection.silentMs,
-    );
-  }
-
   /**
    * Ends a socket: its calls fail as transient (sent again) unless the server refused them
    * (`refusal`), and its follow ends.
@@ -321,7 +305,7 @@ class SocketChannel {
   ): void {
     if (this.connection !== connection) return;
     this.connection = null;
-    clearTimeout(connection.watchdog);
+    connection.watchdog.stop();
     connection.socket.onopen = null;
     connection.socket.onmessage = null;
     connection.socket.onclose = null;

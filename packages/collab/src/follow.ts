@@ -6,6 +6,7 @@ import type { RelayedUpdate } from "@repo/schema";
 
 import type { FollowDoc } from "./provider";
 import { fromBase64 } from "./bytes";
+import { documentUrl, silenceWatchdog } from "./relay-stream";
 
 /** What of an `EventSource` this uses: the browser's, or one on `node:http` in Node. */
 export interface EventSourceLike {
@@ -39,32 +40,18 @@ export function sseFollow(
 ): FollowDoc {
   return (input, handlers) => {
     const Source = options.EventSource ?? globalEventSource();
-    // Relative to the page in a browser; Node has no location (and needs an absolute URL).
-    const target = new URL(
-      url,
-      typeof location === "undefined" ? undefined : location.href,
-    );
-    target.searchParams.set("field", input.field);
-    target.searchParams.set("row", input.rowId);
-    target.searchParams.set("client", input.clientId);
-    const source = new Source(target.href, options.init as never);
+    const source = new Source(documentUrl(url, input), options.init as never);
     let done = false;
-    // Set by `ready` when the relay says how often it pings: silence for longer means the
-    // connection died without closing (a proxy stalled, a laptop's network switched), and
-    // nothing else would tell. The provider then follows again, its shape filling in.
-    let silentMs = 0;
-    let watchdog: ReturnType<typeof setTimeout> | undefined;
+    // The provider follows again after silence, its shape filling in.
+    const watchdog = silenceWatchdog((silentMs) =>
+      finish(new Error(`the relay went silent for ${silentMs} ms`)),
+    );
     const heard = () => {
-      if (done || silentMs === 0) return;
-      clearTimeout(watchdog);
-      watchdog = setTimeout(
-        () => finish(new Error(`the relay went silent for ${silentMs} ms`)),
-        silentMs,
-      );
+      if (!done) watchdog.heard();
     };
     const close = () => {
       done = true;
-      clearTimeout(watchdog);
+      watchdog.stop();
       source.close();
     };
     const finish = (error: unknown) => {
@@ -84,9 +71,7 @@ export function sseFollow(
       const ready = parseReady(event.data);
       if (!ready)
         return finish(new Error("the relay sent a malformed ready event"));
-      // Two pings missed, and a margin for a busy server.
-      if (ready.pingMs !== undefined) silentMs = 2 * ready.pingMs + 5_000;
-      heard();
+      if (ready.pingMs !== undefined) watchdog.arm(ready.pingMs);
       handlers.onReady?.({ complete: ready.complete });
     });
     source.addEventListener("ping", heard);
