@@ -19,7 +19,6 @@ import type { RawData, WebSocket } from "ws";
 import { TRPCError } from "@trpc/server";
 import { getHTTPStatusCodeFromError } from "@trpc/server/http";
 import { WebSocketServer } from "ws";
-import { z } from "zod";
 
 import type { Db } from "@repo/db";
 import type {
@@ -30,9 +29,9 @@ import type {
 } from "@repo/schema";
 import { docMutations } from "@repo/mutations";
 import {
-  CollabFieldKeySchema,
   decodeCall,
   DOC_LIMITS,
+  DocFollowInput,
   encodeAnswer,
   encodeEnd,
   encodeReady,
@@ -46,9 +45,8 @@ import type { SessionResolver } from "../trpc";
 import type { FollowSink } from "./relay";
 import { errorData, toTRPCError } from "../errors";
 import { toHeaders } from "../http/node-headers";
-import { FOLLOW } from "./follow-http";
+import { docQueryOf, FOLLOW, mayReadDoc } from "./follow-http";
 import { relayOf } from "./relay";
-import { dbQuery, readAccess } from "./store";
 import { updateDoc } from "./update";
 import { toBase64 } from "./ydoc";
 
@@ -74,11 +72,8 @@ export interface DocSocketServer {
 /** Unanswered calls a socket may have; beyond, it is closed (a client that never reads). */
 const MAX_CALLS_IN_FLIGHT = 256;
 
-const SocketQuery = z.strictObject({
-  field: CollabFieldKeySchema,
-  rowId: z.guid(),
-  clientId: z.guid(),
-});
+/** The relay's query, the client id required (calls are its client's). */
+const SocketQuery = DocFollowInput.required({ clientId: true });
 
 const CallInput = MutationEnvelopeSchema.extend({
   args: docMutations.update.input,
@@ -107,21 +102,16 @@ export function createDocSocketServer(
     ws.on("message", hold);
     const refuseWith = (code: DocSocketRefusal, reason: string) =>
       ws.close(code, reason);
-    const params = new URL(req.url ?? "/", "http://localhost").searchParams;
-    const query = SocketQuery.safeParse({
-      field: params.get("field") ?? undefined,
-      rowId: params.get("row") ?? undefined,
-      clientId: params.get("client") ?? undefined,
-    });
+    const query = SocketQuery.safeParse(
+      docQueryOf(new URL(req.url ?? "/", "http://localhost").searchParams),
+    );
     if (!query.success)
       return refuseWith(4400, "Expected ?field=<field>&row=<id>&client=<id>");
     const headers = toHeaders(req.headers);
     const user = await options.resolveSession(headers);
     if (!user) return refuseWith(4401, "Sign in first");
     const { field, rowId, clientId } = query.data;
-    const access = dbQuery(options.db);
-    const mayRead = async () =>
-      (await readAccess(access, field, rowId, user.id)) !== null;
+    const mayRead = mayReadDoc(options.db, field, rowId, user.id);
     if (!(await mayRead())) return refuseWith(4404, "Document not found");
     if (ws.readyState !== ws.OPEN) return;
     ws.off("message", hold);

@@ -11,6 +11,8 @@
  * Not a tRPC subscription: tRPC serialises and streams every event once per follower, and the
  * relay's point is one encoding per update for all of them (relay.ts).
  */
+import type { Db } from "@repo/db";
+import type { CollabFieldKey } from "@repo/schema";
 import { DocFollowInput } from "@repo/schema";
 
 import type { Context } from "../trpc";
@@ -61,6 +63,19 @@ export interface FollowRefusal {
   message: string;
 }
 
+/** A follow's or a socket's query (`?field=…&row=…&client=…`), for its schema to parse. */
+export const docQueryOf = (params: URLSearchParams) => ({
+  field: params.get("field") ?? undefined,
+  rowId: params.get("row") ?? undefined,
+  clientId: params.get("client") ?? undefined,
+});
+
+/** Whether `userId` may read the document: asked as a follow opens, then every `recheckMs`. */
+export const mayReadDoc =
+  (db: Db, field: CollabFieldKey, rowId: string, userId: string) =>
+  async (): Promise<boolean> =>
+    (await readAccess(dbQuery(db), field, rowId, userId)) !== null;
+
 /** Starts relaying the document `url` names into `sink`, or says why not. */
 export async function openFollow(
   ctx: Context,
@@ -69,21 +84,14 @@ export async function openFollow(
 ): Promise<{ stop: () => void } | FollowRefusal> {
   const user = ctx.user;
   if (!user) return { status: 401, message: "Sign in first" };
-  const params = url.searchParams;
-  const parsed = DocFollowInput.safeParse({
-    field: params.get("field") ?? undefined,
-    rowId: params.get("row") ?? undefined,
-    clientId: params.get("client") ?? undefined,
-  });
+  const parsed = DocFollowInput.safeParse(docQueryOf(url.searchParams));
   if (!parsed.success)
     return {
       status: 400,
       message: "Expected ?field=<collaborative field>&row=<id>[&client=<id>]",
     };
   const { field, rowId, clientId } = parsed.data;
-  const query = dbQuery(ctx.db);
-  const mayRead = async () =>
-    (await readAccess(query, field, rowId, user.id)) !== null;
+  const mayRead = mayReadDoc(ctx.db, field, rowId, user.id);
   if (!(await mayRead())) return { status: 404, message: "Document not found" };
   return {
     stop: relayOf(ctx.db).follow(field, rowId, sink, {
