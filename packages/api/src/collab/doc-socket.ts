@@ -184,9 +184,8 @@ export function createDocSocketServer(
                 cause: input.error,
               }),
             );
-          const user = await options.resolveSession(doc.headers).catch(() => {
-            throw new TRPCError({ code: "INTERNAL_SERVER_ERROR" });
-          });
+          // A failed lookup (the database away) is refused below as internal: retried.
+          const user = await options.resolveSession(doc.headers);
           if (!user)
             return refuseCall(
               call.mutationId,
